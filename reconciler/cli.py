@@ -1,0 +1,55 @@
+"""Command-line entry point: parse arguments, dispatch to a command module, map errors to exit codes.
+
+No logic lives here; each command is a module in reconciler/commands/ with a `register` function.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from reconciler import __version__, commands, exitcodes
+from reconciler.errors import UserError
+
+
+def command_modules() -> list[str]:
+    """Every module in reconciler/commands/ is a command; `--help` lists them by their ORDER.
+
+    Command modules import their heavy dependencies inside the handler, so that discovering them all
+    costs little and `smartlive validate` starts fast.
+    """
+    return [info.name for info in pkgutil.iter_modules(commands.__path__) if not info.name.startswith("_")]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smartlive",
+        description="Declarative plan/apply for MetaStudio smart-live interaction rules and live jobs.",
+    )
+    parser.add_argument("--version", action="version", version=f"smartlive {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    modules = [importlib.import_module(f"reconciler.commands.{name}") for name in command_modules()]
+    for module in sorted(modules, key=lambda m: (getattr(m, "ORDER", 100), m.__name__)):
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return exitcodes.INTERRUPTED
+    except BrokenPipeError:
+        # `smartlive plan | head` closes our stdout early; that is not an error of ours.
+        return exitcodes.OK
+    return code

@@ -1,0 +1,53 @@
+"""Errors a user can cause. The CLI turns each into one message and an exit code, never a traceback.
+
+    UserError                 -> exit 1, message printed as `error: ...`
+    ├── ConfigError           missing credentials, bad endpoint or option values
+    ├── ManifestError         manifests that do not load (validate reports diagnostics itself)
+    ├── RemoteError           the service answered with an error body (carries status, code, message)
+    │   └── AuthError         401/403 from the gateway or the service
+    ├── ConnectError          the endpoint cannot be reached
+    ├── StalePlanError        a saved plan no longer matches the live state
+    └── LockError             another apply holds the lock
+"""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A failure the user can fix; its message is shown as is."""
+
+    exit_code: int = 1
+
+
+class ConfigError(UserError):
+    pass
+
+
+class ManifestError(UserError):
+    pass
+
+
+class RemoteError(UserError):
+    def __init__(self, status: int, code: str, message: str, operation: str = "") -> None:
+        self.status = status
+        self.code = code
+        self.error_msg = message
+        self.operation = operation
+        where = f"{operation}: " if operation else ""
+        super().__init__(f"{where}HTTP {status} {code}: {message}")
+
+
+class AuthError(RemoteError):
+    pass
+
+
+class ConnectError(UserError):
+    pass
+
+
+class StalePlanError(UserError):
+    pass
+
+
+class LockError(UserError):
+    pass
