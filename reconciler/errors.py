@@ -1,13 +1,14 @@
 """Errors a user can cause. The CLI turns each into one message and an exit code, never a traceback.
 
-    UserError                 -> exit 1, message printed as `error: ...`
-    ├── ConfigError           missing credentials, bad endpoint or option values
-    ├── ManifestError         manifests that do not load (validate reports diagnostics itself)
-    ├── RemoteError           the service answered with an error body (carries status, code, message)
-    │   └── AuthError         401/403 from the gateway or the service
-    ├── ConnectError          the endpoint cannot be reached
-    ├── StalePlanError        a saved plan no longer matches the live state
-    └── LockError             another apply holds the lock
+UserError                 -> exit 1, message printed as `error: ...`
+├── ConfigError           missing credentials, bad endpoint or option values
+├── ManifestError         manifests that do not load (validate reports diagnostics itself)
+├── RemoteError           the service answered with an error body (carries status, code, message)
+│   └── AuthError         401/403 from the gateway or the service
+├── ConnectError          the endpoint cannot be reached
+│   └── OutcomeUnknownError  a write whose answer was lost: it may have happened
+├── StalePlanError        a saved plan no longer matches the live state
+└── LockError             another apply holds the lock
 """
 
 from __future__ import annotations
@@ -51,3 +52,9 @@ class StalePlanError(UserError):
 
 class LockError(UserError):
     pass
+
+
+class OutcomeUnknownError(ConnectError):
+    """A write whose response was lost (timeout, dropped connection, 5xx): it may have taken effect.
+
+    The API has no idempotency token, so the caller must look the object up before trying again."""

@@ -126,7 +126,9 @@ def sign_headers(
     signed = signed_header_names(all_headers)
     canonical = canonical_request(method, path, query, all_headers, signed, body)
     signature = _signature(sk, sdk_date, canonical)
-    added["Authorization"] = f"{ALGORITHM} Access={ak}, SignedHeaders={';'.join(signed)}, Signature={signature}"
+    added["Authorization"] = (
+        f"{ALGORITHM} Access={ak}, SignedHeaders={';'.join(signed)}, Signature={signature}"
+    )
     return added
 
 

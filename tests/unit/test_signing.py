@@ -39,7 +39,9 @@ def requests(draw: st.DrawFn) -> dict[str, object]:
             lowered.add(name.lower())
             headers[name] = value
     if draw(st.booleans()):
-        headers["Content-Type"] = draw(st.sampled_from(["application/json", "text/plain", "application/json;charset=UTF-8"]))
+        headers["Content-Type"] = draw(
+            st.sampled_from(["application/json", "text/plain", "application/json;charset=UTF-8"])
+        )
     body = draw(st.one_of(st.just(b""), st.binary(max_size=64), st.text(max_size=40).map(str.encode)))
     return {"method": method, "path": path, "query": query, "headers": headers, "body": body}
 
@@ -83,7 +85,10 @@ def _signed(**overrides: object) -> dict[str, object]:
     }
     req.update(overrides)
     added = signing.sign_headers(
-        ak=AK, sk=SK, date=signing.format_date(datetime.now(UTC)), **req  # type: ignore[arg-type]
+        ak=AK,
+        sk=SK,
+        date=signing.format_date(datetime.now(UTC)),
+        **req,  # type: ignore[arg-type]
     )
     req["headers"] = {**req["headers"], **added}  # type: ignore[dict-item]
     return req

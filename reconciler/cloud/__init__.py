@@ -1,0 +1,1 @@
+"""Live state: the MetaStudio API client (auth, retries, paging) and how to reach a target."""

@@ -1,0 +1,225 @@
+"""The HTTP layer under the API client: one bound on requests in flight, retries, errors, paging.
+
+Retry rules, chosen because the API has no idempotency token:
+- 429 (gateway throttling, APIGW.0308 / APIG.0308) is retried for every method: the gateway refused the
+  request before the service saw it.
+- Reads (GET) are also retried on 5xx, timeouts and connection errors.
+- A write that failed after it may have reached the service (5xx, read timeout, dropped connection)
+  raises OutcomeUnknownError instead: the caller looks the object up before trying again.
+- A write whose connection could not even be opened is retried: nothing was sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from reconciler.cloud.auth import auth_for
+from reconciler.cloud.config import Target
+from reconciler.errors import AuthError, ConnectError, OutcomeUnknownError, RemoteError
+
+THROTTLE_CODES = frozenset({"APIGW.0308", "APIG.0308"})
+PAGE_LIMIT = 100
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5
+    #: Full-jitter exponential backoff: sleep uniform(0, min(cap, base * 2**n)).
+    base_seconds: float = 0.25
+    cap_seconds: float = 8.0
+    #: Huawei advises waiting 2-5 s after a throttling answer; a throttled call waits at least this.
+    throttle_floor_seconds: float = 1.0
+    timeout_seconds: float = 30.0
+
+    def delay(self, attempt: int, throttled: bool, rng: random.Random) -> float:
+        ceiling = min(self.cap_seconds, self.base_seconds * (2**attempt))
+        pause = rng.uniform(0, ceiling)
+        return max(pause, self.throttle_floor_seconds * rng.uniform(1.0, 1.5)) if throttled else pause
+
+
+@dataclass
+class RequestStats:
+    """What this client sent, for summaries and benchmarks (retries count as requests)."""
+
+    total: int = 0
+    by_operation: Counter[str] = field(default_factory=Counter)
+    retries: int = 0
+    throttled: int = 0
+
+    @property
+    def mutating(self) -> int:
+        return sum(n for op, n in self.by_operation.items() if not op.startswith("GET "))
+
+
+def _error_of(response: httpx.Response) -> tuple[str, str]:
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return "", response.reason_phrase
+    if isinstance(body, dict):
+        return str(body.get("error_code", "")), str(body.get("error_msg", response.reason_phrase))
+    return "", response.reason_phrase
+
+
+def _redacted(url: httpx.URL) -> str:
+    """The path without the query: live-event URLs carry auth_key there."""
+    return url.path
+
+
+class HttpClient:
+    """Async JSON client bound to one target. Use as `async with HttpClient(...) as http:`."""
+
+    def __init__(
+        self,
+        target: Target,
+        *,
+        parallelism: int = 8,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        seed: int | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.target = target
+        self.retry = retry or RetryPolicy()
+        self.stats = RequestStats()
+        self._rng = random.Random(seed)
+        self._sleep = sleep
+        self._limit = asyncio.Semaphore(max(1, parallelism))
+        self._client = httpx.AsyncClient(
+            base_url=target.endpoint,
+            auth=auth_for(target.credentials, target.project_id),
+            transport=transport,
+            timeout=self.retry.timeout_seconds,
+            headers={"Content-Type": "application/json"},
+            limits=httpx.Limits(
+                max_connections=max(1, parallelism), max_keepalive_connections=max(1, parallelism)
+            ),
+        )
+
+    async def __aenter__(self) -> HttpClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def project_path(self, path: str) -> str:
+        return f"/v1/{self.target.project_id}{path}"
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        template: str = "",
+        params: Mapping[str, str | int] | None = None,
+        body: Json | None = None,
+        headers: Mapping[str, str] | None = None,
+        absolute: bool = False,
+    ) -> Json:
+        """Send one API call with the retry rules above; return the JSON body ({} when empty).
+
+        `path` is under /v1/{project_id} unless `absolute`; `template` names the operation in stats.
+        """
+        url = path if absolute else self.project_path(path)
+        content = (
+            json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode() if body is not None else None
+        )
+        operation = f"{method} {template or path}"
+        is_read = method == "GET"
+        attempt = 0
+        while True:
+            throttled = False
+            self.stats.total += 1
+            self.stats.by_operation[operation] += 1
+            try:
+                async with self._limit:
+                    response = await self._client.request(
+                        method, url, params=params, content=content, headers=headers
+                    )
+            except httpx.ConnectError as exc:
+                # The connection was never opened, so nothing reached the service: safe to retry any call.
+                if attempt + 1 >= self.retry.attempts:
+                    raise ConnectError(
+                        f"cannot reach {self.target.endpoint}: {exc}; check --endpoint/--region and the network"
+                    ) from None
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                if not is_read:
+                    raise OutcomeUnknownError(
+                        f"{operation}: no answer from {self.target.endpoint} ({type(exc).__name__}); "
+                        "the change may or may not have been made"
+                    ) from None
+                if attempt + 1 >= self.retry.attempts:
+                    raise ConnectError(
+                        f"{operation}: no answer from {self.target.endpoint} ({type(exc).__name__})"
+                    ) from None
+            else:
+                if response.status_code < 300:
+                    return response.json() if response.content else {}
+                code, message = _error_of(response)
+                status = response.status_code
+                throttled = status == 429 or code in THROTTLE_CODES
+                retryable = throttled or (is_read and status >= 500)
+                if not retryable and status >= 500:
+                    # A write answered 5xx may have been committed before the failure.
+                    raise OutcomeUnknownError(
+                        f"{operation}: HTTP {status} {code}: {message}; the change may or may not have been made"
+                    )
+                if not retryable or attempt + 1 >= self.retry.attempts:
+                    raise self._error(status, code, message, operation, response.request.url)
+                if throttled:
+                    self.stats.throttled += 1
+            attempt += 1
+            self.stats.retries += 1
+            await self._sleep(self.retry.delay(attempt - 1, throttled, self._rng))
+
+    def _error(self, status: int, code: str, message: str, operation: str, url: httpx.URL) -> RemoteError:
+        if status == 401 or (status == 403 and code.startswith(("APIGW.", "APIG."))):
+            hint = (
+                "the embedded emulator refused its own credentials"
+                if self.target.is_local
+                else f"check the credentials from {self.target.credentials.source or 'the environment'} "
+                f"and the project id {self.target.project_id}"
+            )
+            return AuthError(status, code, f"{message} ({hint})", operation)
+        return RemoteError(status, code, message, f"{operation} ({_redacted(url)})")
+
+    async def list_all(
+        self,
+        path: str,
+        items_key: str,
+        *,
+        template: str = "",
+        params: Mapping[str, str | int] | None = None,
+    ) -> list[Json]:
+        """Every item of a paged list: page 1 (limit 100), then the rest concurrently from `count`."""
+        base = dict(params or {})
+        first = await self.request(
+            "GET", path, template=template, params={**base, "offset": 0, "limit": PAGE_LIMIT}
+        )
+        items: list[Json] = list(first.get(items_key) or [])
+        count = int(first.get("count") or 0)
+        offsets: Sequence[int] = range(PAGE_LIMIT, count, PAGE_LIMIT)
+        pages = await asyncio.gather(
+            *(
+                self.request(
+                    "GET", path, template=template, params={**base, "offset": o, "limit": PAGE_LIMIT}
+                )
+                for o in offsets
+            )
+        )
+        for page in pages:
+            items.extend(page.get(items_key) or [])
+        return items
