@@ -1,0 +1,160 @@
+"""One canonical form for both sides of a diff, so that a difference is a real difference.
+
+Following argo's gitops-engine: per kind, drop what the server fills in (rule_id, create_time,
+update_time, rule_index), fill the documented defaults (priority 500, enabled true, ...), key rules by
+rule_name, and give numbers and strings one type. Inputs are the JSON-shaped dicts of the API models
+(`model_dump(mode="json", exclude_none=True)`); outputs are plain dicts that compare with `==`.
+
+Every default filled here is one the API reference documents; each false difference ever found has a
+golden desired/live pair under tests/golden/normalize/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+#: Server-assigned fields of a rule; rule_index is documented as "no need for the user to fill in".
+RULE_SERVER_FIELDS = frozenset({"rule_id", "create_time", "update_time", "rule_index"})
+
+#: Documented defaults (seed 004 / SDK docstrings), by dotted path inside one rule.
+RULE_DEFAULTS: Mapping[str, Any] = {
+    "enabled": True,
+    "hit_condition.priority": 500,
+    "trigger.reply_role": "STREAMER",
+}
+#: Documented defaults of StartSmartLiveReq (seed 003), by dotted path inside the request body.
+JOB_DEFAULTS: Mapping[str, Any] = {
+    "video_config.clip_mode": "RESIZE",
+    "video_config.is_subtitle_enable": False,
+    "video_config.is_enable_super_resolution": False,
+    "video_config.is_end_at_first_frame": False,
+    "play_policy.auto_play_script": True,
+    "play_policy.play_mode": "TEXT",
+    "play_policy.random_play_mode": "SCRIPT_ITEM",
+    "play_policy.need_independent_capture_client": False,
+    "live_event_callback_config.auth_type": "NONE",
+}
+#: Seed 003: "未携带配置则默认订阅LIVE_PROGRESS" - without a config the job subscribes LIVE_PROGRESS.
+DEFAULT_RTC_CALLBACK = {"rtc_callback_event_type": ["LIVE_PROGRESS"]}
+
+#: StartSmartLiveReq fields the service never returns (API.md): compared through the state store only.
+JOB_BLIND_FIELDS = (
+    "video_config",
+    "play_policy",
+    "output_urls",
+    "stream_keys",
+    "interaction_callback_url",
+    "view_mode",
+    "job_run_config",
+)
+#: Fields a running job shows, compared with the live value directly.
+JOB_OBSERVED_FIELDS = ("live_event_callback_config", "rtc_callback_config", "co_streamer_config")
+#: A change confined to these is applied with REFRESH_OUTPUT_URL, without restarting the stream.
+JOB_OUTPUT_FIELDS = frozenset({"output_urls", "stream_keys"})
+#: Set-like lists whose order carries no meaning.
+_UNORDERED_LISTS = frozenset({"callback_event_type", "rtc_callback_event_type"})
+#: The callback key is a secret: it is compared through its fingerprint, never with a live value.
+SECRET_OBSERVED_PATHS = frozenset({"live_event_callback_config.key"})
+
+
+def _clean(value: Any, key: str = "") -> Any:
+    """Drop None and empty containers; whole floats become ints; set-like lists are sorted."""
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            cleaned = _clean(v, str(k))
+            if cleaned is not None and cleaned != {} and cleaned != []:
+                out[str(k)] = cleaned
+        return out
+    if isinstance(value, list | tuple):
+        items = [_clean(v) for v in value]
+        items = [v for v in items if v is not None]
+        return sorted(items, key=str) if key in _UNORDERED_LISTS else items
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _fill(target: dict[str, Any], defaults: Mapping[str, Any], only_present_parents: bool = True) -> None:
+    """Fill `a.b` defaults; a default inside an absent parent object is not created (the parent
+    object itself being absent is what the user declared)."""
+    for dotted, default in defaults.items():
+        *parents, leaf = dotted.split(".")
+        node: Any = target
+        for part in parents:
+            if not isinstance(node, dict) or part not in node:
+                if only_present_parents:
+                    node = None
+                    break
+                node = node.setdefault(part, {})
+            else:
+                node = node[part]
+        if isinstance(node, dict):
+            node.setdefault(leaf, default)
+
+
+def normalize_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = _clean({k: v for k, v in rule.items() if k not in RULE_SERVER_FIELDS})
+    out.setdefault("hit_condition", {})
+    _fill(out, RULE_DEFAULTS)
+    condition = out["hit_condition"]
+    if isinstance(condition.get("relation"), str):
+        # The seed writes And/Or, the service AND/OR: one meaning, one spelling.
+        condition["relation"] = condition["relation"].upper()
+    for tag in condition.get("tags", []):
+        if isinstance(tag, dict) and "value" in tag and not isinstance(tag["value"], str):
+            tag["value"] = _number_text(tag["value"])
+    return out
+
+
+def _number_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def normalize_group(group: Mapping[str, Any]) -> dict[str, Any]:
+    """{"group_name", "interaction_rules": {rule_name: rule}} from a request body or a show response."""
+    rules: dict[str, Any] = {}
+    for rule in group.get("interaction_rules") or []:
+        canonical = normalize_rule(rule)
+        rules[str(canonical.get("rule_name", ""))] = canonical
+    return {"group_name": group.get("group_name"), "interaction_rules": rules}
+
+
+def view_mode_for(video_config: Mapping[str, Any] | None) -> str:
+    """Seed 003: view_mode is derived from the resolution; the default is VERTICAL."""
+    if video_config and int(video_config.get("width") or 0) > int(video_config.get("height") or 0):
+        return "LANDSCAPE"
+    return "VERTICAL"
+
+
+def normalize_job_request(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The canonical StartSmartLiveReq: observed fields and blind fields, defaults filled."""
+    out: dict[str, Any] = _clean(dict(body))
+    _fill(out, JOB_DEFAULTS)
+    out.setdefault("view_mode", view_mode_for(out.get("video_config")))
+    out.setdefault("rtc_callback_config", dict(DEFAULT_RTC_CALLBACK))
+    return out
+
+
+def observed_job_fields(job: Mapping[str, Any]) -> dict[str, Any]:
+    """The comparable part of a job, from either side (request body or SmartLiveJob response)."""
+    source: dict[str, Any] = _clean({k: job.get(k) for k in JOB_OBSERVED_FIELDS})
+    _fill(source, {k: v for k, v in JOB_DEFAULTS.items() if k.startswith("live_event_callback_config.")})
+    source.setdefault("rtc_callback_config", dict(DEFAULT_RTC_CALLBACK))
+    callback = source.get("live_event_callback_config")
+    if isinstance(callback, dict):
+        callback.pop("key", None)
+    return source
+
+
+def blind_job_fields(body: Mapping[str, Any]) -> dict[str, Any]:
+    canonical = normalize_job_request(body)
+    out = {k: canonical[k] for k in JOB_BLIND_FIELDS if k in canonical}
+    callback = canonical.get("live_event_callback_config")
+    if isinstance(callback, dict) and "key" in callback:
+        # Not comparable with a live value (see SECRET_OBSERVED_PATHS), so tracked with the blind ones.
+        out["live_event_callback_config.key"] = callback["key"]
+    return out
