@@ -50,9 +50,8 @@ async def read_groups(
             return LiveGroup(group_id, summary.group_name or "", summary.update_time or "", canonical=None)
         detail = await api.show_rule_group(group_id)
         canonical = normalize.normalize_group(detail.model_dump(mode="json", exclude_none=True))
-        return LiveGroup(
-            group_id, detail.group_name, detail.update_time or summary.update_time or "", canonical
-        )
+        name = detail.group_name or summary.group_name or ""
+        return LiveGroup(group_id, name, detail.update_time or summary.update_time or "", canonical)
 
     return tuple(await asyncio.gather(*(one(s) for s in summaries)))
 
