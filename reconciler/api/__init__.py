@@ -1,0 +1,1 @@
+"""MetaStudio smart-live API: wire models (``reconciler.api.models``)."""

@@ -1,0 +1,72 @@
+"""Options shared by every command that talks to MetaStudio: where, as whom, how hard."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from reconciler.cloud.config import Target, resolve_target
+
+if TYPE_CHECKING:  # the client and the emulator are imported only by commands that use them
+    from reconciler.cloud.api import MetaStudioApi
+
+
+def add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("target")
+    group.add_argument(
+        "--local",
+        action="store_true",
+        help="use the embedded emulator kept under .smartlive/ (no account needed; also SMARTLIVE_LOCAL=1)",
+    )
+    group.add_argument("--region", help="region id, e.g. cn-north-4 (also SMARTLIVE_REGION)")
+    group.add_argument(
+        "--endpoint", metavar="URL", help="API endpoint, overriding the region's (also SMARTLIVE_ENDPOINT)"
+    )
+    group.add_argument("--project-id", help="project id (also HUAWEICLOUD_SDK_PROJECT_ID)")
+    group.add_argument(
+        "--parallelism",
+        type=_positive_int,
+        default=8,
+        metavar="N",
+        help="at most N API requests in flight (default 8)",
+    )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def target_from_args(args: argparse.Namespace) -> Target:
+    return resolve_target(
+        local=bool(getattr(args, "local", False)),
+        endpoint=getattr(args, "endpoint", None),
+        region=getattr(args, "region", None),
+        project_id=getattr(args, "project_id", None),
+        env=os.environ,
+    )
+
+
+@asynccontextmanager
+async def open_api(target: Target, parallelism: int = 8) -> AsyncIterator[MetaStudioApi]:
+    """An API client for the target; for --local the emulator runs in-process, with no socket."""
+    import httpx
+
+    from reconciler.cloud.api import MetaStudioApi
+    from reconciler.cloud.http import HttpClient
+
+    transport: httpx.AsyncBaseTransport | None = None
+    if target.local_data is not None:
+        from reconciler.emulator.local import local_app
+
+        transport = httpx.ASGITransport(app=local_app(target.local_data))
+    async with HttpClient(target, parallelism=parallelism, transport=transport) as http:
+        yield MetaStudioApi(http)
