@@ -29,7 +29,9 @@ class JobDeclaration:
     allow_restart: bool = False
 
 
-def desired_group(name: str, rules: list[dict[str, Any]], fingerprint: Fingerprinter | None = None) -> DesiredGroup:
+def desired_group(
+    name: str, rules: list[dict[str, Any]], fingerprint: Fingerprinter | None = None
+) -> DesiredGroup:
     canonical = normalize.normalize_group({"group_name": name, "interaction_rules": rules})
     return DesiredGroup(name, canonical, fingerprint(canonical) if fingerprint else "")
 

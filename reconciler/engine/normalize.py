@@ -14,29 +14,38 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.api import models
+
 #: Server-assigned fields of a rule; rule_index is documented as "no need for the user to fill in".
 RULE_SERVER_FIELDS = frozenset({"rule_id", "create_time", "update_time", "rule_index"})
 
+#: Where each model with documented defaults sits inside a rule / a StartSmartLiveReq body.
+_RULE_PLACES = {"InteractionRuleInfo": "", "HitCondition": "hit_condition.", "TriggerProcess": "trigger."}
+_JOB_PLACES = {
+    "VideoConfig": "video_config.",
+    "SubtitleConfig": "video_config.subtitle_config.",
+    "PlayPolicy": "play_policy.",
+    "LiveExitConfig": "play_policy.live_exit_config.",
+    "LiveEventCallBackConfig": "live_event_callback_config.",
+    "VoiceConfig": "co_streamer_config.voice_config.",
+}
+
+
+def _defaults_at(places: Mapping[str, str]) -> dict[str, Any]:
+    """models.DOCUMENTED_DEFAULTS re-keyed by dotted path (tuples become lists, as JSON has them)."""
+    out: dict[str, Any] = {}
+    for model, prefix in places.items():
+        for name, value in models.DOCUMENTED_DEFAULTS[model].items():
+            out[prefix + name] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
 #: Documented defaults (seed 004 / SDK docstrings), by dotted path inside one rule.
-RULE_DEFAULTS: Mapping[str, Any] = {
-    "enabled": True,
-    "hit_condition.priority": 500,
-    "trigger.reply_role": "STREAMER",
-}
+RULE_DEFAULTS: Mapping[str, Any] = _defaults_at(_RULE_PLACES)
 #: Documented defaults of StartSmartLiveReq (seed 003), by dotted path inside the request body.
-JOB_DEFAULTS: Mapping[str, Any] = {
-    "video_config.clip_mode": "RESIZE",
-    "video_config.is_subtitle_enable": False,
-    "video_config.is_enable_super_resolution": False,
-    "video_config.is_end_at_first_frame": False,
-    "play_policy.auto_play_script": True,
-    "play_policy.play_mode": "TEXT",
-    "play_policy.random_play_mode": "SCRIPT_ITEM",
-    "play_policy.need_independent_capture_client": False,
-    "live_event_callback_config.auth_type": "NONE",
-}
+JOB_DEFAULTS: Mapping[str, Any] = _defaults_at(_JOB_PLACES)
 #: Seed 003: "未携带配置则默认订阅LIVE_PROGRESS" - without a config the job subscribes LIVE_PROGRESS.
-DEFAULT_RTC_CALLBACK = {"rtc_callback_event_type": ["LIVE_PROGRESS"]}
+DEFAULT_RTC_CALLBACK = _defaults_at({"RTCLiveEventCallBackConfig": ""})
 
 #: StartSmartLiveReq fields the service never returns (API.md): compared through the state store only.
 JOB_BLIND_FIELDS = (
@@ -142,7 +151,7 @@ def normalize_job_request(body: Mapping[str, Any]) -> dict[str, Any]:
 def observed_job_fields(job: Mapping[str, Any]) -> dict[str, Any]:
     """The comparable part of a job, from either side (request body or SmartLiveJob response)."""
     source: dict[str, Any] = _clean({k: job.get(k) for k in JOB_OBSERVED_FIELDS})
-    _fill(source, {k: v for k, v in JOB_DEFAULTS.items() if k.startswith("live_event_callback_config.")})
+    _fill(source, {k: v for k, v in JOB_DEFAULTS.items() if k.split(".", 1)[0] in JOB_OBSERVED_FIELDS})
     source.setdefault("rtc_callback_config", dict(DEFAULT_RTC_CALLBACK))
     callback = source.get("live_event_callback_config")
     if isinstance(callback, dict):
