@@ -50,4 +50,6 @@ def desired_job(
     if resolve is not None and fingerprint is not None:
         resolved_blind = normalize.blind_job_fields(resolve(declaration.request))
         fingerprints = {name: fingerprint(value) for name, value in resolved_blind.items()}
-    return DesiredJob(declaration.name, declaration.room_id, declaration.state, observed, blind, fingerprints)
+    return DesiredJob(
+        declaration.name, declaration.room_id, declaration.state, observed, blind, fingerprints, canonical
+    )

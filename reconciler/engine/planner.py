@@ -56,6 +56,8 @@ class DesiredJob:
     blind: dict[str, Any]
     #: field -> HMAC of the resolved value; None when no state store can verify them.
     blind_fingerprints: Mapping[str, str] | None = None
+    #: The whole canonical request (secrets as references): what `after` shows, masked.
+    canonical: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -111,8 +113,6 @@ def mask_job(canonical: Mapping[str, Any]) -> dict[str, Any]:
             node = node.get(part) if isinstance(node, dict) else None
         if isinstance(node, dict) and leaf in node:
             node[leaf] = SENSITIVE
-        if path in out:  # blind keys are flat, e.g. "live_event_callback_config.key"
-            out[path] = SENSITIVE
     return out
 
 
@@ -207,7 +207,7 @@ def _blind_changes(
 
 def _plan_job(desired: DesiredJob, active: Sequence[LiveJob], record: ManagedRecord | None) -> ResourceChange:
     address = job_address(desired.name)
-    after = mask_job({**desired.observed, **desired.blind})
+    after = mask_job(desired.canonical or {**desired.observed, **desired.blind})
     if len(active) > 1:
         ids = ", ".join(sorted(j.job_id for j in active))
         raise AmbiguityError(
