@@ -1,0 +1,207 @@
+"""What every plan format shares: resource order, the sentences a user reads, how a value is written.
+
+Text and markdown must say the same thing in the same order, so the wording lives here once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from reconciler.engine.plan import (
+    SENSITIVE,
+    UNVERIFIABLE,
+    Action,
+    FieldChange,
+    Plan,
+    ResourceChange,
+    Summary,
+)
+
+NO_CHANGES = "No changes. MetaStudio matches the manifests."
+INTERRUPTS = "interrupts the live stream"
+FORCES_RESTART = "# forces restart"
+
+_PHRASES: dict[Action, str] = {
+    Action.CREATE: "will be created",
+    Action.UPDATE: "will be updated in place",
+    Action.DELETE: "will be deleted",
+    Action.START: "will be started",
+    Action.STOP: "will be stopped",
+    Action.REFRESH_OUTPUT: "will refresh its outputs without a restart",
+    Action.NOOP: "has no changes",
+}
+
+# Placeholders the planner puts where a value must not or cannot be shown; quoting them would make
+# them look like the literal string value of the field.
+_PLACEHOLDERS = frozenset({SENSITIVE, UNVERIFIABLE})
+# Lists of scalars up to this width stay on one line, as Terraform prints short lists.
+_INLINE_LIST_WIDTH = 60
+_BARE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+_DIGITS = re.compile(r"(\d+)")
+_UNSAFE = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def ordered(plan: Plan, *, include_noops: bool = True) -> list[ResourceChange]:
+    """Resources sorted by address and each one's field changes by path, whatever the planner's order.
+
+    Paths compare digit runs as numbers, so `reply_texts[2]` comes before `reply_texts[10]`.
+    """
+    result = []
+    for change in sorted(plan.changes, key=lambda c: c.address):
+        if include_noops or not change.is_noop:
+            result.append(replace(change, changes=tuple(sorted(change.changes, key=_path_key))))
+    return result
+
+
+def _path_key(change: FieldChange) -> tuple[tuple[int | str, ...], str]:
+    parts = _DIGITS.split(change.path)
+    # re.split with one group alternates text (even indexes) and digits (odd): same types line up.
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts)), change.path
+
+
+def action_phrase(change: ResourceChange) -> str:
+    if change.is_restart:
+        return "must be restarted"
+    return _PHRASES[change.actions[0]]
+
+
+def describe(change: ResourceChange, *, with_address: bool = True, with_interrupt: bool = True) -> str:
+    """`SmartLiveJob/x must be restarted: video_config.bitrate changed (interrupts the live stream)`.
+
+    The planner's `reason` is the cause only; the action sentence is built here so every format says it
+    the same way. A reason that already is a whole sentence about this address is kept as it is.
+    """
+    address = clean(change.address)
+    reason = clean(change.reason.strip())
+    if reason.startswith(address):
+        text = reason[len(address) :].lstrip()
+    else:
+        text = action_phrase(change) + (f": {reason}" if reason else "")
+    if with_address:
+        text = f"{address} {text}"
+    if with_interrupt and change.interrupts_stream and INTERRUPTS not in text:
+        text += f" ({INTERRUPTS})"
+    return text
+
+
+def counts_sentence(summary: Summary) -> str:
+    return (
+        f"{summary.create} to create, {summary.update} to update, "
+        f"{summary.restart} to restart, {summary.destroy} to stop or delete."
+    )
+
+
+def unverifiable_note(fields: Sequence[str]) -> str:
+    one = len(fields) == 1
+    return (
+        f"not verifiable: {', '.join(clean(f) for f in fields)} "
+        f"(the service does not return {'it' if one else 'them'}; "
+        f"the state store will track {'it' if one else 'them'})"
+    )
+
+
+def clean(text: str, *, keep: str = "") -> str:
+    """`text` with control and format characters (but those in `keep`) escaped as \\uXXXX.
+
+    Names, reasons and values come from manifests and from the live service; an escape sequence or a
+    bidirectional override in one of them must not reach the user's terminal, and a newline must not
+    break a line-based layout (or close a markdown fence).
+    """
+    if text.isprintable():
+        return text
+    return "".join(
+        f"\\u{ord(ch):04x}" if ch not in keep and unicodedata.category(ch) in _UNSAFE else ch for ch in text
+    )
+
+
+def scalar(value: Any) -> str:
+    """One value as the text formats write it: JSON literals, placeholders unquoted."""
+    if isinstance(value, str):
+        return value if value in _PLACEHOLDERS else clean(json.dumps(value, ensure_ascii=False))
+    if value is None or isinstance(value, bool | int | float):
+        return json.dumps(value)
+    return clean(json.dumps(str(value), ensure_ascii=False))
+
+
+def key(name: Any) -> str:
+    text = str(name)
+    return text if _BARE_KEY.match(text) else clean(json.dumps(text, ensure_ascii=False))
+
+
+def inline(value: Any) -> str:
+    """A value on one line, HCL-like: `{ a = 1, b = "x" }`, `["a", "b"]`."""
+    if isinstance(value, Mapping):
+        if not value:
+            return "{}"
+        return "{ " + ", ".join(f"{key(k)} = {inline(value[k])}" for k in sorted(value, key=str)) + " }"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(inline(item) for item in value) + "]"
+    return scalar(value)
+
+
+@dataclass(frozen=True)
+class BlockLine:
+    """One line of a nested attribute block. `marked` lines carry the resource's glyph (Terraform marks
+    attributes and list elements, not closing brackets)."""
+
+    depth: int
+    text: str
+    marked: bool
+
+
+def block(attributes: Mapping[str, Any], depth: int = 0) -> list[BlockLine]:
+    """`key = value` lines, keys sorted and aligned as Terraform prints them, mappings and lists of
+    mappings opened into nested blocks."""
+    if not attributes:
+        return []
+    names = sorted(attributes, key=str)
+    width = max(len(key(n)) for n in names)
+    lines: list[BlockLine] = []
+    for name in names:
+        lines += _entry(f"{key(name).ljust(width)} = ", attributes[name], depth)
+    return lines
+
+
+def _entry(prefix: str, value: Any, depth: int) -> list[BlockLine]:
+    if isinstance(value, Mapping) and value:
+        return [BlockLine(depth, prefix + "{", True), *block(value, depth + 1), BlockLine(depth, "}", False)]
+    if isinstance(value, list | tuple) and value and not _short_scalar_list(value):
+        lines = [BlockLine(depth, prefix + "[", True)]
+        for item in value:
+            item_lines = _entry("", item, depth + 1)
+            last = item_lines[-1]
+            lines += [*item_lines[:-1], replace(last, text=last.text + ",")]
+        return [*lines, BlockLine(depth, "]", False)]
+    return [BlockLine(depth, prefix + inline(value), True)]
+
+
+def _short_scalar_list(values: Sequence[Any]) -> bool:
+    if any(isinstance(v, Mapping | list | tuple) for v in values):
+        return False
+    return len(inline(values)) <= _INLINE_LIST_WIDTH
+
+
+def shown_attributes(change: ResourceChange) -> tuple[str, Mapping[str, Any]] | None:
+    """The whole-resource block a format shows: what will exist (`+`) or what goes away (`-`).
+
+    Updates, restarts and refreshes show their field changes instead, and no-ops nothing.
+    """
+    first = change.actions[0]
+    if change.is_restart or first in (Action.UPDATE, Action.REFRESH_OUTPUT, Action.NOOP):
+        return None
+    if first in (Action.CREATE, Action.START):
+        return ("+", change.after) if change.after else None
+    return ("-", change.before) if change.before else None
+
+
+def identity(change: ResourceChange) -> str:
+    """`id g-1, room r-7`: what a user looks for in the console; empty before a create."""
+    parts = [f"id {change.remote_id}"] if change.remote_id else []
+    if change.room_id:
+        parts.append(f"room {change.room_id}")
+    return clean(", ".join(parts))

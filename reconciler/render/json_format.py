@@ -1,0 +1,67 @@
+"""The machine plan: a documented, versioned JSON document (README, "Plan output formats").
+
+Stable byte for byte: keys sorted, resources sorted by address, field changes by path, two-space
+indent, a trailing newline. Bump FORMAT_VERSION's minor for added fields, its major for anything a
+consumer could trip on (a removed or renamed field, a changed meaning).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler.engine.plan import Plan, ResourceChange
+
+from . import common
+
+FORMAT_VERSION = "1.0"
+
+
+def plan_document(plan: Plan) -> dict[str, Any]:
+    """The plan as plain JSON-ready data; every managed resource, no-ops included, so tooling sees all."""
+    summary = plan.summary
+    return {
+        "format_version": FORMAT_VERSION,
+        "live_fingerprint": plan.live_fingerprint,
+        "notes": list(plan.notes),
+        "resource_changes": [_resource(change) for change in common.ordered(plan)],
+        "summary": {
+            "create": summary.create,
+            "update": summary.update,
+            "restart": summary.restart,
+            "destroy": summary.destroy,
+            "has_changes": summary.has_changes,
+        },
+    }
+
+
+def _resource(change: ResourceChange) -> dict[str, Any]:
+    return {
+        "address": change.address,
+        "kind": change.kind,
+        "name": change.name,
+        "actions": [action.value for action in change.actions],
+        "reason": change.reason,
+        "before": change.before,
+        "after": change.after,
+        "changes": [
+            {"path": fc.path, "before": fc.before, "after": fc.after, "forces_restart": fc.forces_restart}
+            for fc in change.changes
+        ],
+        "remote_id": change.remote_id,
+        "room_id": change.room_id,
+        "unverifiable": list(change.unverifiable),
+        "interrupts_stream": change.interrupts_stream,
+    }
+
+
+def render_json(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
+    """`color` and `verbose` are accepted for the registry's sake and ignored: JSON is never coloured
+    and always complete."""
+    del color, verbose
+    # ensure_ascii=False keeps Chinese rule names readable. json escapes C0 controls itself (so a raw
+    # newline is layout) but leaves DEL, C1 and bidi overrides raw; those can only occur inside strings,
+    # and clean() turns them into valid \uXXXX escapes, so a plan piped to a terminal cannot drive it.
+    # allow_nan=False: NaN is not JSON, and a value holding one is a normalizer bug to surface.
+    text = json.dumps(plan_document(plan), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    return common.clean(text, keep="\n") + "\n"

@@ -1,0 +1,102 @@
+"""The machine plan: documented keys, every resource, stable bytes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from reconciler.engine.plan import Action, FieldChange, Plan
+from reconciler.render import FORMAT_VERSION, render
+from tests.unit.test_render import group, no_change_plan, sample_changes, sample_plan
+
+RESOURCE_KEYS = {
+    "address",
+    "kind",
+    "name",
+    "actions",
+    "reason",
+    "before",
+    "after",
+    "changes",
+    "remote_id",
+    "room_id",
+    "unverifiable",
+    "interrupts_stream",
+}
+
+
+def document(plan: Plan) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(render(plan, "json", color=True))
+    return loaded
+
+
+def test_top_level_keys_and_version() -> None:
+    doc = document(sample_plan())
+    assert set(doc) == {"format_version", "live_fingerprint", "notes", "resource_changes", "summary"}
+    assert doc["format_version"] == FORMAT_VERSION == "1.0"
+    assert doc["live_fingerprint"] == "sha256:abc123"
+    assert doc["notes"] == ["--prune found 1 group not recorded as managed by smartlive; it was left alone."]
+    assert doc["summary"] == {"create": 2, "update": 2, "restart": 1, "destroy": 2, "has_changes": True}
+
+
+def test_every_resource_no_ops_included_sorted_by_address() -> None:
+    resources = document(sample_plan())["resource_changes"]
+    addresses = [r["address"] for r in resources]
+    assert addresses == sorted(c.address for c in sample_changes())
+    assert all(set(r) == RESOURCE_KEYS for r in resources)
+    by_address = {r["address"]: r for r in resources}
+    assert by_address["SmartLiveJob/steady"]["actions"] == ["no-op"]
+    assert by_address["SmartLiveJob/main-stream"]["actions"] == ["stop", "start"]
+    assert by_address["SmartLiveJob/main-stream"]["interrupts_stream"] is True
+    assert by_address["SmartLiveJob/rehearsal"]["actions"] == ["refresh-output"]
+    assert by_address["SmartLiveJob/side-stream"]["unverifiable"] == ["video_config", "play_policy"]
+    assert by_address["InteractionRuleGroup/welcome"]["before"] is None
+
+
+def test_field_changes_keep_types_and_sort_by_path_numerically() -> None:
+    faq = next(r for r in document(sample_plan())["resource_changes"] if r["name"] == "faq")
+    assert [c["path"] for c in faq["changes"]] == [
+        "interaction_rules[greet].trigger.reply_texts[1]",
+        "interaction_rules[greet].trigger.reply_texts[10]",
+        "interaction_rules[promo]",
+    ]
+    assert faq["changes"][2] == {
+        "path": "interaction_rules[promo]",
+        "before": {"rule_name": "promo", "priority": 10},
+        "after": None,
+        "forces_restart": False,
+    }
+    restart = next(r for r in document(sample_plan())["resource_changes"] if r["name"] == "main-stream")
+    assert restart["changes"][0] == {
+        "path": "video_config.bitrate",
+        "before": 4000,
+        "after": 6000,
+        "forces_restart": True,
+    }
+
+
+def test_bytes_are_stable_sorted_and_uncoloured() -> None:
+    out = render(sample_plan(), "json", color=True)
+    assert out == json.dumps(json.loads(out), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    assert "\x1b" not in out
+
+
+def test_no_changes() -> None:
+    doc = document(no_change_plan())
+    assert doc["summary"]["has_changes"] is False
+    assert [r["actions"] for r in doc["resource_changes"]] == [["no-op"]]
+
+
+def test_unicode_names_stay_readable_and_round_trip() -> None:
+    plan = Plan((group("欢迎词", (Action.UPDATE,), "", changes=(FieldChange("x", "a\u2028b\x7f", "c"),)),))
+    out = render(plan, "json", color=False)
+    assert "欢迎词" in out and "\u2028" not in out and "\x7f" not in out
+    assert json.loads(out)["resource_changes"][0]["changes"][0]["before"] == "a\u2028b\x7f"
+
+
+def test_nan_is_refused_not_printed() -> None:
+    plan = Plan((group("g", (Action.UPDATE,), "", changes=(FieldChange("x", float("nan"), 1),)),))
+    with pytest.raises(ValueError):
+        render(plan, "json", color=False)

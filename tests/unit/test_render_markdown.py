@@ -1,0 +1,83 @@
+"""The pull-request comment: summary first, one details block per changed resource, nothing a value can
+break. Parsed with markdown-it (CommonMark, installed with rich) to check structure, not just text."""
+
+from __future__ import annotations
+
+import markdown_it  # installed with rich; a missing parser must fail the test, not skip it
+
+from reconciler.engine.plan import RESTART, Action, FieldChange, Plan
+from reconciler.render import render
+from tests.unit.test_render import NO_CHANGES, group, job, no_change_plan, sample_plan
+
+
+def markdown(plan: Plan, *, verbose: bool = False) -> str:
+    return render(plan, "markdown", color=True, verbose=verbose)
+
+
+def test_summary_line_comes_first_then_warning_and_notes() -> None:
+    out = markdown(sample_plan())
+    assert out.startswith("**Plan:** 2 to create, 2 to update, 1 to restart, 2 to stop or delete.\n\n")
+    assert "**Warning:** 2 changes interrupt a live stream." in out
+    assert "- \\--prune found 1 group" in out
+    assert "\x1b" not in out
+
+
+def test_no_changes_is_the_sentence() -> None:
+    assert markdown(no_change_plan()) == NO_CHANGES + "\n"
+    assert "<details>" in markdown(no_change_plan(), verbose=True)
+
+
+def test_one_block_per_changed_resource_saying_what_interrupts_a_stream() -> None:
+    out = markdown(sample_plan())
+    assert out.count("<details><summary>") == 7 == out.count("</details>")
+    assert (
+        "<details><summary><code>-/+ SmartLiveJob/main-stream</code> must be restarted: "
+        "video_config.bitrate changed — <b>interrupts the live stream</b></summary>" in out
+    )
+    assert "<code>- SmartLiveJob/retired</code> will be stopped: declared stopped — <b>interrupts" in out
+    assert "<code>~ SmartLiveJob/rehearsal</code> will refresh its outputs without a restart" in out
+
+
+def test_diff_lines_put_the_glyph_in_column_zero() -> None:
+    out = markdown(sample_plan())
+    assert '- interaction_rules[greet].trigger.reply_texts[1]: "Hi"\n' in out
+    assert '+ interaction_rules[greet].trigger.reply_texts[1]: "Hello `there`"\n' in out
+    assert "+ video_config.bitrate: 6000  # forces restart\n" in out
+    assert '+ group_name        = "welcome"\n' in out
+
+
+def hostile_plan() -> Plan:
+    breaker = "x</details></summary>```<b>`y`"
+    return Plan(
+        (
+            group(
+                f"g{breaker}",
+                (Action.UPDATE,),
+                f"because {breaker}",
+                changes=(FieldChange("a", "````", f"z\n```\n{breaker}"),),
+            ),
+            job("j", RESTART, "", changes=(FieldChange("b", 1, 2, forces_restart=True),)),
+        ),
+        notes=(f"- *{breaker}* [link](http://x) #1",),
+    )
+
+
+def test_values_and_names_cannot_break_the_comment() -> None:
+    out = markdown(hostile_plan())
+    tokens = markdown_it.MarkdownIt("commonmark").parse(out)
+    # Exactly our two blocks open and close, as HTML blocks around one fence each.
+    html = [t.content for t in tokens if t.type == "html_block"]
+    assert [h.count("<details>") for h in html] == [1, 0, 1, 0]
+    assert [h.strip() for h in html[1::2]] == ["</details>", "</details>"]
+    fences = [t for t in tokens if t.type == "fence"]
+    assert [f.info for f in fences] == ["diff", "diff"]
+    # The value with backtick runs stays inside its fence, on one line.
+    assert 'z\\n```\\nx</details></summary>```<b>`y`"' in fences[0].content
+    assert len(fences[0].markup) == 5
+    # The summary is HTML-escaped; the note is literal text in one list item.
+    assert "&lt;/details&gt;&lt;/summary&gt;&#96;&#96;&#96;&lt;b&gt;" in html[0]
+    inline = [t for t in tokens if t.type == "inline"]
+    note = next(t for t in inline if "link" in t.content)
+    rendered = markdown_it.MarkdownIt("commonmark").renderInline(note.content)
+    assert rendered.startswith("- *x&lt;/details&gt;")
+    assert "<a " not in rendered and "<em>" not in rendered
