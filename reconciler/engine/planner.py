@@ -193,7 +193,8 @@ def _blind_changes(
     desired: DesiredJob, record: ManagedRecord | None
 ) -> tuple[list[FieldChange], tuple[str, ...]]:
     """Changes in the fields the service never returns, from the state store's fingerprints."""
-    if desired.blind_fingerprints is None or record is None:
+    if desired.blind_fingerprints is None or record is None or not record.field_fingerprints:
+        # No record of what was applied (e.g. an imported job): nothing to compare, nothing invented.
         return [], tuple(sorted(desired.blind))
     recorded = record.field_fingerprints
     changes = []

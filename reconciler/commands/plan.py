@@ -1,0 +1,98 @@
+"""`smartlive plan PATH...`: what apply would change, without changing anything (and without a lock)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from reconciler import exitcodes
+from reconciler.commands._target import add_target_arguments, open_api, target_from_args
+
+ORDER = 20
+
+
+def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options plan and apply share."""
+    from reconciler.state import add_state_arguments
+
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="manifest files or directories")
+    parser.add_argument(
+        "--prune", action="store_true", help="delete or stop managed objects no longer declared"
+    )
+    parser.add_argument(
+        "--target",
+        dest="targets",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="limit to this resource, e.g. InteractionRuleGroup/welcome (repeatable)",
+    )
+    parser.add_argument(
+        "--refresh", action="store_true", help="read every group in full, ignoring the read cache"
+    )
+    add_target_arguments(parser)
+    add_state_arguments(parser)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "plan",
+        help="show what apply would change",
+        description="Compare the manifests with MetaStudio and print what apply would do. Takes no lock.",
+    )
+    add_plan_arguments(parser)
+    parser.add_argument(
+        "--format", choices=("text", "json", "markdown"), default="text", help="output format"
+    )
+    parser.add_argument("--out", metavar="FILE", type=Path, help="save the plan for `smartlive apply FILE`")
+    parser.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 0 when nothing changes, 2 when something would, 1 on error",
+    )
+    parser.add_argument("--verbose", action="store_true", help="list unchanged resources too (text)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from reconciler.engine import planfile
+    from reconciler.engine.planner import PlanOptions
+    from reconciler.engine.session import plan_session
+    from reconciler.render import render
+    from reconciler.render.color import use_color
+    from reconciler.state import open_store
+
+    target = target_from_args(args)
+    store = open_store(args.state, workdir=Path.cwd())
+    options = PlanOptions(prune=args.prune, targets=frozenset(args.targets))
+
+    async def go() -> bool:
+        async with open_api(target, args.parallelism) as api:
+            session = await plan_session(
+                api, args.paths, store=store, target_key=target.key, options=options, refresh=args.refresh
+            )
+        sys.stdout.write(render(session.plan, args.format, color=use_color(sys.stdout), verbose=args.verbose))
+        if args.out is not None:
+            planfile.save(
+                args.out,
+                planfile.SavedPlan(
+                    target=target.key,
+                    live_fingerprint=session.plan.live_fingerprint,
+                    manifest_digest=session.desired.digest,
+                    paths=tuple(str(Path(p).resolve()) for p in args.paths),
+                    prune=args.prune,
+                    targets=tuple(sorted(args.targets)),
+                    plan=json.loads(render(session.plan, "json", color=False)),
+                ),
+            )
+            print(f"Saved the plan to {args.out}; apply it with: smartlive apply {args.out}", file=sys.stderr)
+        return session.plan.summary.has_changes
+
+    try:
+        has_changes = asyncio.run(go())
+    finally:
+        store.close()
+    return exitcodes.CHANGES if args.detailed_exitcode and has_changes else exitcodes.OK

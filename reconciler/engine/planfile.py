@@ -1,0 +1,109 @@
+"""Saved plans (`plan --out FILE`, `apply FILE`): what apply needs to refuse a stale plan.
+
+A saved plan holds the plan as rendered JSON (secrets already masked), the fingerprint of the live state
+it was made from, a digest of the manifests, their paths and the plan options: secret references stay in
+the manifests and values are never written (unlike a Terraform plan file). Apply re-reads both: if the
+manifests or the live state moved, the plan is stale.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reconciler.engine.plan import Plan
+from reconciler.errors import StalePlanError, UserError
+
+KIND = "smartlive-plan"
+FORMAT_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    target: str
+    live_fingerprint: str
+    manifest_digest: str
+    paths: tuple[str, ...]
+    prune: bool
+    targets: tuple[str, ...]
+    plan: dict[str, Any]
+
+    @property
+    def actions(self) -> dict[str, list[str]]:
+        return {c["address"]: c["actions"] for c in self.plan.get("resource_changes", [])}
+
+
+def plan_actions(plan: Plan) -> dict[str, list[str]]:
+    return {c.address: [str(a) for a in c.actions] for c in plan.changes}
+
+
+def save(path: Path, saved: SavedPlan) -> None:
+    body = {
+        "kind": KIND,
+        "format_version": FORMAT_VERSION,
+        "target": saved.target,
+        "live_fingerprint": saved.live_fingerprint,
+        "manifest_digest": saved.manifest_digest,
+        "paths": list(saved.paths),
+        "options": {"prune": saved.prune, "targets": list(saved.targets)},
+        "plan": saved.plan,
+    }
+    # Written whole or not at all, and readable by its owner only: a plan names endpoints and ids.
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(body, out, indent=2, sort_keys=True, ensure_ascii=False)
+        out.write("\n")
+    os.replace(tmp, path)
+
+
+def is_saved_plan(path: Path) -> bool:
+    if not path.is_file() or path.suffix not in (".json", ".plan", ".smartlive-plan", ""):
+        return False
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    return f'"kind": "{KIND}"'.encode() in head or f'"kind":"{KIND}"'.encode() in head
+
+
+def load(path: Path) -> SavedPlan:
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{path}: not a readable saved plan ({type(exc).__name__})") from None
+    if not isinstance(body, dict) or body.get("kind") != KIND:
+        raise UserError(f"{path}: not a smartlive plan file")
+    if body.get("format_version") != FORMAT_VERSION:
+        raise UserError(f"{path}: plan format {body.get('format_version')!r} is not {FORMAT_VERSION!r}")
+    options = body.get("options") or {}
+    return SavedPlan(
+        target=str(body["target"]),
+        live_fingerprint=str(body["live_fingerprint"]),
+        manifest_digest=str(body["manifest_digest"]),
+        paths=tuple(body["paths"]),
+        prune=bool(options.get("prune")),
+        targets=tuple(options.get("targets") or ()),
+        plan=dict(body["plan"]),
+    )
+
+
+def check_fresh(saved: SavedPlan, *, target: str, manifest_digest: str, plan: Plan) -> None:
+    """Refuse a plan that no longer describes what apply would do."""
+    if saved.target != target:
+        raise StalePlanError(
+            f"Saved plan is stale: it was made for {saved.target.split('|')[0]}, not this target"
+        )
+    if saved.manifest_digest != manifest_digest:
+        raise StalePlanError("Saved plan is stale: the manifests changed since it was made; run plan again")
+    if saved.live_fingerprint != plan.live_fingerprint:
+        raise StalePlanError(
+            "Saved plan is stale: the live state changed since it was made (groups or active jobs differ); "
+            "run plan again"
+        )
+    if saved.actions != plan_actions(plan):
+        raise StalePlanError("Saved plan is stale: the actions it would take differ now; run plan again")

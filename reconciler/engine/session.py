@@ -1,0 +1,177 @@
+"""One plan (and apply) session: manifests + live state + state store -> Plan, and what apply needs.
+
+This is where the I/O edges meet the pure core: load the manifests (reconciler.manifest), read the live
+state (reconciler.cloud.live), take what was applied from the state store, and hand plain values to
+the planner. Secrets are resolved here only to fingerprint them under the store's HMAC key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reconciler.api import models
+from reconciler.cloud.api import MetaStudioApi
+from reconciler.cloud.live import LiveSnapshot, read_live
+from reconciler.engine.apply import JobInputs
+from reconciler.engine.desired import JobDeclaration, desired_group, desired_job
+from reconciler.engine.plan import GROUP_KIND, JOB_KIND, Plan
+from reconciler.engine.planner import DesiredGroup, DesiredJob, ManagedRecord, PlanOptions, make_plan
+from reconciler.errors import ManifestError
+from reconciler.manifest import LiveJobManifest, LoadResult, load_manifests
+
+if TYPE_CHECKING:
+    from reconciler.state.base import StateStore
+
+
+@dataclass(frozen=True)
+class Desired:
+    groups: dict[str, DesiredGroup]
+    jobs: dict[str, DesiredJob]
+    job_manifests: dict[str, LiveJobManifest]
+    #: Digest of the manifests' content: a saved plan is stale when they changed since.
+    digest: str
+
+
+@dataclass(frozen=True)
+class Session:
+    desired: Desired
+    snapshot: LiveSnapshot
+    plan: Plan
+    managed: Mapping[str, ManagedRecord] | None = None
+    request_count: int = 0
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def job_inputs(self, environ: Mapping[str, str] | None = None) -> dict[str, JobInputs]:
+        return {
+            address: JobInputs(
+                self.desired.jobs[address],
+                build_request=lambda m=manifest: m.to_start_request(environ),  # type: ignore[misc]
+                allow_restart=manifest.allow_restart,
+            )
+            for address, manifest in self.desired.job_manifests.items()
+        }
+
+
+def load(paths: Sequence[str | Path]) -> LoadResult:
+    """Manifests that must be valid: any error stops here, with validate's own messages."""
+    result = load_manifests(paths)
+    if not result.ok:
+        shown = "\n".join(str(d) for d in result.errors[:20])
+        more = f"\n... and {len(result.errors) - 20} more" if len(result.errors) > 20 else ""
+        raise ManifestError(
+            f"the manifests have {len(result.errors)} error(s); run `smartlive validate` for all of them:\n{shown}{more}"
+        )
+    return result
+
+
+def manifest_digest(result: LoadResult) -> str:
+    """Digest of every resource as loaded (secret references, never values)."""
+    digest = hashlib.sha256()
+    for resource in sorted(result.resources, key=lambda r: (r.kind, r.name)):
+        digest.update(f"{resource.kind}/{resource.name}\0".encode())
+        digest.update(resource.spec.model_dump_json(exclude_none=True).encode())
+        digest.update(repr(sorted(resource.annotations.items())).encode())
+    return digest.hexdigest()
+
+
+def _job_request_with_references(manifest: LiveJobManifest) -> dict[str, Any]:
+    body: dict[str, Any] = manifest.spec.model_dump(
+        mode="json", exclude_none=True, exclude={"room_id", "state"}
+    )
+    return body
+
+
+def build_desired(
+    result: LoadResult, hmac_key: bytes | None, environ: Mapping[str, str] | None = None
+) -> Desired:
+    """Canonical desired state. With a state store's key, fingerprints of the fields the service never
+    returns are computed from the resolved secrets (a missing secret is then an error)."""
+    from reconciler.state.base import fingerprint as hmac_fingerprint
+
+    def fingerprint(value: Any) -> str:
+        return hmac_fingerprint(value, hmac_key) if hmac_key is not None else ""
+
+    groups = {}
+    for group in result.groups:
+        rules = [rule.model_dump(mode="json", exclude_none=True) for rule in group.interaction_rules]
+        built = desired_group(group.name, rules, fingerprint if hmac_key is not None else None)
+        groups[f"{GROUP_KIND}/{group.name}"] = built
+    jobs = {}
+    manifests = {}
+    for manifest in result.jobs:
+        declaration = JobDeclaration(
+            manifest.name,
+            manifest.room_id,
+            manifest.state,
+            _job_request_with_references(manifest),
+            manifest.allow_restart,
+        )
+
+        def resolve(_request: Mapping[str, Any], m: LiveJobManifest = manifest) -> dict[str, Any]:
+            return models.to_wire(m.to_start_request(environ))
+
+        address = f"{JOB_KIND}/{manifest.name}"
+        jobs[address] = desired_job(
+            declaration,
+            resolve=resolve if hmac_key is not None else None,
+            fingerprint=fingerprint if hmac_key is not None else None,
+        )
+        manifests[address] = manifest
+    return Desired(groups, jobs, manifests, manifest_digest(result))
+
+
+async def plan_session(
+    api: MetaStudioApi,
+    paths: Sequence[str | Path],
+    *,
+    store: StateStore | None,
+    target_key: str,
+    options: PlanOptions,
+    refresh: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> Session:
+    result = load(paths)
+    managed = store.records(target_key) if store is not None else None
+    desired = build_desired(result, store.hmac_key() if store is not None else None, environ or os.environ)
+    records = managed or {}
+    declared_names = {g.name for g in desired.groups.values()}
+    managed_group_ids = {r.remote_id for r in records.values() if r.kind == GROUP_KIND}
+
+    def wanted(summary: models.InteractionRuleGroupSummary) -> bool:
+        return summary.group_name in declared_names or summary.group_id in managed_group_ids
+
+    def unchanged(summary: models.InteractionRuleGroupSummary) -> bool:
+        """The read cache: same group, same update_time as recorded, same declaration as applied."""
+        if refresh or summary.group_name is None:
+            return False
+        address = f"{GROUP_KIND}/{summary.group_name}"
+        record, declared = records.get(address), desired.groups.get(address)
+        return (
+            record is not None
+            and declared is not None
+            and bool(record.update_time)
+            and record.remote_id == summary.group_id
+            and record.update_time == summary.update_time
+            and bool(declared.fingerprint)
+            and record.fingerprint == declared.fingerprint
+        )
+
+    rooms = {j.room_id for j in desired.jobs.values()} | {
+        r.room_id for r in records.values() if r.kind == JOB_KIND
+    }
+    before = api.http.stats.total
+    snapshot = await read_live(api, group_wanted=wanted, group_unchanged=unchanged, rooms=rooms)
+    plan = make_plan(
+        desired_groups=list(desired.groups.values()),
+        desired_jobs=list(desired.jobs.values()),
+        live_groups=snapshot.groups,
+        live_jobs=snapshot.jobs,
+        managed=managed,
+        options=options,
+    )
+    return Session(desired, snapshot, plan, managed, api.http.stats.total - before)
