@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,7 @@ class Desired:
     job_manifests: dict[str, LiveJobManifest]
     #: Digest of the manifests' content: a saved plan is stale when they changed since.
     digest: str
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ def build_desired(
         groups[f"{GROUP_KIND}/{group.name}"] = built
     jobs = {}
     manifests = {}
+    notes = []
     for manifest in result.jobs:
         declaration = JobDeclaration(
             manifest.name,
@@ -116,13 +118,24 @@ def build_desired(
             return models.to_wire(m.to_start_request(environ))
 
         address = f"{JOB_KIND}/{manifest.name}"
+        verifiable = hmac_key is not None
+        if verifiable:
+            try:
+                manifest.to_start_request(environ)
+            except ManifestError as exc:
+                # Plan still works where secrets are not available (a pull-request check, say); apply
+                # resolves them again and fails there.
+                notes.append(
+                    f"{address}: its secrets are not available here ({exc}); its output is not verified"
+                )
+                verifiable = False
         jobs[address] = desired_job(
             declaration,
-            resolve=resolve if hmac_key is not None else None,
-            fingerprint=fingerprint if hmac_key is not None else None,
+            resolve=resolve if verifiable else None,
+            fingerprint=fingerprint if verifiable else None,
         )
         manifests[address] = manifest
-    return Desired(groups, jobs, manifests, manifest_digest(result))
+    return Desired(groups, jobs, manifests, manifest_digest(result), tuple(notes))
 
 
 async def plan_session(
@@ -174,4 +187,6 @@ async def plan_session(
         managed=managed,
         options=options,
     )
+    if desired.notes:
+        plan = replace(plan, notes=plan.notes + desired.notes)
     return Session(desired, snapshot, plan, managed, api.http.stats.total - before)

@@ -1,0 +1,160 @@
+"""`smartlive apply [PATH... | PLANFILE]`: make MetaStudio match the manifests, under the apply lock."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reconciler import exitcodes
+from reconciler.commands._target import open_api, target_from_args
+from reconciler.commands.plan import add_plan_arguments
+from reconciler.errors import UserError
+
+if TYPE_CHECKING:
+    from reconciler.engine.apply import ActionResult
+
+ORDER = 30
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+
+
+def parse_duration(text: str) -> float:
+    """`30s`, `2m`, `1h`, `500ms` or plain seconds."""
+    match = _DURATION.match(text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 30s, 2m or 0")
+    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[match.group(2) or "s"]
+    return float(match.group(1)) * scale
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "apply",
+        help="make MetaStudio match the manifests",
+        description="Plan, ask for confirmation, then apply under the state store's lock. "
+        "Given a saved plan file, refuse it if the manifests or the live state moved since.",
+    )
+    add_plan_arguments(parser)
+    parser.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation")
+    parser.add_argument(
+        "--allow-restart",
+        action="store_true",
+        help="allow stopping or restarting running jobs (interrupts live streams)",
+    )
+    parser.add_argument(
+        "--lock-timeout",
+        type=parse_duration,
+        default=0.0,
+        metavar="DURATION",
+        help="wait this long for another apply's lock (e.g. 30s, 2m; default 0: fail at once)",
+    )
+    parser.add_argument(
+        "--start-rate",
+        type=_positive_float,
+        default=4.0,
+        metavar="PER_SECOND",
+        help="StartSmartLive calls per second (the tenant limit: 4 in cn-north-4, 3 in cn-east-3)",
+    )
+    parser.set_defaults(func=run)
+
+
+def _confirm(summary: str) -> None:
+    if not sys.stdin.isatty():
+        raise UserError(
+            "refusing to apply without confirmation: standard input is not a terminal; pass --auto-approve"
+        )
+    print(f"\n{summary}\nDo you want to perform these actions? Only 'yes' will be accepted to approve.")
+    try:
+        answer = input("  Enter a value: ")
+    except EOFError:
+        answer = ""
+    if answer.strip() != "yes":
+        raise UserError("Apply cancelled.")
+
+
+def _line(result: ActionResult) -> str:
+    if result.skipped:
+        return f"! {result.address}: {result.message}"
+    mark = "✓" if result.ok else "✗"
+    return f"{mark} {result.address}: {result.message}"
+
+
+def run(args: argparse.Namespace) -> int:
+    from reconciler.engine import planfile
+    from reconciler.engine.apply import ApplyOptions, Executor
+    from reconciler.engine.planner import PlanOptions
+    from reconciler.engine.session import plan_session
+    from reconciler.render import render
+    from reconciler.render.color import use_color
+    from reconciler.state import LockHolder, fingerprint, open_store, whoami
+
+    saved = None
+    if len(args.paths) == 1 and planfile.is_saved_plan(Path(args.paths[0])):
+        saved = planfile.load(Path(args.paths[0]))
+        args.paths = list(saved.paths)
+        args.prune, args.targets = saved.prune, list(saved.targets)
+    target = target_from_args(args)
+    store = open_store(args.state, workdir=Path.cwd())
+    options = PlanOptions(prune=args.prune, targets=frozenset(args.targets))
+    key = store.hmac_key()
+
+    async def go() -> int:
+        async with open_api(target, args.parallelism) as api:
+            session = await plan_session(
+                api, args.paths, store=store, target_key=target.key, options=options, refresh=args.refresh
+            )
+            plan = session.plan
+            if saved is not None:
+                planfile.check_fresh(
+                    saved, target=target.key, manifest_digest=session.desired.digest, plan=plan
+                )
+            if not plan.summary.has_changes:
+                sys.stdout.write(render(plan, "text", color=use_color(sys.stdout)))
+                print("Apply complete: 0 created, 0 updated, 0 restarted, 0 stopped or deleted.")
+                return exitcodes.OK
+            if saved is None:
+                sys.stdout.write(render(plan, "text", color=use_color(sys.stdout)))
+                if not args.auto_approve:
+                    _confirm("smartlive will perform the actions above.")
+            executor = Executor(
+                api,
+                store,
+                target.key,
+                ApplyOptions(
+                    allow_restart=args.allow_restart, start_rate=args.start_rate, applied_by=whoami()
+                ),
+                fingerprint=lambda value: fingerprint(value, key),
+                on_result=lambda result: print(_line(result), flush=True),
+            )
+            result = await executor.execute(plan, session.desired.groups, session.job_inputs())
+        print(result.summary_line())
+        for failure in result.failed:
+            if not failure.skipped:
+                print(f"error: {failure.address}: {failure.message}", file=sys.stderr)
+        skipped = [r for r in result.failed if r.skipped]
+        if skipped:
+            print(
+                f"error: {len(skipped)} action(s) skipped because they would interrupt a live stream "
+                "(see the lines marked !)",
+                file=sys.stderr,
+            )
+        return exitcodes.ERROR if result.failed else exitcodes.OK
+
+    try:
+        with store.lock(target.key, timeout=args.lock_timeout, holder=LockHolder.current("apply")):
+            return asyncio.run(go())
+    finally:
+        store.close()
