@@ -1,0 +1,108 @@
+"""`smartlive callbacks verify`: check an MSS_A / MSS_A_HEAD callback signature from a script.
+
+    smartlive callbacks verify --url URL [--header 'x-hw-mss-secret: ...' ...]
+                               (--key-env NAME | --key-file PATH) [--max-age SECONDS] [--auth-type TYPE]
+
+Exit 0 when valid, 1 when not (one line saying why), 2 for a usage error. The key is read from an
+environment variable or a file, never from the command line, where it would land in shell history and
+in every process listing; it is never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from reconciler import exitcodes
+
+ORDER = 80
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "callbacks",
+        help="tools for the callbacks the service sends (verify their signatures)",
+        description="Tools for the live-event callbacks the service sends (live_event_callback_config).",
+    )
+    actions = parser.add_subparsers(dest="callbacks_command", metavar="ACTION")
+    actions.required = True
+    verify = actions.add_parser(
+        "verify",
+        help="check an MSS_A / MSS_A_HEAD signature: exit 0 valid, 1 invalid, 2 usage",
+        description=(
+            "Check the signature of one callback request. MSS_A reads hwSecret/hwTime from the URL's "
+            "query, MSS_A_HEAD the x-hw-mss-secret/x-hw-mss-time headers. Exit 0 valid, 1 invalid "
+            "(one line says why), 2 usage error."
+        ),
+    )
+    verify.add_argument("--url", required=True, help="the URL the callback arrived at (or its path?query)")
+    verify.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="a request header, as `Name: value`; repeat for several",
+    )
+    key = verify.add_mutually_exclusive_group(required=True)
+    key.add_argument("--key-env", metavar="NAME", help="environment variable holding the callback key")
+    key.add_argument(
+        "--key-file", metavar="PATH", help="file holding the callback key (a trailing newline is ignored)"
+    )
+    verify.add_argument(
+        "--max-age",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="reject signatures older than this (default 300)",
+    )
+    verify.add_argument(
+        "--auth-type",
+        choices=["MSS_A", "MSS_A_HEAD"],
+        help="require this mode (default: accept either, headers first)",
+    )
+    verify.set_defaults(func=handle_verify)
+
+
+def _usage(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return exitcodes.USAGE
+
+
+def _read_key(args: argparse.Namespace) -> str | None:
+    if args.key_env is not None:
+        return os.environ.get(args.key_env)
+    with open(args.key_file, encoding="utf-8") as handle:
+        # Editors and `echo` add a newline the service never signed with.
+        return handle.read().rstrip("\r\n")
+
+
+def handle_verify(args: argparse.Namespace) -> int:
+    from reconciler.events.callbacks import verify_callback
+
+    if args.max_age < 0:
+        return _usage("--max-age must not be negative")
+    headers: list[tuple[str, str]] = []
+    for number, raw in enumerate(args.header, start=1):
+        name, sep, value = raw.partition(":")
+        if not sep or not name.strip():
+            return _usage(f"--header #{number} must look like 'Name: value'")
+        headers.append((name.strip(), value.strip()))
+    try:
+        key = _read_key(args)
+    except OSError as exc:
+        return _usage(f"cannot read --key-file {args.key_file}: {exc.strerror or exc}")
+    except UnicodeDecodeError:
+        return _usage(f"--key-file {args.key_file} is not UTF-8 text")
+    if key is None:
+        return _usage(f"environment variable {args.key_env} is not set")
+    if not key:
+        source = f"environment variable {args.key_env}" if args.key_env else f"--key-file {args.key_file}"
+        return _usage(f"{source} is empty")
+
+    result = verify_callback(
+        args.url, key, headers=headers, auth_type=args.auth_type, max_age_seconds=args.max_age
+    )
+    print(f"{'valid' if result.valid else 'invalid'}: {result.reason}")
+    return exitcodes.OK if result.valid else exitcodes.ERROR
