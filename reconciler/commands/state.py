@@ -1,0 +1,210 @@
+"""`smartlive state list|show|rm|unlock`: look at and correct what smartlive has recorded as applied.
+
+None of these touches the remote service: `rm` only forgets, `unlock` only frees the apply lock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reconciler.commands._target import add_target_arguments, target_from_args
+from reconciler.errors import LockError
+
+if TYPE_CHECKING:
+    from reconciler.state import LockHolder, StateStore, StoredRecord
+
+ORDER = 50
+#: Fingerprints are shown this short: enough to see that one changed, useless to anyone else.
+FINGERPRINT_CHARS = 12
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "state",
+        help="inspect the state store: what smartlive applied and manages",
+        description="Inspect and correct the state store. Nothing here changes the remote service.",
+    )
+    sub = parser.add_subparsers(dest="state_command", metavar="SUBCOMMAND")
+    sub.required = True
+
+    listing = sub.add_parser("list", help="list the managed resources of a target")
+    listing.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    _common(listing)
+    listing.set_defaults(func=run_list)
+
+    show = sub.add_parser("show", help="show everything recorded for one resource")
+    show.add_argument("address", metavar="ADDRESS", help="e.g. InteractionRuleGroup/greetings")
+    _common(show)
+    show.set_defaults(func=run_show)
+
+    remove = sub.add_parser(
+        "rm", help="forget a resource (the remote object is left as it is, and no longer managed)"
+    )
+    remove.add_argument("address", metavar="ADDRESS")
+    _common(remove)
+    remove.set_defaults(func=run_rm)
+
+    unlock = sub.add_parser("unlock", help="show or free a target's apply lock")
+    unlock.add_argument(
+        "--force",
+        action="store_true",
+        help="break a lock whose holder is gone (PostgreSQL: ends the database session holding it)",
+    )
+    _common(unlock)
+    unlock.set_defaults(func=run_unlock)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    from reconciler.state import add_state_arguments
+
+    add_state_arguments(parser)
+    add_target_arguments(parser)
+
+
+@contextmanager
+def _opened(args: argparse.Namespace) -> Iterator[tuple[StateStore, str]]:
+    from reconciler.state import open_store
+
+    target = target_from_args(args).key
+    store = open_store(args.state, workdir=Path.cwd())
+    try:
+        yield store, target
+    finally:
+        store.close()
+
+
+def _short(fp: str) -> str:
+    return fp[:FINGERPRINT_CHARS] if fp else "-"
+
+
+def run_list(args: argparse.Namespace) -> int:
+    with _opened(args) as (store, target):
+        records = list(store.stored_records(target).values())
+    if args.format == "json":
+        rows = [
+            {
+                "address": r.address,
+                "kind": r.kind,
+                "remote_id": r.remote_id,
+                "room_id": r.room_id,
+                "update_time": r.update_time,
+                "applied_at": r.applied_at,
+                "applied_by": r.applied_by,
+            }
+            for r in records
+        ]
+        doc = {"format_version": "1", "target": target, "store": store.location, "resources": rows}
+        print(json.dumps(doc, indent=2, sort_keys=True))
+        return 0
+    if not records:
+        print(f"No resources recorded for {target} in {store.location}.")
+        return 0
+    table = [("ADDRESS", "KIND", "REMOTE ID", "APPLIED AT", "APPLIED BY")]
+    table += [(r.address, r.kind, r.remote_id, r.applied_at, r.applied_by) for r in records]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]) - 1)]
+    for row in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1])
+    plural = "s" if len(records) != 1 else ""
+    print(f"\n{len(records)} resource{plural} recorded for {target} in {store.location}.")
+    return 0
+
+
+def _get(store: StateStore, target: str, address: str) -> StoredRecord:
+    from reconciler.state import StateError
+
+    record = store.get(target, address)
+    if record is None:
+        raise StateError(
+            f"no resource {address} in the state of {target} ({store.location}); "
+            "`smartlive state list` shows what is recorded"
+        )
+    return record
+
+
+def run_show(args: argparse.Namespace) -> int:
+    with _opened(args) as (store, target):
+        r = _get(store, target, args.address)
+    fields = [
+        ("address", r.address),
+        ("kind", r.kind),
+        ("remote_id", r.remote_id),
+        ("room_id", r.room_id or "-"),
+        ("update_time", r.update_time or "-"),
+        ("applied_at", r.applied_at),
+        ("applied_by", r.applied_by or "-"),
+        ("fingerprint", _short(r.fingerprint)),
+    ]
+    for name, value in fields:
+        print(f"{name + ':':<20}{value}")
+    if r.field_fingerprints:
+        print("field_fingerprints:")
+        width = max(len(name) for name in r.field_fingerprints) + 1
+        for name, fp in sorted(r.field_fingerprints.items()):
+            print(f"  {name + ':':<{width}} {_short(fp)}")
+    else:
+        print(f"{'field_fingerprints:':<20}-")
+    return 0
+
+
+def run_rm(args: argparse.Namespace) -> int:
+    from reconciler.state import LockHolder
+
+    # Under the lock: beside a running apply the removal could be written right back.
+    with (
+        _opened(args) as (store, target),
+        store.lock(target, timeout=0, holder=LockHolder.current("state rm")),
+    ):
+        record = _get(store, target, args.address)
+        store.remove(target, args.address)
+    print(f"Removed {record.address} ({record.kind} {record.remote_id}) from the state of {target}.")
+    print(
+        "The remote object was not touched: smartlive no longer manages it, so `apply --prune` leaves it "
+        f"alone. `smartlive import {record.address} {record.remote_id}` adopts it again."
+    )
+    return 0
+
+
+def _alive_here(holder: LockHolder) -> bool:
+    if holder.pid <= 0 or holder.host != socket.gethostname():
+        return False
+    try:
+        os.kill(holder.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def run_unlock(args: argparse.Namespace) -> int:
+    with _opened(args) as (store, target):
+        holder = store.lock_info(target)
+        if holder is None:
+            if args.force:
+                store.force_unlock(target)  # nothing live to break: only clears stale holder records
+            print(f"No lock is held on {target} ({store.location}).")
+            return 0
+        if not args.force:
+            how = (
+                "If that process is gone, `smartlive state unlock --force` ends the database session that "
+                "still holds the lock."
+                if store.can_break_locks
+                else "The lock is released the moment that process exits; let it finish or stop it."
+            )
+            raise LockError(f"{target} is locked by {holder.describe()}. {how}")
+        if store.can_break_locks and _alive_here(holder):
+            # Breaking the lock under a live apply would let a second apply run beside it.
+            raise LockError(
+                f"{target} is locked by {holder.describe()}, which is still running on this host: stop it "
+                f"(kill {holder.pid}) rather than breaking its lock"
+            )
+        store.force_unlock(target)
+    print(f"Released the lock on {target} held by {holder.describe()}.")
+    return 0

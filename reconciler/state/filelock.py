@@ -1,0 +1,106 @@
+"""One apply per target for the SQLite backend: an flock on a file beside the database.
+
+flock belongs to the open file: the kernel drops it the moment the holding process exits, however it
+dies, so a lock can never be left behind. The file also carries the holder (host, pid, since) as JSON
+for refusal messages; that text may outlive a killed holder, which is harmless since only the flock
+decides. The file is never deleted: removing it would let a newcomer lock a fresh inode while an old
+holder still holds the unlinked one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+from reconciler.errors import LockError
+from reconciler.state.base import LockHolder, holder_from_json, holder_to_json, lock_refusal, utc_now
+
+POLL_SECONDS = 0.05
+_HINT = (
+    "Wait for it to finish or give it longer (--lock-timeout); the lock is released when that process exits."
+)
+
+
+def _try_flock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _read_holder(fd: int) -> LockHolder | None:
+    return holder_from_json(os.pread(fd, 4096, 0).decode("utf-8", "replace"))
+
+
+def _write(fd: int, text: str) -> None:
+    os.ftruncate(fd, 0)
+    if text:
+        os.pwrite(fd, text.encode(), 0)
+
+
+@contextmanager
+def file_lock(path: Path, target: str, *, timeout: float, holder: LockHolder) -> Iterator[None]:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + max(timeout, 0.0)
+        while not _try_flock(fd):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise LockError(lock_refusal(target, _read_holder(fd), timeout, _HINT))
+            time.sleep(min(POLL_SECONDS, remaining))
+        _write(fd, holder_to_json(replace(holder, since=utc_now())))
+        try:
+            yield
+        finally:
+            _write(fd, "")
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def held_by(path: Path) -> LockHolder | None:
+    """The live holder of the lock, None when it is free. An unknown holder has pid 0."""
+    if not path.exists():
+        return None
+    fd = os.open(path, os.O_RDWR)
+    try:
+        if _try_flock(fd):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        return _read_holder(fd) or LockHolder(host="", pid=0, since="")
+    finally:
+        os.close(fd)
+
+
+def clear_stale(path: Path, target: str) -> bool:
+    """Erase a holder record left by a killed process. A live holder cannot be broken: say so."""
+    if not path.exists():
+        return False
+    fd = os.open(path, os.O_RDWR)
+    try:
+        if not _try_flock(fd):
+            holder = _read_holder(fd)
+            pid = f" (kill {holder.pid})" if holder is not None and holder.pid else ""
+            raise LockError(
+                lock_refusal(
+                    target,
+                    holder,
+                    0,
+                    "That is a live process: a file lock cannot be broken from outside, it is released the "
+                    f"moment the process exits. Let it finish, or stop it{pid} if it is stuck.",
+                )
+            )
+        try:
+            stale = bool(os.pread(fd, 1, 0))
+            _write(fd, "")
+            return stale
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
