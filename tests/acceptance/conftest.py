@@ -1,0 +1,147 @@
+"""The whole CLI against the emulator: in-process (`--local`) and over a real socket.
+
+A `Workspace` is a temporary project directory holding a copy of examples/, the secrets the example jobs
+reference (as environment variables) and an emulator whose rooms exist. `ws.run(...)` runs the real CLI
+in-process and returns its exit code and output; `ws.api(...)` reads the emulator's state directly.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass, field
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler import cli
+from reconciler.emulator.config import EmulatorConfig
+from reconciler.emulator.server import running_emulator
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+LANDSCAPE_ROOM = "5f0c3a52-7e1b-4c8e-9a26-1d4b8e2f6a01"
+PORTRAIT_ROOM = "a3e9d0c4-2b7f-4f61-8c15-6e2d9b4a7c02"
+#: Secret values the example jobs reference. Tests assert none of them ever appears in any output.
+SECRETS = {
+    "LANDSCAPE_STREAM_KEY": "sk-landscape-8f2e4c1a9b",
+    "PORTRAIT_STREAM_KEY": "sk-portrait-71c0d3e5aa",
+    "LIVE_CALLBACK_KEY": "cbk-5e1d0a7f3c",
+    "INTERACTION_CALLBACK_URL": "https://hooks.example.com/interact?token=tok-93ab17cd",
+}
+SEED = f"""
+rooms:
+  - room_id: {LANDSCAPE_ROOM}
+    room_name: flagship store
+  - room_id: {PORTRAIT_ROOM}
+    room_name: evening portrait
+"""
+AK, SK, PROJECT = "acc-ak", "acc-sk-secret-0000", "acc-project"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def text(self) -> str:
+        return self.out + self.err
+
+
+@dataclass
+class Workspace:
+    root: Path
+    base_url: str
+    monkeypatch: pytest.MonkeyPatch
+    outputs: list[str] = field(default_factory=list)
+
+    @property
+    def manifests(self) -> Path:
+        return self.root / "examples"
+
+    def run(self, *argv: str) -> Result:
+        out, err = StringIO(), StringIO()
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                code = cli.main(list(argv))
+            except SystemExit as exc:  # argparse usage errors
+                code = int(exc.code or 0)
+        result = Result(code, out.getvalue(), err.getvalue())
+        self.outputs.append(result.text)
+        return result
+
+    def target(self) -> list[str]:
+        return ["--endpoint", self.base_url]
+
+    def api(self, method: str, path: str, **kw: Any) -> Any:
+        """An emulator control call (/_emulator/...), unauthenticated from loopback."""
+        response = httpx.request(method, self.base_url + path, timeout=10, **kw)
+        response.raise_for_status()
+        return response.json()
+
+    def signed(self) -> httpx.Client:
+        from reconciler.cloud.auth import SdkHmacAuth
+        from reconciler.cloud.config import Credentials
+
+        return httpx.Client(
+            base_url=self.base_url, auth=SdkHmacAuth(Credentials(AK, SK), PROJECT), timeout=10
+        )
+
+    def groups(self) -> list[dict[str, Any]]:
+        with self.signed() as client:
+            body = client.get(
+                f"/v1/{PROJECT}/smart-live-interaction-rule-groups", params={"limit": 100}
+            ).json()
+        return list(body["interaction_rule_groups"])
+
+    def active_jobs(self) -> list[dict[str, Any]]:
+        with self.signed() as client:
+            body = client.get(
+                f"/v1/{PROJECT}/smart-live-jobs", params={"limit": 100, "state": "WAITING,PROCESSING"}
+            ).json()
+        return list(body["smart_live_jobs"])
+
+    def mutating_requests(self) -> int:
+        stats = self.api("GET", "/_emulator/stats")["requests"]
+        return sum(n for key, n in stats.items() if not key.startswith("GET "))
+
+    def edit(self, relative: str, old: str, new: str) -> None:
+        path = self.manifests / relative
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} not in {relative}"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    def state_bytes(self) -> bytes:
+        db = self.root / ".smartlive" / "state.db"
+        data = db.read_bytes() if db.exists() else b""
+        with sqlite3.connect(db) as conn:  # WAL content too, by reading every row
+            rows = conn.execute("SELECT * FROM resources").fetchall()
+        return data + json.dumps(rows).encode()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
+    shutil.copytree(EXAMPLES, tmp_path / "examples")
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(SEED, encoding="utf-8")
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_AK", AK)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SK", SK)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no stray ~/.huaweicloud/credentials
+    monkeypatch.delenv("SMARTLIVE_STATE", raising=False)
+    monkeypatch.delenv("SMARTLIVE_LOCAL", raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.chdir(tmp_path)
+    config = EmulatorConfig(ak=AK, sk=SK, project_id=PROJECT, seed_path=seed, start_delay=0.0, rate_limits={})
+    with running_emulator(config) as base_url:
+        yield Workspace(tmp_path, base_url, monkeypatch)
