@@ -1,0 +1,141 @@
+"""`smartlive emulator serve`: the local MetaStudio emulator on a socket, in the foreground.
+
+Only argparse is imported at module level: the CLI discovers every command module on each start, and the
+server's dependencies (starlette, uvicorn, the API models) load when `serve` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from reconciler import exitcodes
+from reconciler.errors import ConfigError
+
+ORDER = 60
+
+# Repeated here rather than imported from reconciler.emulator.config, which would load the emulator's
+# dependencies for `smartlive --help`; tests check the two stay equal.
+DEFAULT_AK = "local-ak"
+DEFAULT_SK = "local-sk"
+DEFAULT_PROJECT_ID = "local-project"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8085
+DEFAULT_START_DELAY = 2.0
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "emulator",
+        help="run the local MetaStudio smart-live emulator",
+        description="A local emulator of the MetaStudio smart-live API, for running plan/apply, demos, "
+        "tests and benchmarks with no account.",
+    )
+    commands = parser.add_subparsers(dest="emulator_command", metavar="SUBCOMMAND")
+    commands.required = True
+    serve = commands.add_parser(
+        "serve",
+        help="serve the emulated API over HTTP until interrupted",
+        description="Serve the emulated API over HTTP. Prints the base URL on stdout, then runs in the "
+        "foreground until interrupted (Ctrl-C). Test controls answer loopback clients under /_emulator/.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    serve.add_argument("--host", default=DEFAULT_HOST, help="address to listen on")
+    serve.add_argument(
+        "--port", type=_non_negative_int, default=DEFAULT_PORT, help="port; 0 picks a free one"
+    )
+    serve.add_argument("--ak", default=DEFAULT_AK, help="access key accepted for SDK-HMAC-SHA256 signatures")
+    serve.add_argument("--sk", default=DEFAULT_SK, help="secret key of --ak")
+    serve.add_argument(
+        "--project-id", default=DEFAULT_PROJECT_ID, help="the only project id the paths may name"
+    )
+    serve.add_argument("--token", default=None, help="an X-Auth-Token value accepted in place of AK/SK")
+    serve.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="SQLite file keeping state across restarts; None keeps it in memory",
+    )
+    serve.add_argument(
+        "--seed",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="YAML of rooms and rule groups created at start",
+    )
+    serve.add_argument(
+        "--latency-ms",
+        type=_non_negative_int,
+        default=0,
+        metavar="N",
+        help="latency added to every API request",
+    )
+    serve.add_argument(
+        "--start-delay",
+        type=_non_negative_float,
+        default=DEFAULT_START_DELAY,
+        metavar="SECONDS",
+        help="how long a started job is WAITING before it is PROCESSING",
+    )
+    serve.add_argument(
+        "--no-rate-limits",
+        action="store_true",
+        help="turn off the per-operation limits (StartSmartLive 4/s)",
+    )
+    serve.set_defaults(func=handle_serve)
+
+
+def handle_serve(args: argparse.Namespace) -> int:
+    from reconciler.emulator import server
+    from reconciler.emulator.config import EmulatorConfig
+
+    config = EmulatorConfig(
+        ak=args.ak,
+        sk=args.sk,
+        project_id=args.project_id,
+        token=args.token,
+        data_path=args.data,
+        seed_path=args.seed,
+        latency_ms=args.latency_ms,
+        start_delay=args.start_delay,
+        rate_limits={} if args.no_rate_limits else EmulatorConfig().rate_limits,
+        host=args.host,
+        port=args.port,
+    )
+    if args.data is not None and not args.data.parent.is_dir():
+        raise ConfigError(f"--data: directory {args.data.parent} does not exist")
+    try:
+        sock = server.bind(args.host, args.port)
+    except OSError as error:
+        raise ConfigError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
+    url = server.base_url(sock)
+    try:
+        app_server = server.build_server(config)
+    except BaseException:
+        sock.close()
+        raise
+    print(url, flush=True)
+    print(
+        f"smartlive emulator: project {config.project_id}, ak {config.ak}, "
+        f"state in {config.data_path or 'memory'}; Ctrl-C to stop",
+        file=sys.stderr,
+        flush=True,
+    )
+    app_server.run(sockets=[sock])
+    return exitcodes.OK

@@ -1,0 +1,99 @@
+"""Test controls under /_emulator/: no authentication, so loopback clients only."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from reconciler.emulator.exceptions import ServiceError
+from reconciler.emulator.gateway import Gateway
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def is_loopback(client_host: str | None) -> bool:
+    if client_host is None:
+        return True  # a Unix socket: only this machine can reach it
+    try:
+        return ipaddress.ip_address(client_host).is_loopback
+    except ValueError:
+        return client_host == "localhost"
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error_code": f"EMULATOR.{status}", "error_msg": message}, status_code=status)
+
+
+def control_routes(gateway: Gateway, reset_state: Callable[[], None]) -> list[Route]:
+    backend, faults, stats = gateway.backend, gateway.faults, gateway.stats
+
+    def loopback_only(endpoint: Endpoint) -> Endpoint:
+        async def guarded(request: Request) -> Response:
+            if not is_loopback(request.client.host if request.client else None):
+                return _error(403, "the /_emulator/ controls answer loopback clients only")
+            try:
+                return await endpoint(request)
+            except ServiceError as error:
+                return JSONResponse(
+                    error.body(), status_code=404 if error.code == "MSS.10001001" else error.status
+                )
+
+        return guarded
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "project_id": backend.project_id})
+
+    async def get_stats(request: Request) -> Response:
+        return JSONResponse(stats.snapshot())
+
+    async def reset_stats(request: Request) -> Response:
+        stats.reset()
+        return JSONResponse(stats.snapshot())
+
+    async def get_faults(request: Request) -> Response:
+        return JSONResponse(faults.settings.model_dump())
+
+    async def set_faults(request: Request) -> Response:
+        try:
+            patch: Any = json.loads(await request.body() or b"{}")
+        except ValueError:
+            return _error(400, "the body is not JSON")
+        if not isinstance(patch, dict):
+            return _error(400, "the body must be a JSON object of fault settings")
+        try:
+            settings = faults.update(patch)
+        except ValidationError as error:
+            return _error(
+                400, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+            )
+        return JSONResponse(settings.model_dump())
+
+    async def events(request: Request) -> Response:
+        job_id = request.path_params["job_id"]
+        found = backend.events(job_id)
+        return JSONResponse({"job_id": job_id, "count": len(found), "events": found})
+
+    async def job(request: Request) -> Response:
+        return JSONResponse(backend.job_record(request.path_params["job_id"]))
+
+    async def reset(request: Request) -> Response:
+        reset_state()
+        return JSONResponse({"status": "reset"})
+
+    return [
+        Route("/_emulator/health", loopback_only(health), methods=["GET"]),
+        Route("/_emulator/stats", loopback_only(get_stats), methods=["GET"]),
+        Route("/_emulator/stats/reset", loopback_only(reset_stats), methods=["POST"]),
+        Route("/_emulator/faults", loopback_only(get_faults), methods=["GET"]),
+        Route("/_emulator/faults", loopback_only(set_faults), methods=["POST"]),
+        Route("/_emulator/events/{job_id}", loopback_only(events), methods=["GET"]),
+        Route("/_emulator/jobs/{job_id}", loopback_only(job), methods=["GET"]),
+        Route("/_emulator/reset", loopback_only(reset), methods=["POST"]),
+    ]

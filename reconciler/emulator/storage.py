@@ -1,0 +1,449 @@
+"""SQLite state of the emulator: one schema, one code path for a file (`--data`) and for `:memory:`.
+
+Rows are typed; bodies are kept as the JSON the client sent (plus server fields), because the emulator must
+be able to answer with exactly what was stored. Job state is not a column: it is derived from timestamps in
+SQL (`_STATE_SQL`), so filtering and sorting by state or update time need no background task.
+
+Concurrency: one connection per Store behind a lock (the ASGI app runs on one event loop; tests may touch the
+store from another thread). Writes use BEGIN IMMEDIATE so that two processes sharing a file (two `--local`
+CLI runs) serialise instead of failing on lock upgrade; busy_timeout makes the second one wait.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rule_groups (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    group_id TEXT NOT NULL UNIQUE,
+    group_name TEXT NOT NULL,
+    rules TEXT NOT NULL,
+    create_ms INTEGER NOT NULL,
+    update_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rule_groups_create ON rule_groups (create_ms, seq);
+CREATE TABLE IF NOT EXISTS rooms (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    room_id TEXT NOT NULL UNIQUE,
+    room_name TEXT NOT NULL,
+    room_type TEXT NOT NULL,
+    body TEXT NOT NULL,
+    create_ms INTEGER NOT NULL,
+    update_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT NOT NULL UNIQUE,
+    room_id TEXT NOT NULL,
+    request TEXT NOT NULL,
+    outputs TEXT NOT NULL,
+    rtc_room_info TEXT NOT NULL,
+    report_url TEXT NOT NULL,
+    single_job INTEGER NOT NULL,
+    create_ms INTEGER NOT NULL,
+    processing_ms INTEGER NOT NULL,
+    touched_ms INTEGER NOT NULL,
+    end_ms INTEGER,
+    final_state TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_room ON jobs (room_id, create_ms, seq);
+CREATE INDEX IF NOT EXISTS jobs_create ON jobs (create_ms, seq);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT NOT NULL,
+    received_ms INTEGER NOT NULL,
+    event TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_job ON events (job_id, seq);
+CREATE TABLE IF NOT EXISTS commands (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    command_id TEXT NOT NULL UNIQUE,
+    job_id TEXT NOT NULL,
+    command TEXT NOT NULL,
+    params TEXT NOT NULL,
+    create_ms INTEGER NOT NULL
+);
+"""
+
+_STATE_TABLES = ("rule_groups", "rooms", "jobs", "events", "commands")
+
+# A job's state and last update as of :now, from its timestamps (see module docstring).
+_STATE_SQL = (
+    "CASE WHEN j.end_ms IS NOT NULL THEN j.final_state "
+    "WHEN j.processing_ms <= :now THEN 'PROCESSING' ELSE 'WAITING' END"
+)
+_UPDATE_SQL = (
+    "CASE WHEN j.end_ms IS NOT NULL THEN MAX(j.end_ms, j.touched_ms) "
+    "WHEN j.processing_ms <= :now THEN MAX(j.processing_ms, j.touched_ms) ELSE j.touched_ms END"
+)
+_JOB_COLUMNS = (
+    "j.job_id, j.room_id, COALESCE(r.room_name, ''), j.request, j.outputs, j.rtc_room_info, j.report_url, "
+    "j.single_job, j.create_ms, j.processing_ms, j.touched_ms, j.end_ms, j.final_state"
+)
+
+SortDir = Literal["asc", "desc"]
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    group_id: str
+    group_name: str
+    rules: str  # JSON array of rules with their server fields
+    create_ms: int
+    update_ms: int
+
+
+@dataclass(frozen=True)
+class RoomRow:
+    room_id: str
+    room_name: str
+    room_type: str
+    body: str  # JSON of the CreateSmartLiveRoomReq as accepted
+    create_ms: int
+    update_ms: int
+
+
+@dataclass(frozen=True)
+class JobRow:
+    job_id: str
+    room_id: str
+    room_name: str
+    request: str  # JSON of the StartSmartLiveReq as accepted, secrets included (see /_emulator/jobs)
+    outputs: str  # JSON {"output_urls": [...], "stream_keys": [...]} currently in force
+    rtc_room_info: str
+    report_url: str
+    single_job: bool
+    create_ms: int
+    processing_ms: int
+    touched_ms: int
+    end_ms: int | None
+    final_state: str | None
+
+    def state(self, now_ms: int) -> str:
+        if self.end_ms is not None:
+            return self.final_state or "SUCCEED"
+        return "PROCESSING" if self.processing_ms <= now_ms else "WAITING"
+
+    def last_update_ms(self, now_ms: int) -> int:
+        if self.end_ms is not None:
+            return max(self.end_ms, self.touched_ms)
+        if self.processing_ms <= now_ms:
+            return max(self.processing_ms, self.touched_ms)
+        return self.touched_ms
+
+
+@dataclass(frozen=True)
+class Page:
+    offset: int = 0
+    limit: int = 10
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """create_since / create_until in whole seconds, compared with the create_time as displayed."""
+
+    since_s: int | None = None
+    until_s: int | None = None
+
+    def where(self, column: str, params: dict[str, Any]) -> list[str]:
+        clauses = []
+        if self.since_s is not None:
+            params["since_ms"] = self.since_s * 1000
+            clauses.append(f"{column} >= :since_ms")
+        if self.until_s is not None:
+            params["until_ms"] = (self.until_s + 1) * 1000
+            clauses.append(f"{column} < :until_ms")
+        return clauses
+
+
+@dataclass(frozen=True)
+class JobQuery:
+    room_id: str | None = None
+    room_name: str | None = None
+    states: tuple[str, ...] = ()
+    created: TimeRange = field(default_factory=TimeRange)
+    sort_key: Literal["create_time", "update_time"] = "create_time"
+    sort_dir: SortDir = "asc"
+    page: Page = field(default_factory=Page)
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _job(row: Sequence[Any]) -> JobRow:
+    return JobRow(
+        job_id=row[0],
+        room_id=row[1],
+        room_name=row[2],
+        request=row[3],
+        outputs=row[4],
+        rtc_room_info=row[5],
+        report_url=row[6],
+        single_job=bool(row[7]),
+        create_ms=row[8],
+        processing_ms=row[9],
+        touched_ms=row[10],
+        end_ms=row[11],
+        final_state=row[12],
+    )
+
+
+class Tx:
+    """The repository operations, valid inside one Store.read() or Store.write() block."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    # meta
+    def meta(self, key: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def meta_default(self, key: str, value: str) -> str:
+        self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        stored = self.meta(key)
+        assert stored is not None
+        return stored
+
+    # rule groups
+    def insert_group(self, group: GroupRow) -> None:
+        self._conn.execute(
+            "INSERT INTO rule_groups (group_id, group_name, rules, create_ms, update_ms) VALUES (?, ?, ?, ?, ?)",
+            (group.group_id, group.group_name, group.rules, group.create_ms, group.update_ms),
+        )
+
+    def group(self, group_id: str) -> GroupRow | None:
+        row = self._conn.execute(
+            "SELECT group_id, group_name, rules, create_ms, update_ms FROM rule_groups WHERE group_id = ?",
+            (group_id,),
+        ).fetchone()
+        return None if row is None else GroupRow(*row)
+
+    def group_named(self, group_name: str) -> GroupRow | None:
+        row = self._conn.execute(
+            "SELECT group_id, group_name, rules, create_ms, update_ms FROM rule_groups WHERE group_name = ? "
+            "ORDER BY seq LIMIT 1",
+            (group_name,),
+        ).fetchone()
+        return None if row is None else GroupRow(*row)
+
+    def list_groups(self, name: str | None, created: TimeRange, page: Page) -> tuple[int, list[GroupRow]]:
+        params: dict[str, Any] = {"limit": page.limit, "offset": page.offset}
+        clauses = created.where("create_ms", params)
+        if name:
+            params["name"] = _like(name)
+            clauses.append("group_name LIKE :name ESCAPE '\\'")
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        count = self._conn.execute(f"SELECT COUNT(*) FROM rule_groups{where}", params).fetchone()[0]
+        rows = self._conn.execute(
+            "SELECT group_id, group_name, rules, create_ms, update_ms FROM rule_groups"
+            f"{where} ORDER BY create_ms, seq LIMIT :limit OFFSET :offset",
+            params,
+        ).fetchall()
+        return int(count), [GroupRow(*row) for row in rows]
+
+    def replace_group(self, group: GroupRow) -> None:
+        self._conn.execute(
+            "UPDATE rule_groups SET group_name = ?, rules = ?, update_ms = ? WHERE group_id = ?",
+            (group.group_name, group.rules, group.update_ms, group.group_id),
+        )
+
+    def delete_group(self, group_id: str) -> bool:
+        return self._conn.execute("DELETE FROM rule_groups WHERE group_id = ?", (group_id,)).rowcount > 0
+
+    # rooms
+    def insert_room(self, room: RoomRow) -> None:
+        self._conn.execute(
+            "INSERT INTO rooms (room_id, room_name, room_type, body, create_ms, update_ms) VALUES (?, ?, ?, ?, ?, ?)",
+            (room.room_id, room.room_name, room.room_type, room.body, room.create_ms, room.update_ms),
+        )
+
+    def room(self, room_id: str) -> RoomRow | None:
+        row = self._conn.execute(
+            "SELECT room_id, room_name, room_type, body, create_ms, update_ms FROM rooms WHERE room_id = ?",
+            (room_id,),
+        ).fetchone()
+        return None if row is None else RoomRow(*row)
+
+    def list_rooms(self, name: str | None, room_type: str | None, page: Page) -> tuple[int, list[RoomRow]]:
+        params: dict[str, Any] = {"limit": page.limit, "offset": page.offset}
+        clauses = []
+        if name:
+            params["name"] = _like(name)
+            clauses.append("room_name LIKE :name ESCAPE '\\'")
+        if room_type:
+            params["room_type"] = room_type
+            clauses.append("room_type = :room_type")
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        count = self._conn.execute(f"SELECT COUNT(*) FROM rooms{where}", params).fetchone()[0]
+        rows = self._conn.execute(
+            "SELECT room_id, room_name, room_type, body, create_ms, update_ms FROM rooms"
+            f"{where} ORDER BY create_ms, seq LIMIT :limit OFFSET :offset",
+            params,
+        ).fetchall()
+        return int(count), [RoomRow(*row) for row in rows]
+
+    def last_job_of_room(self, room_id: str) -> JobRow | None:
+        row = self._conn.execute(
+            f"SELECT {_JOB_COLUMNS} FROM jobs j LEFT JOIN rooms r ON r.room_id = j.room_id "
+            "WHERE j.room_id = ? ORDER BY j.create_ms DESC, j.seq DESC LIMIT 1",
+            (room_id,),
+        ).fetchone()
+        return None if row is None else _job(row)
+
+    # jobs
+    def insert_job(self, job: JobRow) -> None:
+        self._conn.execute(
+            "INSERT INTO jobs (job_id, room_id, request, outputs, rtc_room_info, report_url, single_job, create_ms, "
+            "processing_ms, touched_ms, end_ms, final_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                job.job_id,
+                job.room_id,
+                job.request,
+                job.outputs,
+                job.rtc_room_info,
+                job.report_url,
+                int(job.single_job),
+                job.create_ms,
+                job.processing_ms,
+                job.touched_ms,
+                job.end_ms,
+                job.final_state,
+            ),
+        )
+
+    def job(self, job_id: str) -> JobRow | None:
+        row = self._conn.execute(
+            f"SELECT {_JOB_COLUMNS} FROM jobs j LEFT JOIN rooms r ON r.room_id = j.room_id WHERE j.job_id = ?",
+            (job_id,),
+        ).fetchone()
+        return None if row is None else _job(row)
+
+    def active_jobs(self, room_id: str) -> list[JobRow]:
+        """Jobs not yet ended (WAITING or PROCESSING at any time)."""
+        rows = self._conn.execute(
+            f"SELECT {_JOB_COLUMNS} FROM jobs j LEFT JOIN rooms r ON r.room_id = j.room_id "
+            "WHERE j.room_id = ? AND j.end_ms IS NULL ORDER BY j.seq",
+            (room_id,),
+        ).fetchall()
+        return [_job(row) for row in rows]
+
+    def list_jobs(self, query: JobQuery, now_ms: int) -> tuple[int, list[JobRow]]:
+        params: dict[str, Any] = {"now": now_ms, "limit": query.page.limit, "offset": query.page.offset}
+        clauses = query.created.where("j.create_ms", params)
+        if query.room_id is not None:
+            params["room_id"] = query.room_id
+            clauses.append("j.room_id = :room_id")
+        if query.room_name:
+            params["room_name"] = _like(query.room_name)
+            clauses.append("r.room_name LIKE :room_name ESCAPE '\\'")
+        if query.states:
+            names = []
+            for index, state in enumerate(query.states):
+                params[f"s{index}"] = state
+                names.append(f":s{index}")
+            clauses.append(f"({_STATE_SQL}) IN ({', '.join(names)})")
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        source = "FROM jobs j LEFT JOIN rooms r ON r.room_id = j.room_id"
+        count = self._conn.execute(f"SELECT COUNT(*) {source}{where}", params).fetchone()[0]
+        key = "j.create_ms" if query.sort_key == "create_time" else f"({_UPDATE_SQL})"
+        direction = "DESC" if query.sort_dir == "desc" else "ASC"
+        rows = self._conn.execute(
+            f"SELECT {_JOB_COLUMNS} {source}{where} ORDER BY {key} {direction}, j.seq {direction} "
+            "LIMIT :limit OFFSET :offset",
+            params,
+        ).fetchall()
+        return int(count), [_job(row) for row in rows]
+
+    def end_job(self, job_id: str, end_ms: int, final_state: str) -> None:
+        self._conn.execute(
+            "UPDATE jobs SET end_ms = ?, final_state = ? WHERE job_id = ?", (end_ms, final_state, job_id)
+        )
+
+    def set_job_outputs(self, job_id: str, outputs: str, touched_ms: int) -> None:
+        self._conn.execute(
+            "UPDATE jobs SET outputs = ?, touched_ms = ? WHERE job_id = ?", (outputs, touched_ms, job_id)
+        )
+
+    def set_job_report_url(self, job_id: str, report_url: str) -> None:
+        self._conn.execute("UPDATE jobs SET report_url = ? WHERE job_id = ?", (report_url, job_id))
+
+    # live events and commands
+    def append_events(self, job_id: str, received_ms: int, events: Sequence[str]) -> None:
+        self._conn.executemany(
+            "INSERT INTO events (job_id, received_ms, event) VALUES (?, ?, ?)",
+            [(job_id, received_ms, event) for event in events],
+        )
+
+    def events(self, job_id: str) -> list[tuple[int, str]]:
+        rows = self._conn.execute(
+            "SELECT received_ms, event FROM events WHERE job_id = ? ORDER BY seq", (job_id,)
+        ).fetchall()
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    def insert_command(self, command_id: str, job_id: str, command: str, params: str, create_ms: int) -> None:
+        self._conn.execute(
+            "INSERT INTO commands (command_id, job_id, command, params, create_ms) VALUES (?, ?, ?, ?, ?)",
+            (command_id, job_id, command, params, create_ms),
+        )
+
+    def commands(self, job_id: str) -> list[tuple[str, str, str, int]]:
+        rows = self._conn.execute(
+            "SELECT command_id, command, params, create_ms FROM commands WHERE job_id = ? ORDER BY seq",
+            (job_id,),
+        ).fetchall()
+        return [(str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
+
+    def clear(self) -> None:
+        """Forget every resource; meta (the emulator's own secret) stays, so issued URLs stay verifiable."""
+        for table in _STATE_TABLES:
+            self._conn.execute(f"DELETE FROM {table}")
+
+
+class Store:
+    def __init__(self, database: str) -> None:
+        self._lock = threading.RLock()
+        # isolation_level=None: transactions are begun explicitly below, never implicitly by the driver.
+        self._conn = sqlite3.connect(database, check_same_thread=False, isolation_level=None, timeout=10.0)
+        self._conn.execute("PRAGMA busy_timeout = 10000")
+        # WAL lets readers of a shared file proceed during a write; on :memory: SQLite keeps its own mode.
+        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        with self._lock:
+            yield Tx(self._conn)
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(self._conn)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def secret(self) -> bytes:
+        """The emulator's own secret for auth_key HMACs, created once per database."""
+        with self.write() as tx:
+            return bytes.fromhex(tx.meta_default("event_secret", secrets.token_hex(32)))

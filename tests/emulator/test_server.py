@@ -1,0 +1,105 @@
+"""The emulator over a real socket: the CLI command, running_emulator, a dropped connection."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from reconciler.commands import emulator as command
+from reconciler.emulator import config
+from reconciler.emulator.server import running_emulator
+from tests.emulator.conftest import Api, signed_headers
+
+
+def test_cli_defaults_are_the_configs() -> None:
+    assert (command.DEFAULT_AK, command.DEFAULT_SK, command.DEFAULT_PROJECT_ID) == (
+        config.DEFAULT_AK,
+        config.DEFAULT_SK,
+        config.DEFAULT_PROJECT_ID,
+    )
+    assert (command.DEFAULT_HOST, command.DEFAULT_PORT, command.DEFAULT_START_DELAY) == (
+        config.DEFAULT_HOST,
+        config.DEFAULT_PORT,
+        config.DEFAULT_START_DELAY,
+    )
+
+
+def test_serve_prints_its_url_and_serves_until_interrupted(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.yaml"
+    seed.write_text("rooms: [{room_id: r-1, room_name: seeded}]\n")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "reconciler",
+            "emulator",
+            "serve",
+            "--port",
+            "0",
+            "--ak",
+            "cli-ak",
+            "--sk",
+            "cli-sk",
+            "--project-id",
+            "cli-project",
+            "--data",
+            str(tmp_path / "state.db"),
+            "--seed",
+            str(seed),
+            "--no-rate-limits",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:") and not url.endswith(":0")
+        assert httpx.get(f"{url}/_emulator/health").json() == {"status": "ok", "project_id": "cli-project"}
+        with httpx.Client() as http:
+            response = Api(http, url, project="cli-project").call("GET", "/smart-live-rooms/r-1", sign=False)
+        assert response.status_code == 401  # the API wants credentials
+        assert httpx.get(f"{url}/_emulator/faults").json()["rate_limits"] == {}
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=10)
+    assert process.returncode in (0, 130), stderr
+    assert "cli-sk" not in stderr  # the secret key is never printed
+
+
+def test_serve_reports_a_bad_seed_in_one_line(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.yaml"
+    seed.write_text("rooms: [{room_name: no id}]\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "reconciler", "emulator", "serve", "--port", "0", "--seed", str(seed)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    assert (
+        result.stderr.startswith("error: ")
+        and "room_id" in result.stderr
+        and "Traceback" not in result.stderr
+    )
+    assert result.stdout == ""
+
+
+def test_drop_after_commit_closes_the_socket() -> None:
+    creds = {"ak": config.DEFAULT_AK, "sk": config.DEFAULT_SK, "project": config.DEFAULT_PROJECT_ID}
+    with running_emulator(config.EmulatorConfig(rate_limits={})) as url, httpx.Client() as http:
+        target = f"{url}/v1/{config.DEFAULT_PROJECT_ID}/smart-live-interaction-rule-groups"
+        body = json.dumps({"group_name": "g"}).encode()
+        http.post(f"{url}/_emulator/faults", json={"drop_after_commit_rate": 1.0})
+        with pytest.raises(httpx.RemoteProtocolError):
+            http.post(target, content=body, headers=signed_headers("POST", target, body, **creds))
+        http.post(f"{url}/_emulator/faults", json={"drop_after_commit_rate": 0.0})
+        listed = http.get(target, headers=signed_headers("GET", target, b"", **creds))
+        assert listed.json()["count"] == 1  # committed before the connection was closed
