@@ -12,8 +12,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# The example jobs reference their secrets as ${env:...}; the demo gives them throwaway values, exported
+# (not written on the command lines, which make would echo).
+demo: export LANDSCAPE_STREAM_KEY = demo-landscape-stream-key
+demo: export PORTRAIT_STREAM_KEY = demo-portrait-stream-key
+demo: export LIVE_CALLBACK_KEY = demo-callback-key
+demo: export INTERACTION_CALLBACK_URL = https://hooks.example.com/interact?token=demo
 demo: $(STAMP)
 	$(BIN)/smartlive validate examples/
+	$(BIN)/smartlive emulator seed demo/emulator-seed.yaml
+	$(BIN)/smartlive plan examples/ --local
+	$(BIN)/smartlive apply examples/ --local --auto-approve
+	$(BIN)/smartlive plan examples/ --local
 
 # The state-store tests start a throwaway PostgreSQL cluster of their own: they need the server binaries
 # (initdb, pg_ctl), not a running server. Installed only where missing (needs root or sudo).

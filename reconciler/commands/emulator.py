@@ -100,6 +100,36 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     serve.set_defaults(func=handle_serve)
 
+    seed = commands.add_parser(
+        "seed",
+        help="create a seed file's rooms and rule groups in the embedded (--local) emulator",
+        description="Apply a seed file (rooms with fixed room ids, rule groups) to the embedded emulator's "
+        "state under .smartlive/, the one `--local` uses. Idempotent: what exists is left alone.",
+    )
+    seed.add_argument("file", type=Path, metavar="FILE", help="seed YAML (the format of serve --seed)")
+    seed.add_argument(
+        "--data",
+        type=Path,
+        default=Path(".smartlive") / "emulator.db",
+        metavar="FILE",
+        help="the embedded emulator's SQLite file (default .smartlive/emulator.db)",
+    )
+    seed.set_defaults(func=handle_seed)
+
+
+def handle_seed(args: argparse.Namespace) -> int:
+    from reconciler.emulator.local import local_app
+
+    if not args.file.is_file():
+        raise ConfigError(f"seed file {args.file} does not exist")
+    app = local_app(args.data, seed_path=args.file)
+    state = app.state.emulator
+    state.store.close()
+    print(
+        f"seeded {args.data} from {args.file}: {len(state.seed.rooms)} room(s), {len(state.seed.rule_groups)} group(s)"
+    )
+    return exitcodes.OK
+
 
 def handle_serve(args: argparse.Namespace) -> int:
     from reconciler.emulator import server
