@@ -17,10 +17,12 @@ from starlette.types import Receive, Scope, Send
 from reconciler.emulator import exceptions, routes
 from reconciler.emulator.auth import Credentials
 from reconciler.emulator.backend import EventHook, MetaStudioBackend
+from reconciler.emulator.callbacks_out import CALLBACK_TIMEOUT, Deliverer
 from reconciler.emulator.config import EmulatorConfig
 from reconciler.emulator.controls import control_routes
 from reconciler.emulator.faults import Faults, FaultSettings
 from reconciler.emulator.gateway import CONNECTION_KEY, ApiOperation, ConnectionControl, Gateway
+from reconciler.emulator.reactions import Reactions
 from reconciler.emulator.seed import Seed, apply_seed, load_seed
 from reconciler.emulator.storage import Store
 
@@ -34,6 +36,8 @@ class Emulator:
     backend: MetaStudioBackend
     gateway: Gateway
     seed: Seed
+    #: The rule engine's replies and the callbacks they send (reactions.py, callbacks_out.py).
+    reactions: Reactions
 
     def reset(self) -> None:
         """POST /_emulator/reset: no resources but the seed's, no stats, faults as configured."""
@@ -65,10 +69,12 @@ async def _no_such_api(request: Request, exc: Exception) -> Response:
 def create_app(config: EmulatorConfig, *, on_events: EventHook | None = None) -> Starlette:
     """Build the emulator app: open (or create) the database, apply the seed, wire the routes.
 
-    `on_events` is the rule-engine hook called with each job's newly stored live events.
+    Jobs react to their events by themselves (reactions.py: rules, replies, callbacks); `on_events` is an
+    extra hook called with each job's newly stored live events, after that.
     """
     seed = load_seed(config.seed_path) if config.seed_path is not None else Seed()
     store = Store(config.database)
+    reactions = Reactions(store, config.clock, Deliverer(store, config.clock))
     backend = MetaStudioBackend(
         store,
         config.clock,
@@ -76,6 +82,7 @@ def create_app(config: EmulatorConfig, *, on_events: EventHook | None = None) ->
         start_delay=config.start_delay,
         event_url_ttl=config.event_url_ttl,
         on_events=on_events,
+        reactions=reactions,
     )
     apply_seed(backend, seed)
     faults = Faults(
@@ -84,7 +91,7 @@ def create_app(config: EmulatorConfig, *, on_events: EventHook | None = None) ->
         seed=config.fault_seed,
     )
     gateway = Gateway(backend, Credentials(config.ak, config.sk, config.project_id, config.token), faults)
-    emulator = Emulator(config, store, backend, gateway, seed)
+    emulator = Emulator(config, store, backend, gateway, seed, reactions)
 
     api: list[BaseRoute] = [
         Route(
@@ -100,11 +107,13 @@ def create_app(config: EmulatorConfig, *, on_events: EventHook | None = None) ->
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        # Callbacks under way get their one attempt (each is bounded by its timeout), then the store closes.
+        await reactions.deliverer.aclose(timeout=CALLBACK_TIMEOUT + 0.5)
         store.close()
 
     app = EmulatorApp(
         # API routes first: they are matched on every API request, the controls rarely.
-        routes=[*api, *control_routes(gateway, emulator.reset)],
+        routes=[*api, *control_routes(gateway, emulator.reset, reactions)],
         exception_handlers={404: _no_such_api, 405: _no_such_api, HTTPException: _no_such_api},
         lifespan=lifespan,
     )

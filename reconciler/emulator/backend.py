@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,10 @@ from pydantic import BaseModel, ValidationError
 from reconciler.api import models as m
 from reconciler.emulator import eventurl, exceptions
 from reconciler.emulator.clock import Clock, rfc3339, to_ms
+from reconciler.emulator.reactions import Reactions, check_rules, resolve_rules
 from reconciler.emulator.storage import GroupRow, JobQuery, JobRow, Page, RoomRow, Store, TimeRange
+
+log = logging.getLogger("reconciler.emulator")
 
 #: What responses show in place of a secret (stream keys, callback keys): the service never echoes them
 #: in this emulator, so a client cannot come to depend on reading a secret back.
@@ -87,6 +91,7 @@ class MetaStudioBackend:
         start_delay: float,
         event_url_ttl: float,
         on_events: EventHook | None = None,
+        reactions: Reactions | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -95,6 +100,8 @@ class MetaStudioBackend:
         self.event_url_ttl = event_url_ttl
         self._secret = store.secret()
         self._event_hook = on_events
+        #: The rule engine's side (reactions.py): replies and callbacks; None reacts to nothing.
+        self.reactions = reactions
 
     def now_ms(self) -> int:
         return to_ms(self.clock.now())
@@ -336,7 +343,9 @@ class MetaStudioBackend:
             )
         return {"app_id": RTC_APP_ID, "room_id": job_id.replace("-", ""), "users": users}
 
-    def _warnings(self, body: m.StartSmartLiveReq, room: dict[str, Any]) -> list[m.LiveWarningItem]:
+    def _warnings(
+        self, body: m.StartSmartLiveReq, room: dict[str, Any], rules: Sequence[dict[str, Any]]
+    ) -> list[m.LiveWarningItem]:
         """live_warning_info of seed 003 table 16, derived from the request and the room."""
         warnings = []
         items = [
@@ -347,10 +356,9 @@ class MetaStudioBackend:
         chars = sum(len(((item.get("text_config") or {}).get("text")) or "") for item in items)
         if chars < MIN_SCRIPT_CHARS:
             warnings.append("TOO_SHORT_SCRIPT_TIME")
+        # The rules the job runs: the room's own and those it imports from groups.
         danmaku = [
-            rule
-            for rule in room.get("interaction_rules") or []
-            if rule.get("event_type") == 1 and rule.get("enabled", True) is not False
+            rule for rule in rules if rule.get("event_type") == 1 and rule.get("enabled", True) is not False
         ]
         if len(danmaku) < MIN_DANMAKU_RULES:
             warnings.append("TOO_LESS_DANMAKU_RULES")
@@ -404,7 +412,15 @@ class MetaStudioBackend:
                 final_state=None,
             )
             tx.insert_job(job)
-        room = dict(json.loads(room_row.body))
+            room = dict(json.loads(room_row.body))
+            # The job runs the rules its room has now (group imports resolved); group edits reach the next job.
+            rules, problems = resolve_rules(tx, room)
+            problems += check_rules(rules)
+            tx.insert_job_rules(
+                job_id,
+                json.dumps(rules, ensure_ascii=False, separators=(",", ":")),
+                json.dumps(problems, ensure_ascii=False),
+            )
         view = self._job_view(job, now, room)
         return m.StartSmartLiveResponse.model_validate(
             {
@@ -412,7 +428,7 @@ class MetaStudioBackend:
                 "rtc_room_info": view["rtc_room_info"],
                 "live_event_report_url": job.report_url,
                 "live_event_callback_config": view.get("live_event_callback_config"),
-                "live_warning_info": self._warnings(body, room),
+                "live_warning_info": self._warnings(body, room, rules),
             }
         )
 
@@ -469,6 +485,8 @@ class MetaStudioBackend:
             if state not in m.ACTIVE_JOB_STATES:
                 raise exceptions.state_conflict(f"job {job_id} is {state}")
             tx.end_job(job_id, now, "SUCCEED")
+        if self.reactions is not None:
+            self.reactions.forget(job_id)
 
     def execute_smart_live_command(
         self, room_id: str, job_id: str, body: m.ControlSmartLiveReq
@@ -563,12 +581,18 @@ class MetaStudioBackend:
             if refresh_url:
                 url = self._report_url(base_url, room_id, job_id, now)
                 tx.set_job_report_url(job_id, url)
+        if self.reactions is not None and events:
+            try:
+                self.reactions.on_events(job, events)
+            except Exception:
+                # The events are stored and the report answered as ever; the reaction is the emulator's own.
+                log.exception("emulator: reacting to the events of job %s failed", job_id)
         self.on_events(job, events)
         return m.LiveEventReportResponse(live_event_report_url=url)
 
     def on_events(self, job: JobRow, events: Sequence[m.LiveEvent]) -> None:
-        """Hook for the rule engine (a later issue): evaluate events against the room's interaction rules
-        and record replies/callbacks. Runs after the events are committed; a no-op unless one is given."""
+        """The extra hook of create_app(on_events=...), called after the job's own reaction (reactions.py:
+        rules, replies, callbacks) with the events just committed; a no-op unless one is given."""
         if self._event_hook is not None:
             self._event_hook(job, events)
 
@@ -585,7 +609,8 @@ class MetaStudioBackend:
             if job is None:
                 raise exceptions.not_found("Smart live job", job_id)
             commands = tx.commands(job_id)
-            event_count = len(tx.events(job_id))
+            event_count = tx.event_count(job_id)
+            rules = tx.job_rules(job_id)
         return {
             "job_id": job.job_id,
             "room_id": job.room_id,
@@ -597,6 +622,9 @@ class MetaStudioBackend:
                 for cid, name, params, at in commands
             ],
             "event_count": event_count,
+            # The rules the job runs (group imports resolved when it started) and what could not be resolved.
+            "interaction_rules": json.loads(rules[0]) if rules else None,
+            "rule_problems": json.loads(rules[1]) if rules else [],
         }
 
     def events(self, job_id: str) -> list[dict[str, Any]]:
@@ -609,3 +637,5 @@ class MetaStudioBackend:
     def reset(self) -> None:
         with self.store.write() as tx:
             tx.clear()
+        if self.reactions is not None:
+            self.reactions.reset()

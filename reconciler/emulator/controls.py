@@ -12,8 +12,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from reconciler.emulator.callbacks_out import MAX_WAIT_SECONDS
 from reconciler.emulator.exceptions import ServiceError
 from reconciler.emulator.gateway import Gateway
+from reconciler.emulator.reactions import Reactions
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -31,7 +33,9 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error_code": f"EMULATOR.{status}", "error_msg": message}, status_code=status)
 
 
-def control_routes(gateway: Gateway, reset_state: Callable[[], None]) -> list[Route]:
+def control_routes(
+    gateway: Gateway, reset_state: Callable[[], None], reactions: Reactions | None = None
+) -> list[Route]:
     backend, faults, stats = gateway.backend, gateway.faults, gateway.stats
 
     def loopback_only(endpoint: Endpoint) -> Endpoint:
@@ -83,6 +87,32 @@ def control_routes(gateway: Gateway, reset_state: Callable[[], None]) -> list[Ro
     async def job(request: Request) -> Response:
         return JSONResponse(backend.job_record(request.path_params["job_id"]))
 
+    async def replies(request: Request) -> Response:
+        job_id = request.path_params["job_id"]
+        backend.job_record(job_id)  # 404 for an unknown job
+        found = reactions.replies(job_id) if reactions is not None else []
+        return JSONResponse({"job_id": job_id, "count": len(found), "replies": found})
+
+    async def callbacks(request: Request) -> Response:
+        job_id = request.path_params["job_id"]
+        backend.job_record(job_id)
+        if reactions is None:
+            return JSONResponse({"job_id": job_id, "count": 0, "pending": 0, "callbacks": []})
+        deliverer = reactions.deliverer
+        wait = request.query_params.get("wait")
+        if wait is not None:
+            try:
+                seconds = float(wait)
+            except ValueError:
+                return _error(400, "wait: a number of seconds")
+            if not 0 <= seconds <= MAX_WAIT_SECONDS:
+                return _error(400, f"wait: 0 to {MAX_WAIT_SECONDS:g} seconds")
+            await deliverer.drain(job_id, timeout=seconds)
+        found = deliverer.records(job_id)
+        return JSONResponse(
+            {"job_id": job_id, "count": len(found), "pending": deliverer.pending(job_id), "callbacks": found}
+        )
+
     async def reset(request: Request) -> Response:
         reset_state()
         return JSONResponse({"status": "reset"})
@@ -95,5 +125,7 @@ def control_routes(gateway: Gateway, reset_state: Callable[[], None]) -> list[Ro
         Route("/_emulator/faults", loopback_only(set_faults), methods=["POST"]),
         Route("/_emulator/events/{job_id}", loopback_only(events), methods=["GET"]),
         Route("/_emulator/jobs/{job_id}", loopback_only(job), methods=["GET"]),
+        Route("/_emulator/replies/{job_id}", loopback_only(replies), methods=["GET"]),
+        Route("/_emulator/callbacks/{job_id}", loopback_only(callbacks), methods=["GET"]),
         Route("/_emulator/reset", loopback_only(reset), methods=["POST"]),
     ]

@@ -74,9 +74,35 @@ CREATE TABLE IF NOT EXISTS commands (
     params TEXT NOT NULL,
     create_ms INTEGER NOT NULL
 );
+-- The interaction rules a job runs, resolved from its room (group imports expanded) when it started.
+CREATE TABLE IF NOT EXISTS job_rules (
+    job_id TEXT PRIMARY KEY,
+    rules TEXT NOT NULL,
+    problems TEXT NOT NULL
+);
+-- What the rule engine made of a job's events (reactions.py): one row per rule that fired.
+CREATE TABLE IF NOT EXISTS replies (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    reply_id TEXT NOT NULL UNIQUE,
+    job_id TEXT NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS replies_job ON replies (job_id, seq);
+-- Callbacks the emulator sent or decided not to send (callbacks_out.py); state moves once, from pending.
+CREATE TABLE IF NOT EXISTS callbacks (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    callback_id TEXT NOT NULL UNIQUE,
+    job_id TEXT NOT NULL,
+    record TEXT NOT NULL,
+    state TEXT NOT NULL,
+    status_code INTEGER,
+    error TEXT,
+    finish_ms INTEGER
+);
+CREATE INDEX IF NOT EXISTS callbacks_job ON callbacks (job_id, seq);
 """
 
-_STATE_TABLES = ("rule_groups", "rooms", "jobs", "events", "commands")
+_STATE_TABLES = ("rule_groups", "rooms", "jobs", "events", "commands", "job_rules", "replies", "callbacks")
 
 # A job's state and last update as of :now, from its timestamps (see module docstring).
 _STATE_SQL = (
@@ -393,6 +419,10 @@ class Tx:
         ).fetchall()
         return [(int(r[0]), str(r[1])) for r in rows]
 
+    def event_count(self, job_id: str) -> int:
+        row = self._conn.execute("SELECT COUNT(*) FROM events WHERE job_id = ?", (job_id,)).fetchone()
+        return int(row[0])
+
     def insert_command(self, command_id: str, job_id: str, command: str, params: str, create_ms: int) -> None:
         self._conn.execute(
             "INSERT INTO commands (command_id, job_id, command, params, create_ms) VALUES (?, ?, ?, ?, ?)",
@@ -405,6 +435,59 @@ class Tx:
             (job_id,),
         ).fetchall()
         return [(str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
+
+    # reactions: the rules a job runs, the replies it gave, the callbacks it sent
+    def insert_job_rules(self, job_id: str, rules: str, problems: str) -> None:
+        self._conn.execute(
+            "INSERT OR REPLACE INTO job_rules (job_id, rules, problems) VALUES (?, ?, ?)",
+            (job_id, rules, problems),
+        )
+
+    def job_rules(self, job_id: str) -> tuple[str, str] | None:
+        row = self._conn.execute(
+            "SELECT rules, problems FROM job_rules WHERE job_id = ?", (job_id,)
+        ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def insert_replies(self, job_id: str, replies: Sequence[tuple[str, str]]) -> None:
+        """(reply_id, record JSON) pairs, in order."""
+        self._conn.executemany(
+            "INSERT INTO replies (reply_id, job_id, record) VALUES (?, ?, ?)",
+            [(reply_id, job_id, record) for reply_id, record in replies],
+        )
+
+    def replies(self, job_id: str) -> list[str]:
+        rows = self._conn.execute(
+            "SELECT record FROM replies WHERE job_id = ? ORDER BY seq", (job_id,)
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def insert_callbacks(
+        self, job_id: str, callbacks: Sequence[tuple[str, str, str, str | None, int | None]]
+    ) -> None:
+        """(callback_id, record JSON, state, error, finish_ms) tuples, in order."""
+        self._conn.executemany(
+            "INSERT INTO callbacks (callback_id, job_id, record, state, error, finish_ms) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(cid, job_id, record, state, error, finish) for cid, record, state, error, finish in callbacks],
+        )
+
+    def finish_callback(
+        self, callback_id: str, state: str, status_code: int | None, error: str | None, finish_ms: int
+    ) -> None:
+        self._conn.execute(
+            "UPDATE callbacks SET state = ?, status_code = ?, error = ?, finish_ms = ? "
+            "WHERE callback_id = ? AND state = 'pending'",
+            (state, status_code, error, finish_ms, callback_id),
+        )
+
+    def callbacks(self, job_id: str) -> list[tuple[str, str, int | None, str | None, int | None]]:
+        """(record JSON, state, status_code, error, finish_ms) in the order they were decided."""
+        rows = self._conn.execute(
+            "SELECT record, state, status_code, error, finish_ms FROM callbacks WHERE job_id = ? ORDER BY seq",
+            (job_id,),
+        ).fetchall()
+        return [(str(r[0]), str(r[1]), r[2], r[3], r[4]) for r in rows]
 
     def clear(self) -> None:
         """Forget every resource; meta (the emulator's own secret) stays, so issued URLs stay verifiable."""

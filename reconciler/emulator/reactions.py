@@ -1,0 +1,324 @@
+"""The emulator reacts to live events: the rule engine over each running job's events, the replies it
+records, the callbacks it sends (README, "Reacting to events").
+
+- **Which rules**: a job runs its room's `interaction_rules` as they were when the job started
+  (`resolve_rules`, called by StartSmartLive; the result is kept in the `job_rules` table). A room
+  entry that names a group (`group_id`, else `group_name`) and has no `event_type` of its own imports
+  that group's rules, in the group's order (only the one(s) called `rule_name` when the entry names
+  one; all disabled when the entry says `enabled: false`). An entry with an `event_type` is a rule of
+  its own, its group fields only saying where it came from. Group edits reach the next job, not a
+  running one.
+- **One RuleEngine per job**, seeded with ENGINE_SEED (0), which is also `smartlive test`'s seed when a
+  test names none: RANDOM replies come out as the test predicts. The engine lives in memory; when a
+  process meets a job whose events are already stored (an emulator restart with `--data`, each `--local`
+  CLI run) it first replays them, silently, so time windows, once-per-job rules, aggregates and reply
+  positions carry on as if it had never stopped.
+- **Each rule that fires** is one reply record (`replies` table, GET /_emulator/replies/{job_id}) with a
+  fresh reply_id; CALLBACK modes POST to the job's interaction_callback_url, spoken replies send
+  REPLY_COMMAND_FINISH to live_event_callback_config when subscribed, signed by
+  reconciler.events.callbacks.sign_callback. Sending is callbacks_out.py's business.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from reconciler.api import models as m
+from reconciler.emulator.callbacks_out import Deliverer, Delivery, redact_url, refusal
+from reconciler.emulator.clock import Clock, rfc3339, to_ms
+from reconciler.emulator.storage import JobRow, Store, Tx
+from reconciler.events.callbacks import sign_callback
+from reconciler.events.engine import Event, Outcome, RuleEngine, RuleError
+
+log = logging.getLogger("reconciler.emulator")
+
+#: The seed of every job's engine: reply_order RANDOM replays as `smartlive test` (seed 0) predicts.
+ENGINE_SEED: Final = 0
+#: Callback record types.
+INTERACTION: Final = "INTERACTION"
+REPLY_COMMAND_FINISH: Final = "REPLY_COMMAND_FINISH"
+
+_SERVER_FIELDS: Final = ("rule_id", "create_ms", "update_ms", "create_time", "update_time")
+
+
+def _new_id() -> str:
+    """32 hex digits, as the service's ids (a uuid4's randomness, without building a UUID)."""
+    return os.urandom(16).hex()
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+# ----------------------------------------------------------------------------------------------------
+# Which rules a job runs
+# ----------------------------------------------------------------------------------------------------
+
+
+def resolve_rules(tx: Tx, room_body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The rules a job of this room runs (wire dicts, in order) and what could not be resolved."""
+    rules: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for index, entry in enumerate(room_body.get("interaction_rules") or []):
+        group_id, group_name = entry.get("group_id"), entry.get("group_name")
+        if entry.get("event_type") is not None or (group_id is None and group_name is None):
+            rules.append(dict(entry))
+            continue
+        where = f"interaction_rules[{index}]"
+        group = tx.group(group_id) if group_id else tx.group_named(group_name)
+        if group is None:
+            named = f"group_id {group_id}" if group_id else f"group_name {group_name!r}"
+            problems.append(f"{where}: no rule group with {named}; it imports no rules")
+            continue
+        imported = []
+        for rule in json.loads(group.rules):
+            if entry.get("rule_name") is not None and rule.get("rule_name") != entry["rule_name"]:
+                continue
+            rule = {k: v for k, v in rule.items() if k not in _SERVER_FIELDS}
+            if entry.get("enabled") is False:
+                rule["enabled"] = False
+            imported.append({**rule, "group_id": group.group_id, "group_name": group.group_name})
+        if not imported and entry.get("rule_name") is not None:
+            problems.append(f"{where}: group {group.group_name!r} has no rule named {entry['rule_name']!r}")
+        rules.extend(imported)
+    return rules, problems
+
+
+def rule_models(rules: Sequence[dict[str, Any]]) -> list[m.InteractionRuleInfo]:
+    # The lenient view: provenance fields (group_id, ...) are not InteractionRuleInfo's.
+    return [m.InteractionRuleDetailInfo.model_validate(rule) for rule in rules]
+
+
+def build_engine(rules: Sequence[dict[str, Any]]) -> RuleEngine:
+    """The job's engine; RuleError (or a ValueError from validation) when a rule cannot run."""
+    return RuleEngine(rule_models(rules), seed=ENGINE_SEED)
+
+
+def check_rules(rules: Sequence[dict[str, Any]]) -> list[str]:
+    """Problems that keep the engine from running these rules (checked when a job starts)."""
+    if not rules:
+        return []
+    try:
+        build_engine(rules)
+    except (RuleError, ValueError) as error:
+        return [f"the rules cannot run, the job will not react to events: {error}"]
+    return []
+
+
+# ----------------------------------------------------------------------------------------------------
+# Reacting
+# ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _JobReactor:
+    engine: RuleEngine | None
+    #: Index (in the job's stored events) of the next event to arrive.
+    next_index: int
+    room_id: str
+    interaction_url: str | None
+    #: live_event_callback_config with REPLY_COMMAND_FINISH subscribed, else None.
+    finish_config: dict[str, Any] | None
+
+
+def _reply_fields(outcome: Outcome) -> dict[str, Any]:
+    reply = outcome.reply
+    audio = None
+    if reply is not None and (reply.audio_url is not None or reply.audio_name is not None):
+        audio = {k: v for k, v in (("audio_url", reply.audio_url), ("audio_name", reply.audio_name)) if v}
+    return {"reply_text": reply.text if reply is not None else None, "reply_audio": audio}
+
+
+def _plays(outcome: Outcome) -> bool:
+    """The streamer (or the co-streamer) says something: a spoken mode with a reply, or the robot's."""
+    return outcome.spoken and (outcome.reply is not None or outcome.reply_mode == "INTELLIGENT_REPLY")
+
+
+class Reactions:
+    """The emulator's reaction to reported events; `on_events` is called by the backend after it stored
+    a report's events."""
+
+    def __init__(self, store: Store, clock: Clock, deliverer: Deliverer) -> None:
+        self.store = store
+        self.clock = clock
+        self.deliverer = deliverer
+        self._jobs: dict[str, _JobReactor] = {}
+
+    def forget(self, job_id: str) -> None:
+        """The job ended: its engine is not needed any more."""
+        self._jobs.pop(job_id, None)
+
+    def reset(self) -> None:
+        self._jobs.clear()
+
+    def _load(self, job: JobRow, arrived: int) -> _JobReactor:
+        with self.store.read() as tx:
+            stored = tx.job_rules(job.job_id)
+            room = tx.room(job.room_id)
+            room_body: dict[str, Any] = json.loads(room.body) if room is not None else {}
+            if stored is None:  # a job started by an older emulator: resolve the rules now
+                rules, _ = resolve_rules(tx, room_body)
+            else:
+                rules = json.loads(stored[0])
+            history = tx.events(job.job_id) if rules else []
+        engine: RuleEngine | None = None
+        if rules:
+            try:
+                engine = build_engine(rules)
+            except (RuleError, ValueError) as error:
+                log.warning("emulator: job %s will not react to events: %s", job.job_id, error)
+        # Replay what this process has not seen (the events of earlier runs), to restore the job's state.
+        earlier = history[: len(history) - arrived] if arrived else history
+        if engine is not None:
+            for _, raw in earlier:
+                data = json.loads(raw)
+                engine.evaluate(Event.of(data.get("type"), int(data["timestamp"]), data.get("content")))
+        request = json.loads(job.request)
+        config = request.get("live_event_callback_config", room_body.get("live_event_callback_config"))
+        subscribed = bool(config) and REPLY_COMMAND_FINISH in (config.get("callback_event_type") or [])
+        return _JobReactor(
+            engine=engine,
+            # Only a job with an engine numbers its events (a room without rules costs nothing).
+            next_index=len(earlier),
+            room_id=job.room_id,
+            interaction_url=request.get("interaction_callback_url"),
+            finish_config=config if subscribed else None,
+        )
+
+    def on_events(self, job: JobRow, events: Sequence[m.LiveEvent]) -> None:
+        """Evaluate the events just stored for `job`, record the replies, queue the callbacks."""
+        state = self._jobs.get(job.job_id)
+        if state is None:
+            state = self._jobs[job.job_id] = self._load(job, len(events))
+        first = state.next_index
+        state.next_index += len(events)
+        engine = state.engine
+        if engine is None:
+            return
+        now = self.clock.now()
+        created = rfc3339(to_ms(now))
+        replies: list[tuple[str, str]] = []
+        callbacks: list[tuple[str, dict[str, Any], Delivery | None]] = []
+        for offset, event in enumerate(events):
+            outcome = engine.evaluate(event)
+            if not outcome.fired:
+                continue
+            reply_id = _new_id()
+            index = first + offset
+            fields = _reply_fields(outcome)
+            record: dict[str, Any] = {
+                "reply_id": reply_id,
+                "event_index": index,
+                "event_timestamp": event.timestamp,
+                "event_type": event.type,
+                "rule_name": outcome.rule_name,
+                "rule_index": outcome.rule_index,
+                "reply_mode": outcome.reply_mode,
+                **fields,
+                "fallback": outcome.fallback,
+                "spoken": _plays(outcome),
+                "callback": outcome.callback,
+                "reply_role": outcome.reply_role,
+                "play_type": outcome.play_type,
+                "create_time": created,
+            }
+            if outcome.suppressed:
+                record["suppressed"] = list(outcome.suppressed)
+            if outcome.robot_id:
+                record["robot_id"] = outcome.robot_id
+            for name in ("layer_config", "extra_layer_config"):
+                layer = getattr(outcome, name)
+                if layer is not None:
+                    record[name] = m.to_wire(layer)
+            replies.append((reply_id, _dumps(record)))
+            if outcome.callback:
+                body = {
+                    "room_id": state.room_id,
+                    "job_id": job.job_id,
+                    "reply_id": reply_id,
+                    "rule_name": outcome.rule_name,
+                    "rule_index": outcome.rule_index,
+                    "reply_mode": outcome.reply_mode,
+                    **fields,
+                    "event": m.to_wire(event),
+                }
+                callbacks.append(self._interaction(job.job_id, index, reply_id, state.interaction_url, body))
+            if state.finish_config is not None and _plays(outcome):
+                callbacks.append(self._finish(job.job_id, state, index, reply_id, now))
+        if not replies:
+            return
+        with self.store.write() as tx:
+            tx.insert_replies(job.job_id, replies)
+        self.deliverer.record_many(job.job_id, callbacks)
+
+    def _interaction(
+        self, job_id: str, index: int, reply_id: str, url: str | None, body: dict[str, Any]
+    ) -> tuple[str, dict[str, Any], Delivery | None]:
+        # interaction_callback_url "含鉴权信息" (seed 003): it carries its own authentication, unsigned.
+        error = refusal(url) if url else "not delivered: the job has no interaction_callback_url"
+        return self._callback(job_id, INTERACTION, index, reply_id, url, None, {}, body, error)
+
+    def _finish(
+        self, job_id: str, state: _JobReactor, index: int, reply_id: str, now: float
+    ) -> tuple[str, dict[str, Any], Delivery | None]:
+        config = state.finish_config or {}
+        url = config.get("live_event_type_callback_url")
+        auth_type = config.get("auth_type") or "NONE"
+        message = {"room_id": state.room_id, "job_id": job_id, "reply_id": reply_id}
+        body = {"event_type": REPLY_COMMAND_FINISH, "message": _dumps(message)}
+        error = (
+            refusal(url)
+            if url
+            else "not delivered: live_event_callback_config has no live_event_type_callback_url"
+        )
+        headers: dict[str, str] = {}
+        if url:  # signed even when it will not be sent: the record shows what would have gone out
+            try:
+                url, headers = sign_callback(url, config.get("key") or "", auth_type, now)
+            except ValueError:
+                error = (
+                    error or f"not delivered: auth_type {auth_type} is not emulated (NONE, MSS_A, MSS_A_HEAD)"
+                )
+        return self._callback(
+            job_id, REPLY_COMMAND_FINISH, index, reply_id, url, auth_type, headers, body, error
+        )
+
+    def _callback(
+        self,
+        job_id: str,
+        kind: str,
+        index: int,
+        reply_id: str,
+        url: str | None,
+        auth_type: str | None,
+        headers: dict[str, str],
+        body: dict[str, Any],
+        error: str | None,
+    ) -> tuple[str, dict[str, Any], Delivery | None]:
+        callback_id = _new_id()
+        sent = {"content-type": "application/json;charset=UTF-8", **headers}
+        record: dict[str, Any] = {
+            "callback_id": callback_id,
+            "type": kind,
+            "reply_id": reply_id,
+            "event_index": index,
+            "url": redact_url(url),
+            "auth_type": auth_type,
+            "headers": sorted(sent),
+            "body": body,
+            "create_time": rfc3339(to_ms(self.clock.now())),
+            "error": error,
+        }
+        delivery = None
+        if error is None and url:
+            delivery = Delivery(callback_id, job_id, url, sent, _dumps(body).encode("utf-8"))
+        return callback_id, record, delivery
+
+    def replies(self, job_id: str) -> list[dict[str, Any]]:
+        with self.store.read() as tx:
+            return [json.loads(record) for record in tx.replies(job_id)]
