@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from reconciler.cloud.config import Target, resolve_target
 
 if TYPE_CHECKING:  # the client and the emulator are imported only by commands that use them
+    import httpx
+
     from reconciler.cloud.api import MetaStudioApi
 
 
@@ -55,18 +57,31 @@ def target_from_args(args: argparse.Namespace) -> Target:
     )
 
 
-@asynccontextmanager
-async def open_api(target: Target, parallelism: int = 8) -> AsyncIterator[MetaStudioApi]:
-    """An API client for the target; for --local the emulator runs in-process, with no socket."""
+def local_transport(target: Target) -> httpx.AsyncBaseTransport | None:
+    """For --local, the in-process emulator as an httpx transport (no socket); else None (the network).
+
+    Share one between clients of the same command (the API client, the live-event reporter): each
+    call opens the emulator's database anew."""
+    if target.local_data is None:
+        return None
     import httpx
 
+    from reconciler.emulator.local import local_app
+
+    return httpx.ASGITransport(app=local_app(target.local_data))
+
+
+@asynccontextmanager
+async def open_api(
+    target: Target, parallelism: int = 8, *, transport: httpx.AsyncBaseTransport | None = None
+) -> AsyncIterator[MetaStudioApi]:
+    """An API client for the target; for --local the emulator runs in-process, with no socket.
+
+    `transport` overrides the one chosen for the target (pass `local_transport(target)` to share it)."""
     from reconciler.cloud.api import MetaStudioApi
     from reconciler.cloud.http import HttpClient
 
-    transport: httpx.AsyncBaseTransport | None = None
-    if target.local_data is not None:
-        from reconciler.emulator.local import local_app
-
-        transport = httpx.ASGITransport(app=local_app(target.local_data))
+    if transport is None:
+        transport = local_transport(target)
     async with HttpClient(target, parallelism=parallelism, transport=transport) as http:
         yield MetaStudioApi(http)
