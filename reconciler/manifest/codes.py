@@ -1,0 +1,105 @@
+"""The diagnostic codes: one stable code per kind of problem, each with a fixed severity.
+
+Codes never change meaning once released; a retired check keeps its number unused. The families:
+
+    Y...  reading files and YAML (syntax, duplicate keys, aliases, encoding, size)
+    M...  document structure and types (apiVersion, kind, unknown fields, ranges, secrets)
+    R...  interaction rules (semantic checks beyond types)
+    J...  live jobs (what the live service supports beyond the API's types)
+    S...  the manifest set as a whole (unique names, one running job per room)
+
+README.md lists every code (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+Severity = Literal["error", "warning"]
+ERROR: Final = "error"
+WARNING: Final = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    code: str
+    severity: Severity
+    summary: str
+
+
+CODES: dict[str, Code] = {}
+
+
+def _code(code: str, severity: Severity, summary: str) -> str:
+    if code in CODES:
+        raise ValueError(f"diagnostic code {code} registered twice")
+    CODES[code] = Code(code, severity, summary)
+    return code
+
+
+def severity_of(code: str) -> Severity:
+    return CODES[code].severity
+
+
+# Files and YAML
+CANNOT_READ = _code("Y001", ERROR, "a path cannot be read (missing, unreadable, not a regular file)")
+FILE_TOO_LARGE = _code("Y002", ERROR, "file larger than 10 MiB; refused unread")
+NOT_UTF8 = _code("Y003", ERROR, "file is not UTF-8 text")
+YAML_SYNTAX = _code("Y004", ERROR, "YAML syntax error")
+DUPLICATE_KEY = _code("Y005", ERROR, "the same key twice in one mapping")
+ALIAS_EXPANSION = _code("Y006", ERROR, "anchors/aliases expand beyond the limit, or refer to themselves")
+UNSUPPORTED_YAML = _code(
+    "Y007", ERROR, "unsupported YAML: explicit tags, complex keys, nesting over 64 levels"
+)
+EMPTY_DOCUMENT = _code("Y008", WARNING, "an empty document, or a file without any document")
+NO_MANIFESTS = _code("Y009", ERROR, "a directory argument holds no .yaml/.yml file")
+
+# Document structure and types
+NOT_A_MAPPING = _code("M001", ERROR, "a document is not a mapping")
+BAD_API_VERSION = _code("M002", ERROR, "apiVersion missing or not smartlive/v1")
+BAD_KIND = _code("M003", ERROR, "kind missing or unknown")
+UNKNOWN_FIELD = _code("M004", ERROR, "unknown field (with a did-you-mean suggestion)")
+MISSING_FIELD = _code("M005", ERROR, "required field missing")
+WRONG_TYPE = _code("M006", ERROR, "value of the wrong type")
+VALUE_NOT_ALLOWED = _code("M007", ERROR, "value outside the API's range, length, enum or pattern")
+LITERAL_SECRET = _code("M008", ERROR, "a secret written literally instead of ${env:NAME} / ${file:PATH}")
+BAD_SECRET_REFERENCE = _code("M009", ERROR, "a malformed secret reference")
+UNKNOWN_ANNOTATION = _code(
+    "M010", WARNING, "an unknown smartlive.io/ annotation, or one on a kind it does not apply to"
+)
+BAD_ANNOTATION = _code("M011", ERROR, "a smartlive.io/ annotation with an invalid value")
+
+# Interaction rules
+REGEX_INVALID = _code("R001", ERROR, "a REGEX match value does not compile")
+MATH_NOT_NUMBER = _code("R002", ERROR, "a MATH_* match value is not a number")
+AGGREGATE_WITHOUT_MATH = _code("R003", ERROR, "SUM/AVG/COUNT operation with a non-MATH_* match")
+RELATION_WITHOUT_TAGS = _code("R004", ERROR, "an AND/OR hit condition without tags")
+REPLY_WITHOUT_CONTENT = _code("R005", ERROR, "SYSTEM_REPLY* without reply_texts or reply_audios")
+SHOW_LAYER_WITHOUT_LAYER = _code("R006", ERROR, "SHOW_LAYER without layer_config")
+INTELLIGENT_WITHOUT_ROBOT = _code("R007", ERROR, "INTELLIGENT_REPLY without robot_id")
+LAYER_CONFIG_MISSING = _code("R008", ERROR, "layer_type without its image_config/video_config/text_config")
+LAYER_CONFIG_IGNORED = _code("R009", WARNING, "a layer config that does not match layer_type (ignored)")
+LAYER_OUTSIDE_CANVAS = _code(
+    "R010", ERROR, "layer position/size outside both canvases (1920x1080, 1080x1920)"
+)
+FONT_COLOR_INVALID = _code("R011", ERROR, "font_color is not #RRGGBB")
+DUPLICATE_RULE_NAME = _code("R012", ERROR, "rule_name used twice in one group")
+TIME_WINDOW_INVALID = _code("R013", ERROR, "time_window below -1")
+
+# Live jobs
+RESOLUTION_UNSUPPORTED = _code("J001", ERROR, "live video is 1080x1920 or 1920x1080 only")
+BITRATE_OUT_OF_RANGE = _code("J002", WARNING, "live bitrate outside 1000-8000 kbps")
+FRAME_RATE_NOT_25 = _code("J003", WARNING, "live frame_rate is fixed at 25")
+SUBTITLES_UNSUPPORTED = _code("J004", WARNING, "live does not support subtitles")
+CODEC_UNSUPPORTED = _code("J005", ERROR, "live codec must be H264")
+VIEW_MODE_MISMATCH = _code("J006", ERROR, "view_mode disagrees with the resolution")
+OUTPUT_URL_SCHEME = _code("J007", ERROR, "output URL is not rtmp:// or rtmps://")
+STREAM_KEY_COUNT = _code("J008", ERROR, "stream_keys count differs from output_urls count")
+CALLBACK_NOT_HTTPS = _code("J009", ERROR, "a callback URL that is not https://")
+CALLBACK_KEY_MISSING = _code("J010", ERROR, "auth_type MSS_A/MSS_A_HEAD without key")
+CALLBACK_KEY_UNUSED = _code("J011", WARNING, "a key with an auth_type that does not use it")
+
+# The manifest set
+DUPLICATE_NAME = _code("S001", ERROR, "two resources of one kind with the same metadata.name")
+ROOM_RUNNING_TWICE = _code("S002", ERROR, "more than one running SmartLiveJob for one room_id")

@@ -1,0 +1,171 @@
+"""The kinds a manifest document may have, and the resource type each becomes.
+
+A kind is its spec model plus, optionally, a resource class and lint checks. Adding one is a
+single call, e.g. in reconciler/manifest/kinds.py::
+
+    register_kind("InteractionRuleTest", InteractionRuleTestSpec, lint=lint_rule_test)
+
+and from then on ``smartlive validate`` type-checks and lints such documents (with positions),
+``load_manifests`` returns them (``result.of_kind("InteractionRuleTest")``) and ``smartlive schema``
+writes their JSON Schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Final, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from reconciler.manifest.diagnostics import Finding
+
+API_VERSION: Final = "smartlive/v1"
+
+SpecT = TypeVar("SpecT", bound=BaseModel)
+
+
+class Metadata(BaseModel):
+    """metadata of every document: the name identifies the resource within its kind."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=256, description="unique within the kind in a manifest set")
+    labels: dict[str, str] | None = Field(default=None, description="free-form key/value pairs")
+    annotations: dict[str, str] | None = Field(
+        default=None,
+        description="key/value pairs read by smartlive itself, e.g. smartlive.io/allow-restart",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLocation:
+    """Where a resource was declared: file, 0-based document index, 1-based line the document starts on."""
+
+    file: str
+    document: int
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Manifest(Generic[SpecT]):
+    """A loaded, type-checked document. Kinds with behaviour of their own subclass it."""
+
+    kind: str
+    name: str
+    spec: SpecT
+    source: SourceLocation
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+
+
+LintCheck = Callable[[Any], Iterable[Finding]]
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceRef:
+    """Which resource a finding across the set is about: small enough to cross process boundaries."""
+
+    kind: str
+    name: str
+    source: SourceLocation
+
+    @classmethod
+    def of(cls, resource: Manifest[Any]) -> ResourceRef:
+        return cls(resource.kind, resource.name, resource.source)
+
+
+@dataclass(frozen=True)
+class SetCheck:
+    """A check across the whole manifest set, in two steps so that it works however the set was loaded
+    (`validate` builds resources in several processes and never gathers them in one place):
+
+    ``extract`` runs on each resource where it is built and returns a small summary of what the check
+    needs (plain tuples, strings, numbers: it may travel between processes); ``check`` then sees
+    every (ResourceRef, summary), in load order, and yields (ResourceRef, Finding)."""
+
+    check: Callable[[Sequence[tuple[ResourceRef, Any]]], Iterable[tuple[ResourceRef, Finding]]]
+    extract: Callable[[Manifest[Any]], Any]
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    kind: str
+    spec_model: type[BaseModel]
+    resource_type: type[Manifest[Any]]
+    lint: tuple[LintCheck, ...] = ()
+    description: str = ""
+
+    @cached_property
+    def document_model(self) -> type[BaseModel]:
+        """The whole document (apiVersion, kind, metadata, spec) as one model: validation and schema."""
+        # Literal types built at run time: typed Any, as static checkers cannot follow them.
+        api_version: Any = Literal[API_VERSION]
+        kind: Any = Literal[self.kind]
+        model: type[BaseModel] = create_model(
+            self.kind,
+            __config__=ConfigDict(extra="forbid", title=self.kind, json_schema_extra=self._schema_extra()),
+            apiVersion=(api_version, Field(description="always smartlive/v1")),
+            kind=(kind, Field(description="the document's kind")),
+            metadata=(Metadata, ...),
+            spec=(self.spec_model, ...),
+        )
+        return model
+
+    def _schema_extra(self) -> dict[str, Any]:
+        return {"description": self.description} if self.description else {}
+
+
+_KINDS: dict[str, KindSpec] = {}
+_SET_CHECKS: list[SetCheck] = []
+
+
+def register_kind(
+    kind: str,
+    spec_model: type[BaseModel],
+    *,
+    resource_type: type[Manifest[Any]] = Manifest,
+    lint: LintCheck | Sequence[LintCheck] = (),
+    description: str = "",
+) -> KindSpec:
+    """Make ``kind`` a known document kind. ``lint`` checks get the built resource and yield findings
+    whose paths start at the document root (``("spec", ...)``)."""
+    if kind in _KINDS:
+        raise ValueError(f"kind {kind} is already registered")
+    checks = (lint,) if callable(lint) else tuple(lint)
+    spec = KindSpec(kind, spec_model, resource_type, checks, description)
+    _KINDS[kind] = spec
+    return spec
+
+
+def register_set_check(
+    check: Callable[[Sequence[tuple[ResourceRef, Any]]], Iterable[tuple[ResourceRef, Finding]]],
+    *,
+    extract: Callable[[Manifest[Any]], Any] = lambda resource: None,
+) -> SetCheck:
+    """Add a check across the manifest set (see SetCheck); by default it sees only each resource's
+    kind, name and source."""
+    registered = SetCheck(check, extract)
+    _SET_CHECKS.append(registered)
+    return registered
+
+
+def kinds() -> Mapping[str, KindSpec]:
+    """The registered kinds, in registration order."""
+    _ensure_builtin_kinds()
+    return dict(_KINDS)
+
+
+def set_checks() -> Sequence[SetCheck]:
+    _ensure_builtin_kinds()
+    return tuple(_SET_CHECKS)
+
+
+def _ensure_builtin_kinds() -> None:
+    # kinds.py registers the built-in kinds on import; importing it here keeps the registry usable
+    # on its own without an import cycle at module load.
+    import reconciler.manifest.kinds  # noqa: F401
