@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import re
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -92,6 +94,30 @@ def _line(result: ActionResult) -> str:
     return f"{mark} {result.address}: {result.message}"
 
 
+@contextmanager
+def _reporter(total: int) -> Iterator[Callable[[ActionResult], None]]:
+    """One line per finished action; on a terminal, above a progress bar of the whole apply.
+
+    Off a terminal (a pipeline's log) the output is the lines alone, exactly: no bar, no control codes."""
+    if not sys.stdout.isatty():
+        yield lambda result: print(_line(result), flush=True)
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(file=sys.stdout, highlight=False)
+    columns = (TextColumn("Applying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    # transient: the bar goes when the apply ends, leaving the lines and the summary.
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("apply", total=total)
+
+        def report(result: ActionResult) -> None:
+            progress.console.print(_line(result), markup=False, highlight=False, soft_wrap=True)
+            progress.advance(task)
+
+        yield report
+
+
 def run(args: argparse.Namespace) -> int:
     from reconciler.engine import planfile
     from reconciler.engine.apply import ApplyOptions, Executor
@@ -121,14 +147,6 @@ def run(args: argparse.Namespace) -> int:
                 planfile.check_fresh(
                     saved, target=target.key, manifest_digest=session.desired.digest, plan=plan
                 )
-            if not plan.summary.has_changes:
-                sys.stdout.write(render(plan, "text", color=use_color(sys.stdout)))
-                print("Apply complete: 0 created, 0 updated, 0 restarted, 0 stopped or deleted.")
-                return exitcodes.OK
-            if saved is None:
-                sys.stdout.write(render(plan, "text", color=use_color(sys.stdout)))
-                if not args.auto_approve:
-                    _confirm("smartlive will perform the actions above.")
             executor = Executor(
                 api,
                 store,
@@ -137,9 +155,33 @@ def run(args: argparse.Namespace) -> int:
                     allow_restart=args.allow_restart, start_rate=args.start_rate, applied_by=whoami()
                 ),
                 fingerprint=lambda value: fingerprint(value, key),
-                on_result=lambda result: print(_line(result), flush=True),
             )
-            result = await executor.execute(plan, session.desired.groups, session.job_inputs())
+
+            def adopt() -> None:
+                """State-only corrections: what interrupted applies left half-recorded."""
+                snapshot = session.snapshot
+                update_times = {g.group_id: g.update_time for g in snapshot.groups}
+                notes = executor.adopt_records(plan, session.managed, session.desired.groups, update_times)
+                if args.prune:
+                    declared = session.desired.groups.keys() | session.desired.jobs.keys()
+                    live_ids = {g.group_id for g in snapshot.groups} | {j.job_id for j in snapshot.jobs}
+                    notes += executor.forget_gone(session.managed, declared, live_ids, args.targets)
+                for note in notes:
+                    print(f"• {note}", flush=True)
+
+            if not plan.summary.has_changes:
+                sys.stdout.write(render(plan, "text", color=use_color(sys.stdout)))
+                adopt()
+                print("Apply complete: 0 created, 0 updated, 0 restarted, 0 stopped or deleted.")
+                return exitcodes.OK
+            if saved is None:
+                sys.stdout.write(render(plan, "text", color=use_color(sys.stdout)))
+                if not args.auto_approve:
+                    _confirm("smartlive will perform the actions above.")
+            adopt()
+            with _reporter(len(plan.actionable)) as report:
+                executor.on_result = report
+                result = await executor.execute(plan, session.desired.groups, session.job_inputs())
         print(result.summary_line())
         for failure in result.failed:
             if not failure.skipped:

@@ -1,0 +1,405 @@
+"""The executor against a scripted API: intents before creates and starts, adoption of what an
+interrupted apply left, lookup before retry, 429s waited out, the start limiter's spacing, failures
+that do not stop independent actions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from reconciler.api import models
+from reconciler.engine.apply import (
+    PENDING,
+    START_SPACING_MARGIN,
+    ApplyOptions,
+    Executor,
+    JobInputs,
+    StartLimiter,
+)
+from reconciler.engine.desired import JobDeclaration, desired_group, desired_job
+from reconciler.engine.plan import GROUP_KIND, JOB_KIND, Action, Plan, ResourceChange
+from reconciler.engine.planner import DesiredGroup, ManagedRecord
+from reconciler.errors import OutcomeUnknownError, RemoteError
+from tests.apply.support import group_manifest
+
+TARGET = "http://emulator|proj"
+ROOM = "room-1"
+
+
+def fp(value: Any) -> str:
+    return f"fp:{sorted(value) if isinstance(value, dict) else value}"
+
+
+def group(name: str) -> DesiredGroup:
+    return desired_group(name, group_manifest(name)["spec"]["interaction_rules"], fp)
+
+
+def job_inputs(name: str = "live", room: str = ROOM) -> JobInputs:
+    declared = desired_job(
+        JobDeclaration(name, room, "running", {"video_config": {"bitrate": 4000}}, False),
+        resolve=lambda request: dict(request),
+        fingerprint=fp,
+    )
+    return JobInputs(declared, build_request=lambda: models.StartSmartLiveReq.model_validate({}))
+
+
+def throttled() -> RemoteError:
+    return RemoteError(429, "APIGW.0308", "The throttling threshold has been reached")
+
+
+@dataclass
+class Store:
+    """The state store's write side, keeping the order of writes."""
+
+    writes: list[tuple[str, str, str]] = field(default_factory=list)
+    records: dict[str, ManagedRecord] = field(default_factory=dict)
+
+    def put(self, target: str, record: ManagedRecord, applied_by: str) -> None:
+        self.writes.append(("put", record.address, record.remote_id))
+        self.records[record.address] = record
+
+    def remove(self, target: str, address: str) -> bool:
+        self.writes.append(("remove", address, ""))
+        return self.records.pop(address, None) is not None
+
+
+@dataclass
+class FakeApi:
+    """Groups and jobs in memory; `script` maps an operation to what its next calls do instead."""
+
+    groups: dict[str, str] = field(default_factory=dict)  # group_id -> name
+    jobs: dict[str, str] = field(default_factory=dict)  # job_id -> room (active)
+    script: dict[str, list[Callable[[], None] | Exception]] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+
+    def _step(self, operation: str) -> Exception | None:
+        self.calls.append(operation)
+        steps = self.script.get(operation)
+        if steps:
+            step = steps.pop(0)
+            if isinstance(step, Exception):
+                return step
+            step()
+        return None
+
+    async def create_rule_group(self, body: models.InteractionRuleGroup) -> str:
+        group_id = f"g{len(self.groups) + 1}"
+        failure = self._step("create")
+        if isinstance(failure, OutcomeUnknownError) and str(failure).startswith("committed"):
+            self.groups[group_id] = body.group_name or ""
+        if failure is not None:
+            raise failure
+        self.groups[group_id] = body.group_name or ""
+        return group_id
+
+    async def update_rule_group(self, group_id: str, body: models.InteractionRuleGroup) -> None:
+        if (failure := self._step("update")) is not None:
+            raise failure
+
+    async def delete_rule_group(self, group_id: str) -> None:
+        if (failure := self._step("delete")) is not None:
+            raise failure
+        self.groups.pop(group_id)
+
+    async def list_rule_groups(
+        self, group_name: str | None = None
+    ) -> list[models.InteractionRuleGroupSummary]:
+        self.calls.append(f"list-groups {group_name or ''}".strip())
+        return [
+            models.InteractionRuleGroupSummary(group_id=i, group_name=n, update_time=f"t-{i}")
+            for i, n in self.groups.items()
+            if group_name is None or n == group_name
+        ]
+
+    async def list_room_jobs(self, room_id: str) -> list[models.SmartLiveJob]:
+        self.calls.append("list-jobs")
+        return [
+            models.SmartLiveJob(job_id=i, room_id=r, state="PROCESSING")
+            for i, r in self.jobs.items()
+            if r == room_id
+        ]
+
+    async def start_job(
+        self, room_id: str, request: models.StartSmartLiveReq
+    ) -> models.StartSmartLiveResponse:
+        job_id = f"j{len(self.jobs) + 1}"
+        failure = self._step("start")
+        if isinstance(failure, OutcomeUnknownError) and str(failure).startswith("committed"):
+            self.jobs[job_id] = room_id
+        if failure is not None:
+            raise failure
+        self.jobs[job_id] = room_id
+        return models.StartSmartLiveResponse(job_id=job_id)
+
+    async def stop_job(self, room_id: str, job_id: str) -> None:
+        if (failure := self._step("stop")) is not None:
+            raise failure
+        self.jobs.pop(job_id, None)
+
+
+def executor(api: FakeApi, store: Store, *, allow_restart: bool = False, rate: float = 1000.0) -> Executor:
+    async def no_sleep(_seconds: float) -> None:
+        return None
+
+    return Executor(
+        api,  # type: ignore[arg-type]
+        store,
+        TARGET,
+        ApplyOptions(allow_restart=allow_restart, start_rate=rate, applied_by="tester"),
+        fingerprint=fp,
+        sleep=no_sleep,
+    )
+
+
+def create(name: str) -> ResourceChange:
+    return ResourceChange(f"{GROUP_KIND}/{name}", GROUP_KIND, name, (Action.CREATE,), "create")
+
+
+def start(name: str = "live", room: str = ROOM) -> ResourceChange:
+    return ResourceChange(f"{JOB_KIND}/{name}", JOB_KIND, name, (Action.START,), "start", room_id=room)
+
+
+def test_an_intent_is_recorded_before_each_create_and_start_then_completed() -> None:
+    api, store = FakeApi(), Store()
+    plan = Plan((create("a"), start()))
+    result = asyncio.run(
+        executor(api, store).execute(
+            plan, {"InteractionRuleGroup/a": group("a")}, {"SmartLiveJob/live": job_inputs()}
+        )
+    )
+    assert not result.failed
+    assert store.writes == [
+        ("put", "InteractionRuleGroup/a", PENDING),
+        ("put", "InteractionRuleGroup/a", "g1"),
+        ("put", "InteractionRuleGroup/a", "g1"),  # with the update_time of the list read after
+        ("put", "SmartLiveJob/live", PENDING),
+        ("put", "SmartLiveJob/live", "j1"),
+    ]
+    assert store.records["InteractionRuleGroup/a"].update_time == "t-g1"
+    assert store.records["SmartLiveJob/live"].field_fingerprints == job_inputs().desired.blind_fingerprints
+
+
+def test_a_lost_create_is_looked_up_and_adopted_not_sent_again() -> None:
+    api = FakeApi(script={"create": [OutcomeUnknownError("committed, answer lost")]})
+    store = Store()
+    result = asyncio.run(
+        executor(api, store).execute(Plan((create("a"),)), {"InteractionRuleGroup/a": group("a")}, {})
+    )
+    assert [r.message for r in result.results] == ["created (group_id g1, adopted after a lost response)"]
+    assert api.calls.count("create") == 1
+    assert list(api.groups.values()) == ["a"]
+
+
+def test_a_create_that_failed_before_committing_is_sent_again_after_the_lookup() -> None:
+    api = FakeApi(script={"create": [OutcomeUnknownError("HTTP 503, not committed")]})
+    store = Store()
+    result = asyncio.run(
+        executor(api, store).execute(Plan((create("a"),)), {"InteractionRuleGroup/a": group("a")}, {})
+    )
+    assert result.results[0].ok and result.results[0].message == "created (group_id g1)"
+    assert api.calls[:3] == ["create", "list-groups a", "create"]
+
+
+def test_a_lost_start_adopts_the_new_active_job_of_the_room() -> None:
+    api = FakeApi(script={"start": [OutcomeUnknownError("committed, answer lost")]})
+    store = Store()
+    result = asyncio.run(
+        executor(api, store).execute(Plan((start(),)), {}, {"SmartLiveJob/live": job_inputs()})
+    )
+    assert result.results[0].ok and result.results[0].message == "started (job j1)"
+    assert api.calls.count("start") == 1 and list(api.jobs) == ["j1"]
+    assert store.records["SmartLiveJob/live"].remote_id == "j1"
+
+
+def test_throttled_writes_are_waited_out_and_not_failures() -> None:
+    api = FakeApi(script={"create": [throttled(), throttled()], "start": [throttled()]})
+    store = Store()
+    run = executor(api, store)
+    result = asyncio.run(
+        run.execute(
+            Plan((create("a"), start())),
+            {"InteractionRuleGroup/a": group("a")},
+            {"SmartLiveJob/live": job_inputs()},
+        )
+    )
+    assert [r.ok for r in result.results] == [True, True]
+    assert run.throttled_waits == 3
+    assert result.summary_line().startswith("Apply complete: 2 created")
+
+
+def test_a_failure_shows_the_api_error_and_does_not_stop_independent_actions() -> None:
+    api = FakeApi(script={"create": [RemoteError(400, "MSS.00000003", "Invalid parameter: group_name")]})
+    store = Store()
+    plan = Plan((create("a"), create("b"), start()))
+    result = asyncio.run(
+        executor(api, store).execute(
+            plan,
+            {"InteractionRuleGroup/a": group("a"), "InteractionRuleGroup/b": group("b")},
+            {"SmartLiveJob/live": job_inputs()},
+        )
+    )
+    failed = [r for r in result.results if not r.ok]
+    assert len(failed) == 1 and failed[0].message == "MSS.00000003: Invalid parameter: group_name"
+    assert sorted(r.address for r in result.results if r.ok) == [
+        "InteractionRuleGroup/b",
+        "SmartLiveJob/live",
+    ]
+    assert (
+        result.summary_line()
+        == "Apply finished with errors: 2 created, 0 updated, 0 restarted, 0 stopped or deleted."
+    )
+
+
+def test_a_live_job_is_not_restarted_without_permission_and_the_rest_is_done() -> None:
+    api = FakeApi(jobs={"j9": ROOM})
+    store = Store()
+    restart = ResourceChange(
+        "SmartLiveJob/live",
+        JOB_KIND,
+        "live",
+        (Action.STOP, Action.START),
+        "restart",
+        remote_id="j9",
+        room_id=ROOM,
+    )
+    result = asyncio.run(
+        executor(api, store).execute(
+            Plan((create("a"), restart)),
+            {"InteractionRuleGroup/a": group("a")},
+            {"SmartLiveJob/live": job_inputs()},
+        )
+    )
+    skipped = [r for r in result.results if r.skipped]
+    assert len(skipped) == 1 and "would interrupt the broadcast" in skipped[0].message
+    assert api.jobs == {"j9": ROOM} and "stop" not in api.calls
+    assert any(r.ok and r.address == "InteractionRuleGroup/a" for r in result.results)
+
+
+def test_adopt_records_completes_intents_the_plan_matched_and_refreshes_stale_groups() -> None:
+    store = Store()
+    desired = {f"InteractionRuleGroup/{n}": group(n) for n in ("a", "b", "c", "d")}
+    managed = {
+        "InteractionRuleGroup/a": ManagedRecord(
+            "InteractionRuleGroup/a", GROUP_KIND, PENDING, fingerprint="old"
+        ),
+        "InteractionRuleGroup/b": ManagedRecord(
+            "InteractionRuleGroup/b", GROUP_KIND, "gb", fingerprint="", update_time="t0"
+        ),
+        "InteractionRuleGroup/c": ManagedRecord(
+            "InteractionRuleGroup/c",
+            GROUP_KIND,
+            "gc",
+            fingerprint=desired["InteractionRuleGroup/c"].fingerprint,
+            update_time="t-gc",
+        ),
+        "InteractionRuleGroup/d": ManagedRecord("InteractionRuleGroup/d", GROUP_KIND, PENDING),
+        "SmartLiveJob/live": ManagedRecord(
+            "SmartLiveJob/live", JOB_KIND, PENDING, ROOM, field_fingerprints={"x": "1"}
+        ),
+        "SmartLiveJob/other": ManagedRecord("SmartLiveJob/other", JOB_KIND, PENDING, "room-2"),
+    }
+
+    def noop(name: str, remote_id: str) -> ResourceChange:
+        return ResourceChange(
+            f"{GROUP_KIND}/{name}", GROUP_KIND, name, (Action.NOOP,), "", remote_id=remote_id
+        )
+
+    plan = Plan(
+        (
+            noop("a", "ga"),  # an intent whose group exists and matches: adopted
+            noop("b", "gb"),  # imported (no fingerprint) and matching: refreshed
+            noop("c", "gc"),  # up to date: left alone
+            create("d"),  # an intent whose create never happened: left for this apply's create
+            ResourceChange(
+                "SmartLiveJob/live", JOB_KIND, "live", (Action.NOOP,), "", remote_id="j7", room_id=ROOM
+            ),
+            start("other", "room-2"),
+        )
+    )
+    times = {"ga": "t-ga", "gb": "t-gb", "gc": "t-gc"}
+    notes = executor(FakeApi(), store).adopt_records(plan, managed, desired, times)
+    assert notes == [
+        "InteractionRuleGroup/a: recorded group_id ga, created by an interrupted apply",
+        "SmartLiveJob/live: recorded job j7, started by an interrupted apply",
+    ]
+    assert [w[1] for w in store.writes] == [
+        "InteractionRuleGroup/a",
+        "InteractionRuleGroup/b",
+        "SmartLiveJob/live",
+    ]
+    a, b, live = (
+        store.records[k] for k in ("InteractionRuleGroup/a", "InteractionRuleGroup/b", "SmartLiveJob/live")
+    )
+    assert (a.remote_id, a.fingerprint, a.update_time) == (
+        "ga",
+        desired["InteractionRuleGroup/a"].fingerprint,
+        "t-ga",
+    )
+    assert (b.fingerprint, b.update_time) == (desired["InteractionRuleGroup/b"].fingerprint, "t-gb")
+    assert (live.remote_id, dict(live.field_fingerprints)) == ("j7", {"x": "1"})
+
+
+def test_forget_gone_drops_only_undeclared_records_of_objects_that_no_longer_exist() -> None:
+    store = Store()
+    managed = {
+        "InteractionRuleGroup/gone": ManagedRecord("InteractionRuleGroup/gone", GROUP_KIND, "g1"),
+        "InteractionRuleGroup/alive": ManagedRecord("InteractionRuleGroup/alive", GROUP_KIND, "g2"),
+        "InteractionRuleGroup/declared": ManagedRecord("InteractionRuleGroup/declared", GROUP_KIND, "g3"),
+        "SmartLiveJob/ended": ManagedRecord("SmartLiveJob/ended", JOB_KIND, "j1", ROOM),
+        "SmartLiveJob/intent": ManagedRecord("SmartLiveJob/intent", JOB_KIND, PENDING, ROOM),
+    }
+    notes = executor(FakeApi(), store).forget_gone(managed, {"InteractionRuleGroup/declared"}, {"g2"})
+    assert notes == [
+        "InteractionRuleGroup/gone: forgotten, no group_id g1 exists any more",
+        "SmartLiveJob/ended: forgotten, no active job j1 exists any more",
+    ]
+    assert (
+        executor(FakeApi(), Store()).forget_gone(
+            managed, set(), {"g2"}, targets=["InteractionRuleGroup/alive"]
+        )
+        == []
+    )
+
+
+def test_start_limiter_spaces_starts_evenly_below_the_rate_and_pauses_after_a_429() -> None:
+    now = [100.0]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 4))
+        now[0] += seconds + 0.01  # every wake-up is 10 ms late: the next start keeps its full interval
+
+    async def run() -> None:
+        limiter = StartLimiter(4.0, clock=lambda: now[0], sleep=sleep)
+        for _ in range(3):
+            await limiter.wait()
+        limiter.pause(2.0)
+        await limiter.wait()
+
+    asyncio.run(run())
+    step = round((1 + START_SPACING_MARGIN) / 4, 4)
+    assert slept == [step, step, 2.0]
+    # Any one-second window holds at most 4 starts: 4 intervals span more than a second.
+    assert 4 * step > 1.0
+
+
+def test_delete_of_a_group_already_gone_counts_as_done() -> None:
+    api = FakeApi(script={"delete": [RemoteError(404, "MSS.10001001", "not found")]})
+    store = Store(
+        records={"InteractionRuleGroup/old": ManagedRecord("InteractionRuleGroup/old", GROUP_KIND, "g5")}
+    )
+    delete = ResourceChange(
+        "InteractionRuleGroup/old", GROUP_KIND, "old", (Action.DELETE,), "", remote_id="g5"
+    )
+    result = asyncio.run(executor(api, store).execute(Plan((delete,)), {}, {}))
+    assert result.results[0].ok and result.results[0].message == "deleted (group_id g5)"
+    assert "InteractionRuleGroup/old" not in store.records
+
+
+@pytest.mark.parametrize("rate", [4.0, 3.0])
+def test_limiter_interval_follows_the_configured_rate(rate: float) -> None:
+    assert StartLimiter(rate).interval == pytest.approx((1 + START_SPACING_MARGIN) / rate)
