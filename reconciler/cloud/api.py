@@ -5,20 +5,54 @@ Thin on purpose: paths and bodies here, transport rules (retries, bounds, errors
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
+
+from pydantic import BaseModel, ValidationError
 
 from reconciler.api import models
 from reconciler.cloud.http import HttpClient
+from reconciler.engine.normalize import number_text
+from reconciler.errors import RemoteError
 
 GROUPS = "/smart-live-interaction-rule-groups"
 ROOMS = "/smart-live-rooms"
 PROJECT_JOBS = "/smart-live-jobs"
 
 
+_M = TypeVar("_M", bound=BaseModel)
+
+
 def _seg(value: str) -> str:
     # Ids go into the path as one segment each, whatever they contain.
     return quote(value, safe="")
+
+
+def parse(model: type[_M], body: Any, operation: str) -> _M:
+    """A response body as its model. An answer the model cannot read is one clear error, not a traceback;
+    the message names the fields, never their values (a value may be a secret)."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+            for e in exc.errors(include_url=False, include_input=False, include_context=False)[:3]
+        )
+        raise RemoteError(200, "", f"the answer does not match the API ({problems})", operation) from None
+
+
+def group_detail(
+    body: Any, operation: str = "ShowInteractionRuleGroup"
+) -> models.ShowInteractionRuleGroupResponse:
+    """A show (or update) response of a rule group. HitConditionTag.value is text, numbers included
+    (`"20"`); a value the service returns as a JSON number is read as that text, not refused."""
+    if isinstance(body, dict):
+        for rule in body.get("interaction_rules") or []:
+            condition = rule.get("hit_condition") if isinstance(rule, dict) else None
+            for tag in (condition.get("tags") or []) if isinstance(condition, dict) else []:
+                if isinstance(tag, dict) and isinstance(tag.get("value"), int | float):
+                    tag["value"] = number_text(tag["value"])
+    return parse(models.ShowInteractionRuleGroupResponse, body, operation)
 
 
 class MetaStudioApi:
@@ -31,16 +65,21 @@ class MetaStudioApi:
         self, group_name: str | None = None
     ) -> list[models.InteractionRuleGroupSummary]:
         params = {"group_name": group_name} if group_name else None
-        items = await self.http.list_all(GROUPS, "interaction_rule_groups", template=GROUPS, params=params)
-        return [models.InteractionRuleGroupSummary.model_validate(i) for i in items]
+        items = await self.http.list_all(
+            GROUPS, "interaction_rule_groups", template=GROUPS, params=params, key="group_id"
+        )
+        return [parse(models.InteractionRuleGroupSummary, i, "ListInteractionRuleGroups") for i in items]
 
     async def show_rule_group(self, group_id: str) -> models.ShowInteractionRuleGroupResponse:
         body = await self.http.request("GET", f"{GROUPS}/{_seg(group_id)}", template=GROUPS + "/{group_id}")
-        return models.ShowInteractionRuleGroupResponse.model_validate(body)
+        return group_detail(body)
 
     async def create_rule_group(self, group: models.InteractionRuleGroup) -> str:
         body = await self.http.request("POST", GROUPS, template=GROUPS, body=models.to_wire(group))
-        return str(models.CreateInteractionRuleGroupResponse.model_validate(body).group_id or "")
+        return str(
+            parse(models.CreateInteractionRuleGroupResponse, body, "CreateInteractionRuleGroup").group_id
+            or ""
+        )
 
     async def update_rule_group(self, group_id: str, group: models.InteractionRuleGroup) -> None:
         await self.http.request(
@@ -56,9 +95,13 @@ class MetaStudioApi:
         self, states: tuple[str, ...] = models.ACTIVE_JOB_STATES
     ) -> list[models.SmartLiveJob]:
         items = await self.http.list_all(
-            PROJECT_JOBS, "smart_live_jobs", template=PROJECT_JOBS, params={"state": ",".join(states)}
+            PROJECT_JOBS,
+            "smart_live_jobs",
+            template=PROJECT_JOBS,
+            params={"state": ",".join(states)},
+            key="job_id",
         )
-        return [models.SmartLiveJob.model_validate(i) for i in items]
+        return [parse(models.SmartLiveJob, i, "ListSmartLiveJobs") for i in items]
 
     async def list_room_jobs(
         self, room_id: str, states: tuple[str, ...] = models.ACTIVE_JOB_STATES
@@ -68,8 +111,9 @@ class MetaStudioApi:
             "smart_live_jobs",
             template=ROOMS + "/{room_id}/smart-live-jobs",
             params={"state": ",".join(states)},
+            key="job_id",
         )
-        return [models.SmartLiveJob.model_validate(i) for i in items]
+        return [parse(models.SmartLiveJob, i, "ListSmartLive") for i in items]
 
     async def show_job(self, room_id: str, job_id: str) -> models.SmartLiveJob:
         body = await self.http.request(
@@ -77,7 +121,7 @@ class MetaStudioApi:
             f"{ROOMS}/{_seg(room_id)}/smart-live-jobs/{_seg(job_id)}",
             template=ROOMS + "/{room_id}/smart-live-jobs/{job_id}",
         )
-        return models.SmartLiveJob.model_validate(body)
+        return parse(models.SmartLiveJob, body, "ShowSmartLive")
 
     async def start_job(
         self, room_id: str, request: models.StartSmartLiveReq
@@ -88,7 +132,7 @@ class MetaStudioApi:
             template=ROOMS + "/{room_id}/smart-live-jobs",
             body=models.to_wire(request),
         )
-        return models.StartSmartLiveResponse.model_validate(body)
+        return parse(models.StartSmartLiveResponse, body, "StartSmartLive")
 
     async def stop_job(self, room_id: str, job_id: str) -> None:
         await self.http.request(
@@ -106,4 +150,4 @@ class MetaStudioApi:
             template=ROOMS + "/{room_id}/smart-live-jobs/{job_id}/command",
             body={"command": command, "params": params},
         )
-        return models.ExecuteSmartLiveCommandResponse.model_validate(body)
+        return parse(models.ExecuteSmartLiveCommandResponse, body, "ExecuteSmartLiveCommand")

@@ -102,6 +102,11 @@ def resolve_credentials(env: Mapping[str, str]) -> tuple[Credentials, str]:
             source=str(path),
         )
         return creds, profile.get("project_id", "")
+    for prefix in ("HUAWEICLOUD_SDK_", "CLOUD_SDK_"):
+        half = [name for name in (prefix + "AK", prefix + "SK") if env.get(name)]
+        if len(half) == 1:
+            missing = ({prefix + "AK", prefix + "SK"} - set(half)).pop()
+            raise ConfigError(f"{half[0]} is set but {missing} is not: set both (or neither)")
     raise ConfigError(
         "no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (or CLOUD_SDK_AK/CLOUD_SDK_SK), "
         f"write them to {path} under [basic], or set SMARTLIVE_AUTH_TOKEN; "
@@ -119,8 +124,17 @@ def resolve_endpoint(endpoint: str | None, region: str | None, env: Mapping[str,
         raise ConfigError("no endpoint: pass --region (e.g. cn-north-4) or --endpoint URL, or use --local")
     if not _REGION_RE.match(region):
         raise ConfigError(f"--region {region!r} is not a region id such as cn-north-4")
-    override = env.get("HUAWEICLOUD_SDK_REGION_METASTUDIO_" + region.replace("-", "_").upper())
+    name = region_override_variable(region)
+    # The SDK accepts a comma-separated list of endpoints there and uses the first.
+    override = (env.get(name) or "").split(",")[0].strip()
+    if override and not re.match(r"^https?://[^\s/]+", override):
+        raise ConfigError(f"{name} must be an http(s) URL, got {override!r}")
     return (override or DEFAULT_ENDPOINT_TEMPLATE.format(region=region)).rstrip("/")
+
+
+def region_override_variable(region: str) -> str:
+    """HUAWEICLOUD_SDK_REGION_METASTUDIO_CN_NORTH_4 for cn-north-4, the SDK's EnvRegionProvider name."""
+    return "HUAWEICLOUD_SDK_REGION_METASTUDIO_" + region.replace("-", "_").upper()
 
 
 def resolve_target(
@@ -141,5 +155,8 @@ def resolve_target(
     creds, file_project = resolve_credentials(env)
     project = project_id or env.get("HUAWEICLOUD_SDK_PROJECT_ID") or file_project
     if not project:
-        raise ConfigError("no project id: pass --project-id or set HUAWEICLOUD_SDK_PROJECT_ID")
+        raise ConfigError(
+            "no project id: pass --project-id, set HUAWEICLOUD_SDK_PROJECT_ID "
+            "or add project_id to the credentials file's [basic] section"
+        )
     return Target(url, project, creds)

@@ -21,8 +21,11 @@ from typing import Any
 
 import httpx
 
+from reconciler import __version__
+from reconciler.api import signing
 from reconciler.cloud.auth import auth_for
 from reconciler.cloud.config import Target
+from reconciler.cloud.transport import default_transport
 from reconciler.errors import AuthError, ConnectError, OutcomeUnknownError, RemoteError
 
 THROTTLE_CODES = frozenset({"APIGW.0308", "APIG.0308"})
@@ -76,6 +79,14 @@ def _redacted(url: httpx.URL) -> str:
     return url.path
 
 
+#: Sent with every request (the signature covers them, with Host and Content-Length that httpx adds).
+_HEADERS = {
+    "Content-Type": "application/json",
+    "Accept": "application/json",
+    "User-Agent": f"smartlive/{__version__}",
+}
+
+
 class HttpClient:
     """Async JSON client bound to one target. Use as `async with HttpClient(...) as http:`."""
 
@@ -95,16 +106,10 @@ class HttpClient:
         self._rng = random.Random(seed)
         self._sleep = sleep
         self._limit = asyncio.Semaphore(max(1, parallelism))
-        self._client = httpx.AsyncClient(
-            base_url=target.endpoint,
-            auth=auth_for(target.credentials, target.project_id),
-            transport=transport,
-            timeout=self.retry.timeout_seconds,
-            headers={"Content-Type": "application/json"},
-            limits=httpx.Limits(
-                max_connections=max(1, parallelism), max_keepalive_connections=max(1, parallelism)
-            ),
-        )
+        self._auth = auth_for(target.credentials, target.project_id)
+        self._base = target.endpoint.rstrip("/")
+        self._timeout = httpx.Timeout(self.retry.timeout_seconds).as_dict()
+        self._transport = transport if transport is not None else default_transport(parallelism)
 
     async def __aenter__(self) -> HttpClient:
         return self
@@ -113,7 +118,24 @@ class HttpClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._transport.aclose()
+
+    async def _send(
+        self, method: str, url: str, content: bytes | None, headers: Mapping[str, str] | None
+    ) -> httpx.Response:
+        """One attempt: build, sign (anew: a fresh X-Sdk-Date each time) and send; the body is read."""
+        request = httpx.Request(method, self._base + url, headers=_HEADERS, content=content)
+        if headers:
+            request.headers.update(headers)
+        request = next(self._auth.auth_flow(request))  # our flows sign in one step, with no I/O
+        request.extensions["timeout"] = self._timeout
+        response = await self._transport.handle_async_request(request)
+        response.request = request
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
 
     def project_path(self, path: str) -> str:
         return f"/v1/{self.target.project_id}{path}"
@@ -134,6 +156,11 @@ class HttpClient:
         `path` is under /v1/{project_id} unless `absolute`; `template` names the operation in stats.
         """
         url = path if absolute else self.project_path(path)
+        if params:
+            # The query goes out exactly as the official SDK sends it: its canonical (signed) form, sorted,
+            # percent-encoded with only `~` left alone (a space is %20, never `+`), so no gateway can read
+            # the query we sent differently from the one we signed.
+            url += "?" + signing.canonical_query((k, str(v)) for k, v in params.items())
         content = (
             json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode() if body is not None else None
         )
@@ -146,14 +173,14 @@ class HttpClient:
             self.stats.by_operation[operation] += 1
             try:
                 async with self._limit:
-                    response = await self._client.request(
-                        method, url, params=params, content=content, headers=headers
-                    )
-            except httpx.ConnectError as exc:
-                # The connection was never opened, so nothing reached the service: safe to retry any call.
+                    response = await self._send(method, url, content, headers)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                # The connection was never opened (refused, unresolvable, too slow to open, no free slot in
+                # the pool), so nothing reached the service: safe to retry any call.
                 if attempt + 1 >= self.retry.attempts:
+                    reason = str(exc) or type(exc).__name__
                     raise ConnectError(
-                        f"cannot reach {self.target.endpoint}: {exc}; check --endpoint/--region and the network"
+                        f"cannot reach {self.target.endpoint}: {reason}; check --endpoint/--region and the network"
                     ) from None
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 if not is_read:
@@ -167,7 +194,7 @@ class HttpClient:
                     ) from None
             else:
                 if response.status_code < 300:
-                    return response.json() if response.content else {}
+                    return self._body(response, operation)
                 code, message = _error_of(response)
                 status = response.status_code
                 throttled = status == 429 or code in THROTTLE_CODES
@@ -184,6 +211,24 @@ class HttpClient:
             attempt += 1
             self.stats.retries += 1
             await self._sleep(self.retry.delay(attempt - 1, throttled, self._rng))
+
+    def _body(self, response: httpx.Response, operation: str) -> Json:
+        if not response.content:
+            return {}
+        try:
+            body = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict):
+            # A proxy's or a wrong endpoint's HTML page, say: one clear error, not a traceback.
+            kind = response.headers.get("content-type", "unknown content type")
+            raise RemoteError(
+                response.status_code,
+                "",
+                f"the answer is not a JSON object ({kind}); is {self.target.endpoint} the MetaStudio endpoint?",
+                f"{operation} ({_redacted(response.request.url)})",
+            )
+        return body
 
     def _error(self, status: int, code: str, message: str, operation: str, url: httpx.URL) -> RemoteError:
         if status == 401 or (status == 403 and code.startswith(("APIGW.", "APIG."))):
@@ -203,9 +248,29 @@ class HttpClient:
         *,
         template: str = "",
         params: Mapping[str, str | int] | None = None,
+        key: str | None = None,
     ) -> list[Json]:
-        """Every item of a paged list: page 1 (limit 100), then the rest concurrently from `count`."""
-        base = dict(params or {})
+        """Every item of a paged list: page 1 (limit 100), then the rest concurrently from `count`.
+
+        Offset paging over a list that changes while it is read can repeat an item (kept once, by its `key`
+        field) or skip one (a skipped group would be planned as a create): when the pages disagree on
+        `count`, the list moved under us and is read once more.
+        """
+        items: list[Json] = []
+        for _ in range(2):
+            items, consistent = await self._read_pages(path, items_key, template, dict(params or {}))
+            if consistent:
+                break
+        if key is None:
+            return items
+        unique: dict[Any, Json] = {}
+        for item in items:
+            unique.setdefault(item.get(key), item)
+        return list(unique.values())
+
+    async def _read_pages(
+        self, path: str, items_key: str, template: str, base: dict[str, str | int]
+    ) -> tuple[list[Json], bool]:
         first = await self.request(
             "GET", path, template=template, params={**base, "offset": 0, "limit": PAGE_LIMIT}
         )
@@ -220,6 +285,8 @@ class HttpClient:
                 for o in offsets
             )
         )
+        consistent = True
         for page in pages:
             items.extend(page.get(items_key) or [])
-        return items
+            consistent = consistent and int(page.get("count") or 0) == count
+        return items, consistent

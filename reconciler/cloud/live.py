@@ -37,6 +37,19 @@ def live_job(job: models.SmartLiveJob) -> LiveJob:
     )
 
 
+def live_group(
+    detail: models.ShowInteractionRuleGroupResponse, summary: models.InteractionRuleGroupSummary | None = None
+) -> LiveGroup:
+    """A shown group, canonical. The list entry fills what the show left out (the name, the version)."""
+    canonical = normalize.normalize_group(detail.model_dump(mode="json", exclude_none=True))
+    name = detail.group_name or (summary.group_name if summary else None) or ""
+    if canonical["group_name"] is None:
+        canonical["group_name"] = name
+    update_time = detail.update_time or (summary.update_time if summary else None) or ""
+    group_id = detail.group_id or (summary.group_id if summary else None) or ""
+    return LiveGroup(group_id, name, update_time, canonical)
+
+
 async def read_groups(
     api: MetaStudioApi,
     wanted: Callable[[models.InteractionRuleGroupSummary], bool],
@@ -48,10 +61,7 @@ async def read_groups(
         group_id = summary.group_id or ""
         if unchanged(summary):
             return LiveGroup(group_id, summary.group_name or "", summary.update_time or "", canonical=None)
-        detail = await api.show_rule_group(group_id)
-        canonical = normalize.normalize_group(detail.model_dump(mode="json", exclude_none=True))
-        name = detail.group_name or summary.group_name or ""
-        return LiveGroup(group_id, name, detail.update_time or summary.update_time or "", canonical)
+        return live_group(await api.show_rule_group(group_id), summary)
 
     return tuple(await asyncio.gather(*(one(s) for s in summaries)))
 

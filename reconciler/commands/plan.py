@@ -6,10 +6,15 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler import exitcodes
 from reconciler.commands._target import add_target_arguments, open_api, target_from_args
+
+if TYPE_CHECKING:
+    from reconciler.manifest import LiveJobManifest
 
 ORDER = 20
 
@@ -57,6 +62,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
+def secret_references(jobs: Mapping[str, LiveJobManifest]) -> dict[str, list[str]]:
+    """address -> ["spec.stream_keys[0]: ${env:KEY}", ...]: references only; a literal value is not named."""
+    from reconciler.manifest import SecretRef
+
+    out: dict[str, list[str]] = {}
+    for address, manifest in sorted(jobs.items()):
+        refs = [
+            f"{path}: {secret}"
+            for path, secret in manifest.secret_references()
+            if isinstance(secret, SecretRef)
+        ]
+        if refs:
+            out[address] = refs
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     from reconciler.engine import planfile
     from reconciler.engine.planner import PlanOptions
@@ -86,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
                     prune=args.prune,
                     targets=tuple(sorted(args.targets)),
                     plan=json.loads(render(session.plan, "json", color=False)),
+                    secret_references=secret_references(session.desired.job_manifests),
                 ),
             )
             print(f"Saved the plan to {args.out}; apply it with: smartlive apply {args.out}", file=sys.stderr)

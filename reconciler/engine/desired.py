@@ -44,7 +44,7 @@ def desired_job(
 ) -> DesiredJob:
     """`resolve` turns the request with references into the request with values (for fingerprints)."""
     canonical = normalize.normalize_job_request(declaration.request)
-    observed = normalize.observed_job_fields(canonical)
+    observed = normalize.declared_observed_fields(declaration.request)
     blind = normalize.blind_job_fields(declaration.request)
     fingerprints: dict[str, str] | None = None
     if resolve is not None and fingerprint is not None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from reconciler.engine.plan import FieldChange
 
 #: Canonical maps whose keys are names, rendered `parent[name]` rather than `parent.name`.
@@ -44,7 +42,12 @@ def diff(
     """Every changed leaf (or added/removed subtree), sorted by path."""
     if before == after:
         return ()
-    tree = DeepDiff(dict(before), dict(after), view="tree", verbose_level=2)
+    from deepdiff import DeepDiff  # imported on the first real difference: a no-change plan never pays for it
+
+    # ignore_private_variables=False: by default deepdiff skips keys that start with "__", and rule names
+    # are keys here: a rule named "__vip" would be added, removed or changed unseen (found by
+    # tests/unit/test_normalize.py's property test).
+    tree = DeepDiff(dict(before), dict(after), view="tree", verbose_level=2, ignore_private_variables=False)
     changes: dict[str, FieldChange] = {}
     for report in tree.values():
         for level in report:

@@ -1,8 +1,9 @@
 """Saved plans (`plan --out FILE`, `apply FILE`): what apply needs to refuse a stale plan.
 
 A saved plan holds the plan as rendered JSON (secrets already masked), the fingerprint of the live state
-it was made from, a digest of the manifests, their paths and the plan options: secret references stay in
-the manifests and values are never written (unlike a Terraform plan file). Apply re-reads both: if the
+it was made from, a digest of the manifests, their paths, the plan options and the secret references the
+manifests hold (`${env:NAME}`, `${file:PATH}`); secret values are never written (unlike a Terraform plan
+file). Apply re-reads both: if the
 manifests or the live state moved, the plan is stale.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,9 @@ class SavedPlan:
     prune: bool
     targets: tuple[str, ...]
     plan: dict[str, Any]
+    #: address -> "field: ${env:NAME}" for each secret reference the plan depends on (never a value): what
+    #: the environment of `apply FILE` must provide.
+    secret_references: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def actions(self) -> dict[str, list[str]]:
@@ -50,6 +54,7 @@ def save(path: Path, saved: SavedPlan) -> None:
         "paths": list(saved.paths),
         "options": {"prune": saved.prune, "targets": list(saved.targets)},
         "plan": saved.plan,
+        "secret_references": saved.secret_references,
     }
     # Written whole or not at all, and readable by its owner only: a plan names endpoints and ids.
     tmp = path.with_name(path.name + ".tmp")
@@ -89,6 +94,9 @@ def load(path: Path) -> SavedPlan:
         prune=bool(options.get("prune")),
         targets=tuple(options.get("targets") or ()),
         plan=dict(body["plan"]),
+        secret_references={
+            str(k): [str(r) for r in v] for k, v in (body.get("secret_references") or {}).items()
+        },
     )
 
 

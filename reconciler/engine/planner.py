@@ -239,7 +239,10 @@ def _plan_job(desired: DesiredJob, active: Sequence[LiveJob], record: ManagedRec
             "(interrupts the live stream)",
         )
     matching_record = record if record is not None and record.remote_id == job.job_id else None
-    observed = [_mask_change(c) for c in diff(job.observed, desired.observed, forces_restart=lambda _p: True)]
+    live_observed = normalize.comparable_live_fields(job.observed, desired.observed)
+    observed = [
+        _mask_change(c) for c in diff(live_observed, desired.observed, forces_restart=lambda _p: True)
+    ]
     blind, unverifiable = _blind_changes(desired, matching_record)
     changes = tuple(sorted(observed + [_mask_change(c) for c in blind], key=lambda c: c.path))
     base = replace(base, after=after, unverifiable=unverifiable, changes=changes)

@@ -7,9 +7,10 @@ the planner. Secrets are resolved here only to fingerprint them under the store'
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from reconciler.api import models
 from reconciler.cloud.api import MetaStudioApi
 from reconciler.cloud.live import LiveSnapshot, read_live
-from reconciler.engine.apply import JobInputs
 from reconciler.engine.desired import JobDeclaration, desired_group, desired_job
 from reconciler.engine.plan import GROUP_KIND, JOB_KIND, Plan
 from reconciler.engine.planner import DesiredGroup, DesiredJob, ManagedRecord, PlanOptions, make_plan
@@ -25,6 +25,7 @@ from reconciler.errors import ManifestError
 from reconciler.manifest import LiveJobManifest, LoadResult, load_manifests
 
 if TYPE_CHECKING:
+    from reconciler.engine.apply import JobInputs
     from reconciler.state.base import StateStore
 
 
@@ -48,6 +49,8 @@ class Session:
     extras: dict[str, Any] = field(default_factory=dict)
 
     def job_inputs(self, environ: Mapping[str, str] | None = None) -> dict[str, JobInputs]:
+        from reconciler.engine.apply import JobInputs  # apply's machinery only when applying
+
         return {
             address: JobInputs(
                 self.desired.jobs[address],
@@ -87,25 +90,45 @@ def _job_request_with_references(manifest: LiveJobManifest) -> dict[str, Any]:
     return body
 
 
-def build_desired(
-    result: LoadResult, hmac_key: bytes | None, environ: Mapping[str, str] | None = None
-) -> Desired:
-    """Canonical desired state. With a state store's key, fingerprints of the fields the service never
-    returns are computed from the resolved secrets (a missing secret is then an error)."""
-    from reconciler.state.base import fingerprint as hmac_fingerprint
+class DesiredBuilder:
+    """Builds the canonical desired state one resource at a time, so that plan can do it while the live
+    state is being read (the event loop is idle most of that time), and can build one group early when the
+    read cache needs its fingerprint. With a state store's key, fingerprints of the fields the service
+    never returns are computed from the resolved secrets."""
 
-    def fingerprint(value: Any) -> str:
-        return hmac_fingerprint(value, hmac_key) if hmac_key is not None else ""
+    #: Resources built between two yields to the event loop: small enough not to delay answers waiting.
+    CHUNK = 20
 
-    groups = {}
-    for group in result.groups:
-        rules = [rule.model_dump(mode="json", exclude_none=True) for rule in group.interaction_rules]
-        built = desired_group(group.name, rules, fingerprint if hmac_key is not None else None)
-        groups[f"{GROUP_KIND}/{group.name}"] = built
-    jobs = {}
-    manifests = {}
-    notes = []
-    for manifest in result.jobs:
+    def __init__(
+        self, result: LoadResult, hmac_key: bytes | None, environ: Mapping[str, str] | None = None
+    ) -> None:
+        self.result = result
+        self.hmac_key = hmac_key
+        self.environ = environ
+        self._group_manifests = {f"{GROUP_KIND}/{g.name}": g for g in result.groups}
+        self._groups: dict[str, DesiredGroup] = {}
+        self._jobs: dict[str, DesiredJob] = {}
+        self._notes: list[str] = []
+
+    def _fingerprint(self, value: Any) -> str:
+        from reconciler.state.base import fingerprint as hmac_fingerprint
+
+        return hmac_fingerprint(value, self.hmac_key) if self.hmac_key is not None else ""
+
+    def group(self, address: str) -> DesiredGroup | None:
+        """The declared group at `address` (None when none is declared), built once."""
+        built = self._groups.get(address)
+        if built is None:
+            manifest = self._group_manifests.get(address)
+            if manifest is None:
+                return None
+            rules = [rule.model_dump(mode="json", exclude_none=True) for rule in manifest.interaction_rules]
+            fingerprint = self._fingerprint if self.hmac_key is not None else None
+            built = self._groups[address] = desired_group(manifest.name, rules, fingerprint)
+        return built
+
+    def job(self, manifest: LiveJobManifest) -> tuple[DesiredJob, str | None]:
+        """The desired job, and a note when its secrets are not available here."""
         declaration = JobDeclaration(
             manifest.name,
             manifest.room_id,
@@ -113,29 +136,65 @@ def build_desired(
             _job_request_with_references(manifest),
             manifest.allow_restart,
         )
+        environ = self.environ
 
-        def resolve(_request: Mapping[str, Any], m: LiveJobManifest = manifest) -> dict[str, Any]:
-            return models.to_wire(m.to_start_request(environ))
+        def resolve(_request: Mapping[str, Any]) -> dict[str, Any]:
+            return models.to_wire(manifest.to_start_request(environ))
 
-        address = f"{JOB_KIND}/{manifest.name}"
-        verifiable = hmac_key is not None
+        note = None
+        verifiable = self.hmac_key is not None
         if verifiable:
             try:
                 manifest.to_start_request(environ)
             except ManifestError as exc:
                 # Plan still works where secrets are not available (a pull-request check, say); apply
                 # resolves them again and fails there.
-                notes.append(
-                    f"{address}: its secrets are not available here ({exc}); its output is not verified"
-                )
+                note = f"{JOB_KIND}/{manifest.name}: its secrets are not available here ({exc}); its output is not verified"
                 verifiable = False
-        jobs[address] = desired_job(
+        built = desired_job(
             declaration,
             resolve=resolve if verifiable else None,
-            fingerprint=fingerprint if verifiable else None,
+            fingerprint=self._fingerprint if verifiable else None,
         )
-        manifests[address] = manifest
-    return Desired(groups, jobs, manifests, manifest_digest(result), tuple(notes))
+        return built, note
+
+    def _steps(self) -> Iterator[None]:
+        """Build everything, yielding after each resource."""
+        for address in self._group_manifests:
+            self.group(address)
+            yield
+        self._jobs.clear()
+        self._notes.clear()
+        for manifest in self.result.jobs:
+            built, note = self.job(manifest)
+            self._jobs[f"{JOB_KIND}/{manifest.name}"] = built
+            if note is not None:
+                self._notes.append(note)
+            yield
+
+    def _desired(self) -> Desired:
+        groups = {address: self._groups[address] for address in self._group_manifests}
+        manifests = {f"{JOB_KIND}/{m.name}": m for m in self.result.jobs}
+        return Desired(groups, self._jobs, manifests, manifest_digest(self.result), tuple(self._notes))
+
+    def build(self) -> Desired:
+        for _ in self._steps():
+            pass
+        return self._desired()
+
+    async def build_async(self) -> Desired:
+        """`build`, giving the event loop a turn every CHUNK resources."""
+        for count, _ in enumerate(self._steps(), start=1):
+            if count % self.CHUNK == 0:
+                await asyncio.sleep(0)
+        return self._desired()
+
+
+def build_desired(
+    result: LoadResult, hmac_key: bytes | None, environ: Mapping[str, str] | None = None
+) -> Desired:
+    """Canonical desired state (see DesiredBuilder), all at once."""
+    return DesiredBuilder(result, hmac_key, environ).build()
 
 
 async def plan_session(
@@ -150,9 +209,9 @@ async def plan_session(
 ) -> Session:
     result = load(paths)
     managed = store.records(target_key) if store is not None else None
-    desired = build_desired(result, store.hmac_key() if store is not None else None, environ or os.environ)
+    builder = DesiredBuilder(result, store.hmac_key() if store is not None else None, environ or os.environ)
     records = managed or {}
-    declared_names = {g.name for g in desired.groups.values()}
+    declared_names = {g.name for g in result.groups}
     managed_group_ids = {r.remote_id for r in records.values() if r.kind == GROUP_KIND}
 
     def wanted(summary: models.InteractionRuleGroupSummary) -> bool:
@@ -163,22 +222,25 @@ async def plan_session(
         if refresh or summary.group_name is None:
             return False
         address = f"{GROUP_KIND}/{summary.group_name}"
-        record, declared = records.get(address), desired.groups.get(address)
+        record = records.get(address)
+        if (
+            record is None
+            or not record.update_time
+            or record.remote_id != summary.group_id
+            or record.update_time != summary.update_time
+        ):
+            return False
+        declared = builder.group(address)
         return (
-            record is not None
-            and declared is not None
-            and bool(record.update_time)
-            and record.remote_id == summary.group_id
-            and record.update_time == summary.update_time
-            and bool(declared.fingerprint)
-            and record.fingerprint == declared.fingerprint
+            declared is not None and bool(declared.fingerprint) and record.fingerprint == declared.fingerprint
         )
 
-    rooms = {j.room_id for j in desired.jobs.values()} | {
-        r.room_id for r in records.values() if r.kind == JOB_KIND
-    }
+    rooms = {j.room_id for j in result.jobs} | {r.room_id for r in records.values() if r.kind == JOB_KIND}
     before = api.http.stats.total
-    snapshot = await read_live(api, group_wanted=wanted, group_unchanged=unchanged, rooms=rooms)
+    # The desired state is built while the live state is read: the event loop mostly waits on the network.
+    snapshot, desired = await asyncio.gather(
+        read_live(api, group_wanted=wanted, group_unchanged=unchanged, rooms=rooms), builder.build_async()
+    )
     plan = make_plan(
         desired_groups=list(desired.groups.values()),
         desired_jobs=list(desired.jobs.values()),

@@ -18,8 +18,13 @@ AK, SK = "AKEXAMPLE0000000", "sk-example-secret-0000000000000000"
 DATE = "20261121T101500Z"
 HOST = "metastudio.cn-north-4.myhuaweicloud.com"
 
-segment = st.text(min_size=1, max_size=12).filter(lambda s: s not in (".", ".."))
-query_text = st.text(max_size=10)
+#: RFC 3986 reserved characters, space, `%` and `~` (the one character the signer leaves unescaped), drawn
+#: often so that every example is likely to hold some; the rest is any Unicode text.
+RESERVED = ":/?#[]@!$&'()*+,;= %~"
+tricky = st.text(RESERVED + "aZ09-_.é中文😀", max_size=10)
+segment = st.one_of(st.text(min_size=1, max_size=12), tricky).filter(lambda s: s not in ("", ".", ".."))
+# Empty keys and values included; a key drawn twice gives a repeated parameter.
+query_text = st.one_of(st.text(max_size=10), tricky)
 header_name = st.from_regex(r"\AX-[A-Za-z][A-Za-z0-9_-]{0,14}\Z")
 header_value = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=20)
 

@@ -1,0 +1,363 @@
+"""`smartlive plan` at scale against a sequential loop of the official SDK doing the same reads, one run.
+
+    .venv/bin/python benchmarks/plan_scale.py [--groups 2000] [--jobs 500] [--latency-ms 30] [--parallelism 8]
+
+The emulator is `smartlive emulator serve --port 0 --no-rate-limits` in a subprocess (its own process and
+core, as a user runs it). It is filled at full speed (latency 0): 2,000 rule groups of 5 rules each, 500
+rooms each running one job; then 30 ms of latency is injected through POST /_emulator/faults. The manifests
+declare exactly that, so the plan has no changes.
+
+Measured, each from a reset of the emulator's request counters (/_emulator/stats):
+  * `smartlive plan` as a user runs it: the real CLI in a subprocess, default --parallelism, a FRESH
+    state store (so every group is shown in full: the warm-store case is benchmarks/apply_scale.py's);
+    start-up, manifest loading, normalization, diff and rendering are all inside its wall time;
+  * a sequential loop of huaweicloudsdkmetastudio doing the same reads (what a user scripts today): list
+    the groups page by page, show each group, list the active jobs page by page.
+
+Printed side by side: requests and wall time of each, and the ratio; the goal is 5x, with smartlive's
+request count equal to group pages + one show per group + job pages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+AK, SK, PROJECT = "bench-ak", "bench-sk-0000", "bench-project"
+GOAL_SPEEDUP = 5.0
+PAGE = 100
+ENV = {
+    **os.environ,
+    "HUAWEICLOUD_SDK_AK": AK,
+    "HUAWEICLOUD_SDK_SK": SK,
+    "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
+    "NO_COLOR": "1",
+}
+for _name in ("SMARTLIVE_STATE", "SMARTLIVE_LOCAL", "SMARTLIVE_AUTH_TOKEN", "SMARTLIVE_ENDPOINT"):
+    ENV.pop(_name, None)
+
+
+def group_name(i: int) -> str:
+    return f"bench-group-{i:05d}"
+
+
+def room_id(i: int) -> str:
+    return f"0000{i:04d}-0000-4000-8000-00000000beef"
+
+
+def rules(i: int) -> list[dict[str, Any]]:
+    """Five rules per group, in the shapes of examples/: keyword replies, an entry greeting, a gift thanks."""
+    out: list[dict[str, Any]] = [
+        {
+            "rule_name": f"keyword-{k}",
+            "enabled": True,
+            "event_type": 1,
+            "hit_condition": {
+                "relation": "OR",
+                "priority": 100 + k,
+                "tags": [
+                    {"tag": "content", "operation": "NONE", "match": "REGEX", "value": f"(价格|price){i}-{k}"}
+                ],
+            },
+            "trigger": {
+                "time_window": 30,
+                "reply_mode": "SYSTEM_REPLY",
+                "reply_order": "RANDOM",
+                "reply_texts": [f"商品 {i} 的第 {k} 个问题，请看左下角链接。", "Tap the link below."],
+            },
+        }
+        for k in range(3)
+    ]
+    out.append(
+        {
+            "rule_name": "welcome",
+            "event_type": 2,
+            "hit_condition": {"priority": 500},
+            "trigger": {"time_window": 20, "reply_mode": "SYSTEM_REPLY", "reply_texts": ["欢迎来到直播间！"]},
+        }
+    )
+    out.append(
+        {
+            "rule_name": "gift-thanks",
+            "event_type": 4,
+            "hit_condition": {
+                "relation": "AND",
+                "tags": [{"tag": "gift.count", "operation": "SUM", "match": "MATH_GE", "value": "10"}],
+            },
+            "trigger": {
+                "reply_mode": "SYSTEM_REPLY",
+                "reply_texts": ["谢谢你的礼物！"],
+                "reply_role": "STREAMER",
+            },
+        }
+    )
+    return out
+
+
+def job_request(i: int) -> dict[str, Any]:
+    landscape = i % 2 == 0
+    return {
+        "video_config": {
+            "codec": "H264",
+            "bitrate": 4000,
+            "width": 1920 if landscape else 1080,
+            "height": 1080 if landscape else 1920,
+            "frame_rate": "25",
+        },
+        "play_policy": {"repeat_count": -1, "auto_play_script": True, "random_play_mode": "SCENE"},
+        "rtc_callback_config": {"rtc_callback_event_type": ["LIVE_PROGRESS"]},
+    }
+
+
+def write_manifests(root: Path, groups: int, jobs: int) -> Path:
+    """One file per resource, as a repository of manifests usually has them."""
+    manifests = root / "manifests"
+    (manifests / "rule-groups").mkdir(parents=True)
+    (manifests / "jobs").mkdir()
+    for i in range(groups):
+        document = {
+            "apiVersion": "smartlive/v1",
+            "kind": "InteractionRuleGroup",
+            "metadata": {"name": group_name(i)},
+            "spec": {"interaction_rules": rules(i)},
+        }
+        (manifests / "rule-groups" / f"{group_name(i)}.yaml").write_text(
+            json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+    for i in range(jobs):
+        document = {
+            "apiVersion": "smartlive/v1",
+            "kind": "SmartLiveJob",
+            "metadata": {"name": f"job-{i:04d}"},
+            "spec": {"room_id": room_id(i), "state": "running", **job_request(i)},
+        }
+        (manifests / "jobs" / f"job-{i:04d}.yaml").write_text(
+            json.dumps(document, indent=1), encoding="utf-8"
+        )
+    return manifests
+
+
+class Emulator:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.url}/_emulator/{path}", data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.loads(answer.read() or b"{}")
+
+    def requests(self) -> dict[str, int]:
+        return dict(self.control("GET", "stats")["requests"])
+
+    def reset_stats(self) -> None:
+        self.control("POST", "stats/reset")
+
+
+@contextmanager
+def emulator(seed: Path) -> Iterator[Emulator]:
+    command = [
+        sys.executable, "-m", "reconciler", "emulator", "serve", "--port", "0", "--no-rate-limits",
+        "--latency-ms", "0", "--start-delay", "0", "--ak", AK, "--sk", SK, "--project-id", PROJECT, "--seed", str(seed),
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=ENV)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        if not url.startswith("http"):
+            raise RuntimeError(f"the emulator did not start: {url!r}")
+        yield Emulator(url)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def fill(url: str, groups: int, jobs: int) -> None:
+    """Create the groups, rooms and jobs through the API, 32 at a time (the emulator has no latency yet)."""
+    from reconciler.api import models
+    from reconciler.cloud.api import MetaStudioApi
+    from reconciler.cloud.config import Credentials, Target
+    from reconciler.cloud.http import HttpClient
+
+    async with HttpClient(Target(url, PROJECT, Credentials(ak=AK, sk=SK)), parallelism=32) as http:
+        api = MetaStudioApi(http)
+
+        async def group(i: int) -> None:
+            await api.create_rule_group(
+                models.InteractionRuleGroup.model_validate(
+                    {"group_name": group_name(i), "interaction_rules": rules(i)}
+                )
+            )
+
+        async def job(i: int) -> None:
+            # The room with a fixed id comes from the seed file; its job is started here.
+            await api.start_job(room_id(i), models.StartSmartLiveReq.model_validate(job_request(i)))
+
+        await asyncio.gather(*(group(i) for i in range(groups)))
+        await asyncio.gather(*(job(i) for i in range(jobs)))
+
+
+def write_seed(path: Path, rooms: int) -> Path:
+    lines = ["rooms:"]
+    for i in range(rooms):
+        lines += [f"  - room_id: {room_id(i)}", f"    room_name: bench room {i}"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_smartlive(
+    workdir: Path, manifests: Path, url: str, parallelism: int | None
+) -> tuple[float, float, str]:
+    state = workdir / f"fresh-{time.monotonic_ns()}.db"  # a fresh state store: every group is shown
+    command = [sys.executable, "-m", "reconciler", "plan", str(manifests), "--endpoint", url]
+    command += ["--state", str(state), "--detailed-exitcode"]
+    if parallelism is not None:
+        command += ["--parallelism", str(parallelism)]
+    cpu = children_cpu()
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=ENV, cwd=workdir, check=False)
+    wall = time.perf_counter() - started
+    if done.returncode != 0 or "No changes." not in done.stdout:
+        raise RuntimeError(
+            f"smartlive plan exited {done.returncode}:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+        )
+    return wall, children_cpu() - cpu, done.stdout.strip().splitlines()[-1]
+
+
+def sdk_loop(url: str) -> tuple[float, int, int]:
+    """The reads with the official SDK, one after the other: what a user scripts without smartlive."""
+    from huaweicloudsdkcore.auth.credentials import BasicCredentials
+    from huaweicloudsdkmetastudio.v1 import (
+        ListInteractionRuleGroupsRequest,
+        ListSmartLiveJobsRequest,
+        MetaStudioClient,
+        ShowInteractionRuleGroupRequest,
+    )
+
+    client = (
+        MetaStudioClient.new_builder()
+        .with_credentials(BasicCredentials(AK, SK, PROJECT))
+        .with_endpoints([url])
+        .build()
+    )
+    started = time.perf_counter()
+    group_ids: list[str] = []
+    offset = 0
+    while True:
+        page = client.list_interaction_rule_groups(
+            ListInteractionRuleGroupsRequest(offset=offset, limit=PAGE)
+        )
+        group_ids += [g.group_id for g in page.interaction_rule_groups or []]
+        offset += PAGE
+        if offset >= (page.count or 0):
+            break
+    rules_read = 0
+    for group_id in group_ids:
+        shown = client.show_interaction_rule_group(ShowInteractionRuleGroupRequest(group_id=group_id))
+        rules_read += len(shown.interaction_rules or [])
+    jobs = 0
+    offset = 0
+    while True:
+        listed = client.list_smart_live_jobs(
+            ListSmartLiveJobsRequest(state="WAITING,PROCESSING", offset=offset, limit=PAGE)
+        )
+        jobs += len(listed.smart_live_jobs or [])
+        offset += PAGE
+        if offset >= (listed.count or 0):
+            break
+    return time.perf_counter() - started, len(group_ids), jobs
+
+
+def expected_requests(groups: int, jobs: int) -> tuple[int, int, int]:
+    """(group pages, shows, job pages): an empty list is still one page."""
+    return max(1, math.ceil(groups / PAGE)), groups, max(1, math.ceil(jobs / PAGE))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--groups", type=int, default=2000)
+    parser.add_argument("--jobs", type=int, default=500)
+    parser.add_argument("--latency-ms", type=int, default=30)
+    parser.add_argument(
+        "--parallelism",
+        type=int,
+        default=None,
+        help="also time smartlive at this --parallelism (default: only 8)",
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="smartlive-plan-bench-") as tmp:
+        workdir = Path(tmp)
+        with emulator(write_seed(workdir / "seed.yaml", args.jobs)) as emu:
+            setup = time.perf_counter()
+            asyncio.run(fill(emu.url, args.groups, args.jobs))
+            manifests = write_manifests(workdir, args.groups, args.jobs)
+            print(
+                f"setup: {args.groups} groups x 5 rules, {args.jobs} running jobs in {args.jobs} rooms "
+                f"({time.perf_counter() - setup:.1f} s); latency now {args.latency_ms} ms per request",
+                flush=True,
+            )
+            emu.control("POST", "faults", {"latency_ms": args.latency_ms})
+
+            emu.reset_stats()
+            wall, cpu, last_line = run_smartlive(workdir, manifests, emu.url, None)
+            ours = emu.requests()
+            print(f"smartlive plan said: {last_line!r}", flush=True)
+
+            extra: list[tuple[int, float, int]] = []
+            if args.parallelism is not None:
+                emu.reset_stats()
+                other, _, _ = run_smartlive(workdir, manifests, emu.url, args.parallelism)
+                extra.append((args.parallelism, other, sum(emu.requests().values())))
+
+            emu.reset_stats()
+            sdk_wall, sdk_groups, sdk_jobs = sdk_loop(emu.url)
+            theirs = emu.requests()
+            if (sdk_groups, sdk_jobs) != (args.groups, args.jobs):
+                raise RuntimeError(f"the SDK loop read {sdk_groups} groups and {sdk_jobs} jobs")
+
+    pages, shows, job_pages = expected_requests(args.groups, args.jobs)
+    our_total, their_total = sum(ours.values()), sum(theirs.values())
+    ratio = sdk_wall / wall
+    print()
+    print(f"{'':36} {'requests':>9} {'wall time':>10}")
+    print(f"{'smartlive plan (--parallelism 8)':36} {our_total:>9} {wall:>9.1f}s   (its own CPU {cpu:.1f}s)")
+    for parallelism, seconds, count in extra:
+        label = f"smartlive plan (--parallelism {parallelism})"
+        print(f"{label:36} {count:>9} {seconds:>9.1f}s   ({sdk_wall / seconds:.1f}x)")
+    print(f"{'official SDK, sequential loop':36} {their_total:>9} {sdk_wall:>9.1f}s")
+    print()
+    print(f"speed-up at the default parallelism: {ratio:.1f}x (goal: at least {GOAL_SPEEDUP:.0f}x)")
+    print(
+        f"smartlive requests: {our_total}; expected {pages} group pages + {shows} shows + {job_pages} job pages "
+        f"= {pages + shows + job_pages}"
+    )
+    for key, count in sorted(ours.items()):
+        print(f"  {count:>6}  {key}")
+    ok = ratio >= GOAL_SPEEDUP and our_total == pages + shows + job_pages
+    print("goal met" if ok else "GOAL MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,235 @@
+"""`smartlive plan` end to end, what test_plan_apply.py does not cover: every output format, --target,
+--detailed-exitcode, ambiguity, and the ways of naming the target (region override, token, credentials
+file, --project-id). The real CLI against the emulator over a socket (the `workspace` fixture)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from reconciler.emulator.config import EmulatorConfig
+from reconciler.emulator.server import running_emulator
+from tests.acceptance.conftest import AK, LANDSCAPE_ROOM, PROJECT, SECRETS, SK, Workspace
+
+GROUPS = f"/v1/{PROJECT}/smart-live-interaction-rule-groups"
+
+
+def apply(ws: Workspace) -> None:
+    result = ws.run("apply", "examples", *ws.target(), "--auto-approve")
+    assert result.code == 0, result.text
+
+
+def test_detailed_exitcode_is_2_with_changes_0_without_1_on_error(workspace: Workspace) -> None:
+    assert workspace.run("plan", "examples", *workspace.target()).code == 0, "without the flag: 0"
+    assert workspace.run("plan", "examples", *workspace.target(), "--detailed-exitcode").code == 2
+    apply(workspace)
+    assert workspace.run("plan", "examples", *workspace.target(), "--detailed-exitcode").code == 0
+    workspace.monkeypatch.setenv("HUAWEICLOUD_SDK_SK", "not-the-secret-3e1")
+    failed = workspace.run("plan", "examples", *workspace.target(), "--detailed-exitcode")
+    assert failed.code == 1, failed.text
+
+
+def test_json_plan_is_versioned_sorted_and_complete(workspace: Workspace) -> None:
+    result = workspace.run("plan", "examples", *workspace.target(), "--format", "json")
+    assert result.code == 0, result.text
+    plan = json.loads(result.out)
+    assert plan["format_version"] == "1.0"
+    addresses = [c["address"] for c in plan["resource_changes"]]
+    assert addresses == sorted(addresses) and len(addresses) == 7
+    for change in plan["resource_changes"]:
+        assert set(change) >= {"address", "kind", "name", "actions", "before", "after", "changes", "reason"}
+        assert isinstance(change["actions"], list)
+    job = next(c for c in plan["resource_changes"] if c["address"] == "SmartLiveJob/store-landscape")
+    assert job["actions"] == ["start"] and job["room_id"] == LANDSCAPE_ROOM
+    assert job["after"]["stream_keys"] == "(sensitive)"
+    assert plan["summary"] == {"create": 7, "update": 0, "restart": 0, "destroy": 0, "has_changes": True}
+    assert result.out == json.dumps(plan, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def test_markdown_plan_for_a_pull_request(workspace: Workspace) -> None:
+    apply(workspace)
+    workspace.edit("rule-groups/welcome.yaml", "priority: 100", "priority: 90")
+    workspace.edit("jobs/store-landscape.yaml", "bitrate: 4000", "bitrate: 5000")
+    result = workspace.run("plan", "examples", *workspace.target(), "--format", "markdown")
+    assert result.code == 0, result.text
+    text = result.out
+    assert text.startswith("**Plan:** 0 to create, 1 to update, 1 to restart, 0 to stop or delete.")
+    assert "**Warning:** 1 change interrupts a live stream." in text
+    assert text.count("<details>") == 2 == text.count("</details>")
+    assert "interaction_rules[welcome-vip].hit_condition.priority" in text
+    assert re.search(r"^- .*priority.*100", text, re.M) and re.search(r"^\+ .*priority.*90", text, re.M)
+    for secret in SECRETS.values():
+        assert secret not in text
+
+
+def test_target_is_repeatable_and_limits_the_plan(workspace: Workspace) -> None:
+    result = workspace.run(
+        "plan",
+        "examples",
+        *workspace.target(),
+        "--format",
+        "json",
+        "--target",
+        "InteractionRuleGroup/faq",
+        "--target",
+        "SmartLiveJob/evening-portrait",
+        "--target",
+        "InteractionRuleGroup/no-such-group",
+    )
+    assert result.code == 0, result.text
+    plan = json.loads(result.out)
+    assert [c["address"] for c in plan["resource_changes"]] == [
+        "InteractionRuleGroup/faq",
+        "SmartLiveJob/evening-portrait",
+    ]
+    assert plan["notes"] == ["--target matched nothing for: InteractionRuleGroup/no-such-group"]
+    assert plan["summary"]["create"] == 2
+
+
+def test_two_live_groups_with_one_declared_name_is_a_clean_error(workspace: Workspace) -> None:
+    with workspace.signed() as client:
+        for _ in range(2):
+            client.post(GROUPS, json={"group_name": "welcome"}).raise_for_status()
+    result = workspace.run("plan", "examples", *workspace.target(), "--detailed-exitcode")
+    assert result.code == 1
+    assert result.out == ""
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1, result.err
+    assert lines[0].startswith(
+        "error: InteractionRuleGroup/welcome: 2 live rule groups are named 'welcome' ("
+    )
+
+
+def test_two_active_jobs_in_a_declared_room_is_a_clean_error(workspace: Workspace) -> None:
+    with workspace.signed() as client:
+        for _ in range(2):
+            client.post(
+                f"/v1/{PROJECT}/smart-live-rooms/{LANDSCAPE_ROOM}/smart-live-jobs", json={}
+            ).raise_for_status()
+    result = workspace.run("plan", "examples", *workspace.target())
+    assert result.code == 1
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1, result.err
+    assert lines[0].startswith(
+        f"error: SmartLiveJob/store-landscape: room {LANDSCAPE_ROOM} has 2 active jobs ("
+    )
+    assert "Traceback" not in result.text
+
+
+def test_fields_the_service_never_returns_are_listed_as_not_verifiable(workspace: Workspace) -> None:
+    apply(workspace)
+    fresh = workspace.run(
+        "plan", "examples", *workspace.target(), "--state", str(workspace.root / "fresh.db")
+    )
+    assert fresh.code == 0, fresh.text
+    assert "No changes. MetaStudio matches the manifests." in fresh.out
+    verbose = workspace.run(
+        "plan",
+        "examples",
+        *workspace.target(),
+        "--state",
+        str(workspace.root / "fresh.db"),
+        "--format",
+        "json",
+    )
+    job = next(c for c in json.loads(verbose.out)["resource_changes"] if c["name"] == "store-landscape")
+    assert job["actions"] == ["no-op"]
+    assert set(job["unverifiable"]) >= {
+        "video_config",
+        "play_policy",
+        "output_urls",
+        "stream_keys",
+        "view_mode",
+    }
+    # With the state store that recorded the apply, they are verified: nothing is listed.
+    warm = workspace.run("plan", "examples", *workspace.target(), "--format", "json")
+    job = next(c for c in json.loads(warm.out)["resource_changes"] if c["name"] == "store-landscape")
+    assert job["unverifiable"] == []
+
+
+def test_region_override_variable_points_a_region_at_another_endpoint(workspace: Workspace) -> None:
+    workspace.monkeypatch.setenv("HUAWEICLOUD_SDK_REGION_METASTUDIO_CN_EAST_3", workspace.base_url)
+    result = workspace.run("plan", "examples", "--region", "cn-east-3", "--detailed-exitcode")
+    assert result.code == 2, result.text
+    assert workspace.api("GET", "/_emulator/stats")["total"] > 0
+
+
+def test_project_id_option_wins_over_the_environment(workspace: Workspace) -> None:
+    workspace.monkeypatch.setenv("HUAWEICLOUD_SDK_PROJECT_ID", "some-other-project")
+    wrong = workspace.run("plan", "examples", *workspace.target())
+    assert wrong.code == 1 and "some-other-project" in wrong.err
+    right = workspace.run("plan", "examples", *workspace.target(), "--project-id", PROJECT)
+    assert right.code == 0, right.text
+
+
+def test_credentials_file_in_home(workspace: Workspace) -> None:
+    for name in ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_PROJECT_ID"):
+        workspace.monkeypatch.delenv(name)
+    directory = workspace.root / ".huaweicloud"  # the fixture's HOME is the workspace
+    directory.mkdir()
+    (directory / "credentials").write_text(f"[basic]\nak = {AK}\nsk = {SK}\nproject_id = {PROJECT}\n")
+    result = workspace.run("plan", "examples", *workspace.target(), "--detailed-exitcode")
+    assert result.code == 2, result.text
+
+
+def test_missing_credentials_name_every_way_to_give_them(workspace: Workspace) -> None:
+    for name in ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK"):
+        workspace.monkeypatch.delenv(name)
+    result = workspace.run("plan", "examples", *workspace.target())
+    assert result.code == 1 and result.out == ""
+    message = result.err.strip()
+    assert message.count("\n") == 0 and message.startswith("error: no credentials: set HUAWEICLOUD_SDK_AK")
+    assert "SMARTLIVE_AUTH_TOKEN" in message and "--local" in message
+
+
+def test_refused_credentials_name_their_source_and_never_the_secret(workspace: Workspace) -> None:
+    workspace.monkeypatch.setenv("HUAWEICLOUD_SDK_SK", "wrong-secret-6d2f")
+    result = workspace.run("plan", "examples", *workspace.target())
+    assert result.code == 1
+    assert "HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK" in result.err and PROJECT in result.err
+    assert "wrong-secret-6d2f" not in result.text
+
+
+@pytest.fixture
+def token_emulator() -> Iterator[str]:
+    config = EmulatorConfig(
+        ak=AK, sk=SK, project_id=PROJECT, token="iam-token-8a7b", start_delay=0.0, rate_limits={}
+    )
+    with running_emulator(config) as url:
+        yield url
+
+
+def test_an_iam_token_is_accepted_by_an_emulator_started_with_it(
+    workspace: Workspace, token_emulator: str
+) -> None:
+    for name in ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK"):
+        workspace.monkeypatch.delenv(name)
+    workspace.monkeypatch.setenv("SMARTLIVE_AUTH_TOKEN", "iam-token-8a7b")
+    result = workspace.run("plan", "examples", "--endpoint", token_emulator, "--detailed-exitcode")
+    assert result.code == 2, result.text
+    workspace.monkeypatch.setenv("SMARTLIVE_AUTH_TOKEN", "stale-token-0000")
+    refused = workspace.run("plan", "examples", "--endpoint", token_emulator)
+    assert refused.code == 1 and "SMARTLIVE_AUTH_TOKEN" in refused.err
+    assert "stale-token-0000" not in refused.text
+
+
+def test_a_saved_plan_names_the_secret_references_it_needs_never_their_values(workspace: Workspace) -> None:
+    result = workspace.run("plan", "examples", *workspace.target(), "--out", "tfplan.json")
+    assert result.code == 0, result.text
+    assert "Saved the plan to tfplan.json" in result.err
+    saved_text = (workspace.root / "tfplan.json").read_text(encoding="utf-8")
+    saved = json.loads(saved_text)
+    assert saved["kind"] == "smartlive-plan" and saved["format_version"] == "1.0"
+    assert saved["live_fingerprint"] and saved["manifest_digest"]
+    assert saved["secret_references"]["SmartLiveJob/store-landscape"] == [
+        "spec.stream_keys[0]: ${env:LANDSCAPE_STREAM_KEY}",
+        "spec.live_event_callback_config.key: ${env:LIVE_CALLBACK_KEY}",
+    ]
+    for secret in SECRETS.values():
+        assert secret not in saved_text
+    assert (workspace.root / "tfplan.json").stat().st_mode & 0o077 == 0, "readable by its owner only"
+    applied = workspace.run("apply", "tfplan.json", *workspace.target())
+    assert applied.code == 0, applied.text

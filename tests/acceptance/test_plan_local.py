@@ -1,0 +1,63 @@
+"""`--local`: the real CLI against the embedded emulator in-process (no socket, no account), state kept
+under .smartlive/ between commands, as a newcomer runs `make demo`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+
+import pytest
+
+from tests.acceptance.conftest import SECRETS, Workspace
+
+SEED = """
+rooms:
+  - room_id: 5f0c3a52-7e1b-4c8e-9a26-1d4b8e2f6a01
+    room_name: flagship store
+  - room_id: a3e9d0c4-2b7f-4f61-8c15-6e2d9b4a7c02
+    room_name: evening portrait
+"""
+
+
+@pytest.fixture
+def local(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    # No account at all: --local must not need one.
+    for name in ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_PROJECT_ID"):
+        monkeypatch.delenv(name)
+    (workspace.root / "rooms.yaml").write_text(SEED, encoding="utf-8")
+    assert workspace.run("emulator", "seed", "rooms.yaml").code == 0
+
+    def no_socket(*args: object, **kwargs: object) -> None:
+        raise AssertionError("--local opened a network connection")
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "create_connection", no_socket)
+    monkeypatch.setattr(socket, "create_connection", no_socket)
+    return workspace
+
+
+def test_local_plan_apply_plan_converges_in_process(local: Workspace) -> None:
+    first = local.run("plan", "examples", "--local", "--detailed-exitcode")
+    assert first.code == 2, first.text
+    assert first.out.rstrip().endswith("Plan: 7 to create, 0 to update, 0 to restart, 0 to stop or delete.")
+    applied = local.run("apply", "examples", "--local", "--auto-approve")
+    assert applied.code == 0, applied.text
+    again = local.run("plan", "examples", "--local", "--detailed-exitcode")
+    assert again.code == 0, again.text
+    assert again.out.strip() == "No changes. MetaStudio matches the manifests."
+    assert (local.root / ".smartlive" / "emulator.db").is_file()
+
+
+def test_local_one_field_edit_plans_exactly_that_change(local: Workspace) -> None:
+    assert local.run("apply", "examples", "--local", "--auto-approve").code == 0
+    local.edit("rule-groups/faq.yaml", "priority: 200", "priority: 201")
+    result = local.run("plan", "examples", "--local", "--format", "json", "--detailed-exitcode")
+    assert result.code == 2, result.text
+    changed = [c for c in json.loads(result.out)["resource_changes"] if c["actions"] != ["no-op"]]
+    assert [(c["address"], [f["path"] for f in c["changes"]]) for c in changed] == [
+        ("InteractionRuleGroup/faq", ["interaction_rules[faq-price].hit_condition.priority"])
+    ]
+    for fmt in ("text", "json", "markdown"):
+        shown = local.run("plan", "examples", "--local", "--format", fmt)
+        for secret in SECRETS.values():
+            assert secret not in shown.text

@@ -1,0 +1,80 @@
+"""The live-state reader: the project-wide active-job list, and the per-room fallback where the service does
+not offer it; against the emulator in-process."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from reconciler.api import models
+from reconciler.cloud.api import MetaStudioApi
+from reconciler.cloud.live import read_live
+from reconciler.errors import AuthError
+from tests.cloud.conftest import client, error, run, stats
+
+
+class WithoutProjectJobs(httpx.AsyncBaseTransport):
+    """The emulator, except that the project-wide job list answers as a gateway without that API would."""
+
+    def __init__(self, app: Starlette, status: int = 404, code: str = "APIGW.0101") -> None:
+        self.inner = httpx.ASGITransport(app=app)
+        self.status, self.code = status, code
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/smart-live-jobs") and "/smart-live-rooms/" not in request.url.path:
+            return error(self.status, self.code, "The API does not exist or has not been published")
+        return await self.inner.handle_async_request(request)
+
+
+def rooms_with_jobs(app: Starlette) -> list[str]:
+    backend = app.state.emulator.backend
+    rooms = []
+    for index in range(3):
+        room = f"room-{index}"
+        backend.create_smart_live_room(models.CreateSmartLiveRoomReq(room_name=room), room_id=room)
+        rooms.append(room)
+    for room in rooms[:2]:
+        backend.start_smart_live(room, models.StartSmartLiveReq(), "http://emulator.test")
+    stopped = backend.start_smart_live(rooms[2], models.StartSmartLiveReq(), "http://emulator.test")
+    backend.stop_smart_live(rooms[2], stopped.job_id or "")
+    return rooms
+
+
+def test_active_jobs_come_from_one_project_wide_list(app: Starlette) -> None:
+    rooms = rooms_with_jobs(app)
+
+    async def go() -> tuple[int, str]:
+        async with client(httpx.ASGITransport(app=app)) as http:
+            snapshot = await read_live(MetaStudioApi(http), group_wanted=lambda _s: True, rooms=rooms)
+            return len(snapshot.jobs), snapshot.jobs_source
+
+    assert run(go()) == (2, "project")
+    assert stats(app) == {
+        "GET /v1/{project_id}/smart-live-interaction-rule-groups": 1,
+        "GET /v1/{project_id}/smart-live-jobs": 1,
+    }
+
+
+@pytest.mark.parametrize("status", [404, 405, 501])
+def test_without_the_project_wide_list_each_room_is_listed(app: Starlette, status: int) -> None:
+    rooms = rooms_with_jobs(app)
+
+    async def go() -> tuple[list[str], str]:
+        async with client(WithoutProjectJobs(app, status)) as http:
+            snapshot = await read_live(MetaStudioApi(http), group_wanted=lambda _s: True, rooms=rooms)
+            return sorted(j.room_id for j in snapshot.jobs), snapshot.jobs_source
+
+    assert run(go()) == (["room-0", "room-1"], "rooms")
+    assert stats(app)["GET /v1/{project_id}/smart-live-rooms/{room_id}/smart-live-jobs"] == 3
+
+
+def test_an_auth_failure_on_the_project_wide_list_is_not_taken_for_a_missing_api(app: Starlette) -> None:
+    rooms = rooms_with_jobs(app)
+
+    async def go() -> None:
+        async with client(WithoutProjectJobs(app, 403, "APIGW.0302")) as http:
+            await read_live(MetaStudioApi(http), group_wanted=lambda _s: True, rooms=rooms)
+
+    with pytest.raises(AuthError):
+        run(go())
