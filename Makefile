@@ -20,6 +20,7 @@ demo: export LIVE_CALLBACK_KEY = demo-callback-key
 demo: export INTERACTION_CALLBACK_URL = https://hooks.example.com/interact?token=demo
 demo: $(STAMP)
 	$(BIN)/smartlive validate examples/
+	$(BIN)/smartlive test examples/
 	$(BIN)/smartlive emulator seed demo/emulator-seed.yaml
 	$(BIN)/smartlive plan examples/ --local
 	$(BIN)/smartlive apply examples/ --local --auto-approve
