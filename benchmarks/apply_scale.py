@@ -26,35 +26,24 @@ At 16 in flight the floor halves and the ratio passes 8x on a quiet machine.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-AK, SK, PROJECT = "bench-ak", "bench-sk-0000", "bench-project"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # _common.py, beside this file
+
+import _common
+from _common import AK, ENV, PROJECT, SK, Emulator, Run, group_name, sdk_client, smartlive, write_manifest
+
 LATENCY_MS = 30
 GOAL_SPEEDUP = 8.0
 GOAL_PLAN_REQUESTS = 30
 GOAL_START_SLACK = 0.10
 START_LIMIT = 4
-ENV = {
-    **os.environ,
-    "HUAWEICLOUD_SDK_AK": AK,
-    "HUAWEICLOUD_SDK_SK": SK,
-    "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
-    "NO_COLOR": "1",
-}
-ENV.pop("SMARTLIVE_STATE", None)
-ENV.pop("SMARTLIVE_LOCAL", None)
 
 
 def rules(i: int) -> list[dict[str, Any]]:
@@ -86,10 +75,6 @@ def rules(i: int) -> list[dict[str, Any]]:
     ]
 
 
-def group_name(i: int) -> str:
-    return f"bench-group-{i:05d}"
-
-
 def room_id(i: int) -> str:
     return f"00000000-0000-4000-8000-{i:012d}"
 
@@ -98,97 +83,32 @@ def write_manifests(root: Path, groups: int, jobs: int = 0, job_rooms_from: int 
     """One file per resource, as a repository keeps them."""
     root.mkdir(parents=True)
     for i in range(groups):
-        doc = {
-            "apiVersion": "smartlive/v1",
-            "kind": "InteractionRuleGroup",
-            "metadata": {"name": group_name(i)},
-            "spec": {"interaction_rules": rules(i)},
-        }
-        (root / f"{group_name(i)}.yaml").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+        name = group_name(i)
+        write_manifest(root / f"{name}.yaml", "InteractionRuleGroup", name, {"interaction_rules": rules(i)})
     for i in range(jobs):
-        doc = {
-            "apiVersion": "smartlive/v1",
-            "kind": "SmartLiveJob",
-            "metadata": {"name": f"bench-job-{i:04d}"},
-            "spec": {
-                "room_id": room_id(job_rooms_from + i),
-                "state": "running",
-                "video_config": {"codec": "H264", "bitrate": 4000, "width": 1920, "height": 1080},
-            },
+        spec = {
+            "room_id": room_id(job_rooms_from + i),
+            "state": "running",
+            "video_config": {"codec": "H264", "bitrate": 4000, "width": 1920, "height": 1080},
         }
-        (root / f"bench-job-{i:04d}.yaml").write_text(json.dumps(doc), encoding="utf-8")
+        write_manifest(root / f"bench-job-{i:04d}.yaml", "SmartLiveJob", f"bench-job-{i:04d}", spec)
     return root
 
 
 def write_seed(path: Path, rooms: int) -> Path:
-    lines = ["rooms:"]
-    lines += [f"  - room_id: {room_id(i)}\n    room_name: bench room {i}" for i in range(rooms)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return _common.write_seed(path, (room_id(i) for i in range(rooms)))
 
 
-@dataclass
-class Emulator:
-    url: str
-    process: subprocess.Popen[str]
-
-    def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.url + path, data=data, method=method)
-        request.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read())
-
-    def requests(self) -> dict[str, int]:
-        return dict(self.control("GET", "/_emulator/stats")["requests"])
-
-    def reset_stats(self) -> None:
-        self.control("POST", "/_emulator/stats/reset")
-
-
-@contextmanager
-def emulator(seed: Path | None = None, *, rate_limits: bool = True) -> Iterator[Emulator]:
+def emulator(seed: Path | None = None, *, rate_limits: bool = True) -> AbstractContextManager[Emulator]:
     """`smartlive emulator serve` in a subprocess, with the latency of every figure."""
-    command = [
-        sys.executable, "-m", "reconciler", "emulator", "serve", "--port", "0",
-        "--ak", AK, "--sk", SK, "--project-id", PROJECT,
-        "--latency-ms", str(LATENCY_MS), "--start-delay", "0",
-    ]  # fmt: skip
-    if seed is not None:
-        command += ["--seed", str(seed)]
-    if not rate_limits:
-        command.append("--no-rate-limits")
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=ENV)
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        if not url.startswith("http"):
-            raise RuntimeError(f"the emulator did not start: {url!r}")
-        yield Emulator(url, process)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-@dataclass
-class Run:
-    code: int
-    seconds: float
-    out: str
-    err: str
-
-
-def smartlive(workdir: Path, *argv: str) -> Run:
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "reconciler", *argv],
-        cwd=workdir,
+    return _common.emulator(
+        credentials=(AK, SK, PROJECT),
+        latency_ms=LATENCY_MS,
+        start_delay=0,
+        rate_limits=rate_limits,
+        seed=seed,
         env=ENV,
-        capture_output=True,
-        text=True,
-        check=False,
     )
-    return Run(done.returncode, time.perf_counter() - started, done.stdout, done.stderr)
 
 
 def must(run: Run, what: str) -> Run:
@@ -199,19 +119,9 @@ def must(run: Run, what: str) -> Run:
 
 def sdk_loop(url: str, groups: int) -> float:
     """The same groups, created one after the other with the official SDK."""
-    from huaweicloudsdkcore.auth.credentials import BasicCredentials
-    from huaweicloudsdkmetastudio.v1 import (
-        CreateInteractionRuleGroupRequest,
-        InteractionRuleGroup,
-        MetaStudioClient,
-    )
+    from huaweicloudsdkmetastudio.v1 import CreateInteractionRuleGroupRequest, InteractionRuleGroup
 
-    client = (
-        MetaStudioClient.new_builder()
-        .with_credentials(BasicCredentials(AK, SK, PROJECT))
-        .with_endpoints([url])
-        .build()
-    )
+    client = sdk_client(url)
     bodies = [{"group_name": group_name(i), "interaction_rules": rules(i)} for i in range(groups)]
     started = time.perf_counter()
     for body in bodies:
@@ -239,22 +149,6 @@ def _sdk_rules(body: dict[str, Any]) -> dict[str, Any]:
     return {"group_name": body["group_name"], "interaction_rules": out}
 
 
-@dataclass
-class Measured:
-    seconds: float
-    cpu_seconds: float
-    run: Run
-
-
-def measured(workdir: Path, *argv: str) -> Measured:
-    """A smartlive subprocess, with the CPU time it used (user + system)."""
-    before = os.times()
-    run = smartlive(workdir, *argv)
-    after = os.times()
-    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
-    return Measured(run.seconds, cpu, run)
-
-
 def scenario_a(tmp: Path, groups: int) -> bool:
     print(f"(a) creating {groups:,} rule groups, {LATENCY_MS} ms latency")
     manifests = write_manifests(tmp / "a-manifests", groups)
@@ -267,12 +161,12 @@ def scenario_a(tmp: Path, groups: int) -> bool:
         workdir.mkdir()
         with emulator() as emu:
             # What comes before the first write: start-up, loading the files, the plan and its rendering.
-            fixed = measured(workdir, "plan", str(manifests), "--endpoint", emu.url)
-            must(fixed.run, "plan")
+            fixed = smartlive(workdir, "plan", str(manifests), "--endpoint", emu.url)
+            must(fixed, "plan")
             emu.reset_stats()
             extra = ["--parallelism", str(parallelism)] if parallelism != 8 else []
-            m = measured(workdir, "apply", str(manifests), "--endpoint", emu.url, "--auto-approve", *extra)
-            must(m.run, "apply")
+            m = smartlive(workdir, "apply", str(manifests), "--endpoint", emu.url, "--auto-approve", *extra)
+            must(m, "apply")
             requests = emu.requests()
         creates = requests.get("POST /v1/{project_id}/smart-live-interaction-rule-groups", 0)
         speedup = sdk_seconds / m.seconds
@@ -302,7 +196,7 @@ def scenario_b(tmp: Path, groups: int, jobs: int) -> bool:
     workdir = tmp / "b"
     workdir.mkdir()
     with emulator(write_seed(tmp / "b-seed.yaml", jobs), rate_limits=False) as emu:
-        emu.control("POST", "/_emulator/faults", {"latency_ms": 0})  # the setup is not what is measured
+        emu.set_latency(0)  # the setup is not what is measured
         must(
             smartlive(
                 workdir,
@@ -316,16 +210,16 @@ def scenario_b(tmp: Path, groups: int, jobs: int) -> bool:
             ),
             "setup apply",
         )
-        emu.control("POST", "/_emulator/faults", {"latency_ms": LATENCY_MS})
+        emu.set_latency(LATENCY_MS)
         figures = {}
         for label, extra in (("warm read cache", []), ("--refresh (every group read)", ["--refresh"])):
             emu.reset_stats()
-            m = measured(
+            m = smartlive(
                 workdir, "plan", str(manifests), "--endpoint", emu.url, "--detailed-exitcode", *extra
             )
-            must(m.run, "plan")
-            if "No changes." not in m.run.out:
-                sys.exit(f"plan found changes:\n{m.run.out[-2000:]}")
+            must(m, "plan")
+            if "No changes." not in m.out:
+                sys.exit(f"plan found changes:\n{m.out[-2000:]}")
             requests = emu.requests()
             figures[label] = (m.seconds, sum(requests.values()), requests)
     ok = True
@@ -374,12 +268,12 @@ def scenario_c(tmp: Path, starts: int) -> bool:
     workdir = tmp / "c"
     workdir.mkdir()
     with emulator(write_seed(tmp / "c-seed.yaml", starts)) as emu:
-        m = measured(workdir, "apply", str(manifests), "--endpoint", emu.url, "--auto-approve")
+        m = smartlive(workdir, "apply", str(manifests), "--endpoint", emu.url, "--auto-approve")
         requests = emu.requests()
         span = _start_span(emu)
     sent = requests.get("POST /v1/{project_id}/smart-live-rooms/{room_id}/smart-live-jobs", 0)
     refused = sent - starts
-    text = m.run.out + m.run.err
+    text = m.out + m.err
     # What a user would see of a 429: a failed action, an error line, the gateway's code.
     surfaced = [
         line
@@ -396,12 +290,12 @@ def scenario_c(tmp: Path, starts: int) -> bool:
         f"      first to last start                      {span:6.0f} s   (the emulator's create_time: whole seconds)"
     )
     print(
-        f"    429s the emulator sent: {refused}; surfaced to the user: {len(surfaced)} (exit {m.run.code})   "
-        f"goal 0 surfaced: {'met' if not surfaced and m.run.code == 0 else 'NOT met'}"
+        f"    429s the emulator sent: {refused}; surfaced to the user: {len(surfaced)} (exit {m.code})   "
+        f"goal 0 surfaced: {'met' if not surfaced and m.code == 0 else 'NOT met'}"
     )
     for line in surfaced[:5]:
         print(f"      {line}")
-    return within and not surfaced and m.run.code == 0
+    return within and not surfaced and m.code == 0
 
 
 def main() -> int:

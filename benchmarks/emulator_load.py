@@ -20,13 +20,16 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # _common.py, beside this file
+
+from _common import emulator
 
 from reconciler.api import signing
 
@@ -92,20 +95,6 @@ def cpu_seconds(pid: int) -> float:
     machine's other load does not change, beside the wall-clock rate, which it does."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def start_server(data: Path) -> tuple[subprocess.Popen[str], str]:
-    command = [
-        sys.executable, "-m", "reconciler", "emulator", "serve", "--port", "0", "--ak", AK, "--sk", SK,
-        "--project-id", PROJECT, "--data", str(data), "--no-rate-limits",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    url = process.stdout.readline().strip()
-    if not url.startswith("http://"):
-        process.kill()
-        raise SystemExit("the emulator did not start")
-    return process, url
 
 
 async def connections(host: str, port: int, count: int) -> list[Connection]:
@@ -238,13 +227,13 @@ def main() -> int:
     parser.add_argument("--writers", type=int, default=64)
     parser.add_argument("--groups", type=int, default=5000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        process, url = start_server(Path(tmp) / "bench.db")
-        try:
-            return asyncio.run(run(args, url, process.pid))
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        emulator(
+            credentials=(AK, SK, PROJECT), data=Path(tmp) / "bench.db", rate_limits=False, quiet=False
+        ) as emu,
+    ):
+        return asyncio.run(run(args, emu.url, emu.process.pid))
 
 
 if __name__ == "__main__":

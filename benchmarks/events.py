@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,8 +29,9 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # rule_engine.py, beside this file
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # rule_engine.py and _common.py, beside this file
 
+from _common import emulator
 from emulator_load import cpu_seconds
 from rule_engine import GOAL_EVENTS_PER_SECOND, rule_group, stream, timed
 
@@ -47,20 +47,6 @@ from reconciler.events.report import MAX_BATCH, BatchSender, Summary
 from reconciler.events.reporturl import ReportUrl
 
 GOAL_REQUESTS_PER_100K = 100
-
-
-def start_server(data: Path) -> tuple[subprocess.Popen[str], str]:
-    command = [
-        sys.executable, "-m", "reconciler", "emulator", "serve", "--port", "0", "--data", str(data),
-        "--no-rate-limits", "--start-delay", "0",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert process.stdout is not None
-    url = process.stdout.readline().strip()
-    if not url.startswith("http://"):
-        process.kill()
-        raise SystemExit("the emulator did not start")
-    return process, url
 
 
 async def start_job(base_url: str) -> tuple[str, str]:
@@ -107,20 +93,16 @@ def main(argv: list[str] | None = None) -> int:
             for event in events:
                 out.write(json.dumps(wire(event), ensure_ascii=False) + "\n")
         size = f"{path.stat().st_size / 1e6:.1f} MB"
-        process, base_url = start_server(Path(tmp) / "emulator.db")
-        try:
-            job_id, url = asyncio.run(start_job(base_url))
-            server_before, client_before = cpu_seconds(process.pid), time.process_time()
+        with emulator(data=Path(tmp) / "emulator.db", rate_limits=False, start_delay=0) as emu:
+            job_id, url = asyncio.run(start_job(emu.url))
+            server_before, client_before = cpu_seconds(emu.process.pid), time.process_time()
             batched, batched_s = asyncio.run(report(path, url, MAX_BATCH))
             server_cpu, client_cpu = (
-                cpu_seconds(process.pid) - server_before,
+                cpu_seconds(emu.process.pid) - server_before,
                 time.process_time() - client_before,
             )
             single, single_s = asyncio.run(report(path, url, 1, limit=args.single))
-            count = stored(base_url, job_id)
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+            count = stored(emu.url, job_id)
 
     batched_rate, single_rate = batched.sent / batched_s, single.sent / single_s
     print(f"{args.events:,} events ({size} of JSON Lines, types 1/2/3/4/6), emulator in its own process")

@@ -22,36 +22,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
-import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-AK, SK, PROJECT = "bench-ak", "bench-sk-0000", "bench-project"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # _common.py, beside this file
+
+import _common
+from _common import AK, ENV, PROJECT, SK, group_name, sdk_client, smartlive, write_manifest
+
 GOAL_SPEEDUP = 5.0
 PAGE = 100
-ENV = {
-    **os.environ,
-    "HUAWEICLOUD_SDK_AK": AK,
-    "HUAWEICLOUD_SDK_SK": SK,
-    "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
-    "NO_COLOR": "1",
-}
-for _name in ("SMARTLIVE_STATE", "SMARTLIVE_LOCAL", "SMARTLIVE_AUTH_TOKEN", "SMARTLIVE_ENDPOINT"):
-    ENV.pop(_name, None)
-
-
-def group_name(i: int) -> str:
-    return f"bench-group-{i:05d}"
 
 
 def room_id(i: int) -> str:
@@ -128,62 +112,14 @@ def write_manifests(root: Path, groups: int, jobs: int) -> Path:
     (manifests / "rule-groups").mkdir(parents=True)
     (manifests / "jobs").mkdir()
     for i in range(groups):
-        document = {
-            "apiVersion": "smartlive/v1",
-            "kind": "InteractionRuleGroup",
-            "metadata": {"name": group_name(i)},
-            "spec": {"interaction_rules": rules(i)},
-        }
-        (manifests / "rule-groups" / f"{group_name(i)}.yaml").write_text(
-            json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8"
-        )
+        path = manifests / "rule-groups" / f"{group_name(i)}.yaml"
+        write_manifest(path, "InteractionRuleGroup", group_name(i), {"interaction_rules": rules(i)}, indent=1)
     for i in range(jobs):
-        document = {
-            "apiVersion": "smartlive/v1",
-            "kind": "SmartLiveJob",
-            "metadata": {"name": f"job-{i:04d}"},
-            "spec": {"room_id": room_id(i), "state": "running", **job_request(i)},
-        }
-        (manifests / "jobs" / f"job-{i:04d}.yaml").write_text(
-            json.dumps(document, indent=1), encoding="utf-8"
+        spec = {"room_id": room_id(i), "state": "running", **job_request(i)}
+        write_manifest(
+            manifests / "jobs" / f"job-{i:04d}.yaml", "SmartLiveJob", f"job-{i:04d}", spec, indent=1
         )
     return manifests
-
-
-class Emulator:
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{self.url}/_emulator/{path}", data=data, method=method)
-        request.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return json.loads(answer.read() or b"{}")
-
-    def requests(self) -> dict[str, int]:
-        return dict(self.control("GET", "stats")["requests"])
-
-    def reset_stats(self) -> None:
-        self.control("POST", "stats/reset")
-
-
-@contextmanager
-def emulator(seed: Path) -> Iterator[Emulator]:
-    command = [
-        sys.executable, "-m", "reconciler", "emulator", "serve", "--port", "0", "--no-rate-limits",
-        "--latency-ms", "0", "--start-delay", "0", "--ak", AK, "--sk", SK, "--project-id", PROJECT, "--seed", str(seed),
-    ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=ENV)
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        if not url.startswith("http"):
-            raise RuntimeError(f"the emulator did not start: {url!r}")
-        yield Emulator(url)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 async def fill(url: str, groups: int, jobs: int) -> None:
@@ -211,54 +147,28 @@ async def fill(url: str, groups: int, jobs: int) -> None:
         await asyncio.gather(*(job(i) for i in range(jobs)))
 
 
-def write_seed(path: Path, rooms: int) -> Path:
-    lines = ["rooms:"]
-    for i in range(rooms):
-        lines += [f"  - room_id: {room_id(i)}", f"    room_name: bench room {i}"]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def run_smartlive(
     workdir: Path, manifests: Path, url: str, parallelism: int | None
 ) -> tuple[float, float, str]:
     state = workdir / f"fresh-{time.monotonic_ns()}.db"  # a fresh state store: every group is shown
-    command = [sys.executable, "-m", "reconciler", "plan", str(manifests), "--endpoint", url]
-    command += ["--state", str(state), "--detailed-exitcode"]
+    argv = ["plan", str(manifests), "--endpoint", url, "--state", str(state), "--detailed-exitcode"]
     if parallelism is not None:
-        command += ["--parallelism", str(parallelism)]
-    cpu = children_cpu()
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, env=ENV, cwd=workdir, check=False)
-    wall = time.perf_counter() - started
-    if done.returncode != 0 or "No changes." not in done.stdout:
-        raise RuntimeError(
-            f"smartlive plan exited {done.returncode}:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
-        )
-    return wall, children_cpu() - cpu, done.stdout.strip().splitlines()[-1]
+        argv += ["--parallelism", str(parallelism)]
+    done = smartlive(workdir, *argv)
+    if done.code != 0 or "No changes." not in done.out:
+        raise RuntimeError(f"smartlive plan exited {done.code}:\n{done.out[-2000:]}\n{done.err[-2000:]}")
+    return done.seconds, done.cpu_seconds, done.out.strip().splitlines()[-1]
 
 
 def sdk_loop(url: str) -> tuple[float, int, int]:
     """The reads with the official SDK, one after the other: what a user scripts without smartlive."""
-    from huaweicloudsdkcore.auth.credentials import BasicCredentials
     from huaweicloudsdkmetastudio.v1 import (
         ListInteractionRuleGroupsRequest,
         ListSmartLiveJobsRequest,
-        MetaStudioClient,
         ShowInteractionRuleGroupRequest,
     )
 
-    client = (
-        MetaStudioClient.new_builder()
-        .with_credentials(BasicCredentials(AK, SK, PROJECT))
-        .with_endpoints([url])
-        .build()
-    )
+    client = sdk_client(url)
     started = time.perf_counter()
     group_ids: list[str] = []
     offset = 0
@@ -308,7 +218,10 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="smartlive-plan-bench-") as tmp:
         workdir = Path(tmp)
-        with emulator(write_seed(workdir / "seed.yaml", args.jobs)) as emu:
+        seed = _common.write_seed(workdir / "seed.yaml", (room_id(i) for i in range(args.jobs)))
+        with _common.emulator(
+            credentials=(AK, SK, PROJECT), latency_ms=0, start_delay=0, rate_limits=False, seed=seed, env=ENV
+        ) as emu:
             setup = time.perf_counter()
             asyncio.run(fill(emu.url, args.groups, args.jobs))
             manifests = write_manifests(workdir, args.groups, args.jobs)
@@ -317,7 +230,7 @@ def main() -> int:
                 f"({time.perf_counter() - setup:.1f} s); latency now {args.latency_ms} ms per request",
                 flush=True,
             )
-            emu.control("POST", "faults", {"latency_ms": args.latency_ms})
+            emu.set_latency(args.latency_ms)
 
             emu.reset_stats()
             wall, cpu, last_line = run_smartlive(workdir, manifests, emu.url, None)
