@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from reconciler.cloud.config import Target, resolve_target
+from reconciler.commands._argtypes import bounded
 
 if TYPE_CHECKING:  # the client and the emulator are imported only by commands that use them
     import httpx
@@ -30,21 +31,11 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--project-id", help="project id (also HUAWEICLOUD_SDK_PROJECT_ID)")
     group.add_argument(
         "--parallelism",
-        type=_positive_int,
+        type=bounded(int, low=1),
         default=8,
         metavar="N",
         help="at most N API requests in flight (default 8)",
     )
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def target_from_args(args: argparse.Namespace) -> Target:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler import exitcodes
+from reconciler.commands._argtypes import bounded
 from reconciler.commands._target import open_api, target_from_args
 from reconciler.commands.plan import add_plan_arguments
 from reconciler.errors import UserError
@@ -30,16 +31,6 @@ def parse_duration(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 30s, 2m or 0")
     scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[match.group(2) or "s"]
     return float(match.group(1)) * scale
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be greater than 0")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -65,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--start-rate",
-        type=_positive_float,
+        type=bounded(float, above=0.0),
         default=4.0,
         metavar="PER_SECOND",
         help="StartSmartLive calls per second (the tenant limit: 4 in cn-north-4, 3 in cn-east-3)",

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from reconciler import exitcodes
+from reconciler.commands._argtypes import bounded
 from reconciler.errors import ConfigError
 
 ORDER = 60
@@ -23,20 +24,6 @@ DEFAULT_PROJECT_ID = "local-project"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8085
 DEFAULT_START_DELAY = 2.0
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} is negative")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} is negative")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     serve.add_argument("--host", default=DEFAULT_HOST, help="address to listen on")
     serve.add_argument(
-        "--port", type=_non_negative_int, default=DEFAULT_PORT, help="port; 0 picks a free one"
+        "--port", type=bounded(int, low=0), default=DEFAULT_PORT, help="port; 0 picks a free one"
     )
     serve.add_argument("--ak", default=DEFAULT_AK, help="access key accepted for SDK-HMAC-SHA256 signatures")
     serve.add_argument("--sk", default=DEFAULT_SK, help="secret key of --ak")
@@ -81,14 +68,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     serve.add_argument(
         "--latency-ms",
-        type=_non_negative_int,
+        type=bounded(int, low=0),
         default=0,
         metavar="N",
         help="latency added to every API request",
     )
     serve.add_argument(
         "--start-delay",
-        type=_non_negative_float,
+        type=bounded(float, low=0.0),
         default=DEFAULT_START_DELAY,
         metavar="SECONDS",
         help="how long a started job is WAITING before it is PROCESSING",

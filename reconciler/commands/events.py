@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler import exitcodes
+from reconciler.commands._argtypes import bounded
 from reconciler.commands._target import add_target_arguments, local_transport, open_api, target_from_args
 from reconciler.errors import ConfigError
 
@@ -76,7 +77,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sending = report.add_argument_group("sending")
     sending.add_argument(
         "--batch-size",
-        type=_batch_size,
+        type=bounded(int, low=1, high=1000, note="the API takes at most 1000 events per request"),
         default=1000,
         metavar="N",
         help="events per request, 1-1000 (default 1000, the API's maximum)",
@@ -89,14 +90,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     sending.add_argument(
         "--flush-interval",
-        type=_seconds,
+        type=bounded(float, low=0.0, high=86_400.0, note="seconds"),
         default=1.0,
         metavar="SECONDS",
         help="with --follow, the longest an event waits for its batch (default 1)",
     )
     sending.add_argument(
         "--refresh-margin",
-        type=_seconds,
+        type=bounded(float, low=0.0, high=86_400.0, note="seconds"),
         default=300.0,
         metavar="SECONDS",
         help="renew the URL (refresh_url=true) when its auth_key has less than this left (default 300)",
@@ -114,26 +115,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_state_arguments(report)
     add_target_arguments(report)
     report.set_defaults(func=handle_report)
-
-
-def _batch_size(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= 1000:
-        raise argparse.ArgumentTypeError("must be 1-1000 (the API takes at most 1000 events per request)")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 <= value <= 86_400:
-        raise argparse.ArgumentTypeError("must be 0-86400 seconds")
-    return value
 
 
 def _usage_problem(args: argparse.Namespace) -> str | None:

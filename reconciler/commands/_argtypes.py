@@ -1,0 +1,32 @@
+"""argparse `type=` converters for bounded numbers: one message style for every command's options."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import TypeVar
+
+N = TypeVar("N", int, float)
+
+
+def bounded(
+    kind: type[N], *, low: N | None = None, high: N | None = None, above: N | None = None, note: str = ""
+) -> Callable[[str], N]:
+    """A converter to `kind` within [low, high] (or strictly greater than `above`); `note` says why."""
+    noun = "a whole number" if kind is int else "a number"
+    why = f" ({note})" if note else ""
+
+    def convert(text: str) -> N:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {noun}") from None
+        if above is not None and not value > above:
+            raise argparse.ArgumentTypeError(f"must be greater than {above:g}{why}")
+        if low is not None and high is not None and not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be {low:g}-{high:g}{why}")
+        if low is not None and high is None and value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low:g}{why}")
+        return value
+
+    return convert

@@ -1,0 +1,28 @@
+"""Bounded numeric options: one clear usage error (exit 2), whichever command takes them."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler import cli
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["emulator", "serve", "--port", "-1"], "argument --port: must be at least 0"),
+        (["emulator", "serve", "--latency-ms", "z"], "argument --latency-ms: 'z' is not a whole number"),
+        (["emulator", "serve", "--start-delay", "-0.5"], "argument --start-delay: must be at least 0"),
+        (["plan", "x", "--parallelism", "0"], "argument --parallelism: must be at least 1"),
+        (["apply", "x", "--start-rate", "0"], "argument --start-rate: must be greater than 0"),
+        (["events", "report", "--batch-size", "1001"], "must be 1-1000 (the API takes at most 1000"),
+        (["events", "report", "--flush-interval", "abc"], "argument --flush-interval: 'abc' is not a number"),
+    ],
+)
+def test_out_of_range_option_is_a_usage_error(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(argv)
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
