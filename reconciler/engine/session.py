@@ -136,21 +136,21 @@ class DesiredBuilder:
             _job_request_with_references(manifest),
             manifest.allow_restart,
         )
-        environ = self.environ
-
-        def resolve(_request: Mapping[str, Any]) -> dict[str, Any]:
-            return models.to_wire(manifest.to_start_request(environ))
-
         note = None
-        verifiable = self.hmac_key is not None
-        if verifiable:
+        resolved: dict[str, Any] | None = None
+        if self.hmac_key is not None:
             try:
-                manifest.to_start_request(environ)
+                resolved = models.to_wire(manifest.to_start_request(self.environ))
             except ManifestError as exc:
                 # Plan still works where secrets are not available (a pull-request check, say); apply
                 # resolves them again and fails there.
                 note = f"{JOB_KIND}/{manifest.name}: its secrets are not available here ({exc}); its output is not verified"
-                verifiable = False
+
+        def resolve(_request: Mapping[str, Any]) -> dict[str, Any]:
+            assert resolved is not None
+            return resolved
+
+        verifiable = resolved is not None
         built = desired_job(
             declaration,
             resolve=resolve if verifiable else None,
