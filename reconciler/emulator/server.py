@@ -10,9 +10,9 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.app import create_app
 from reconciler.emulator.backend import EventHook
@@ -66,13 +66,18 @@ def serve(sock: socket.socket, config: EmulatorConfig) -> None:
 
 @contextmanager
 def running_emulator(
-    config: EmulatorConfig | None = None, on_events: EventHook | None = None
+    config: EmulatorConfig | None = None,
+    on_events: EventHook | None = None,
+    *,
+    wrap: Callable[[Any], Any] | None = None,
 ) -> Iterator[str]:
     """Run the emulator on 127.0.0.1 (config.host) with a free port in a background thread; yield its base
-    URL. The server stops when the block ends."""
+    URL. The server stops when the block ends. `wrap` puts an ASGI middleware of a test's in front."""
     config = config or EmulatorConfig()
     sock = bind(config.host, 0)
     server = build_server(config, on_events)
+    if wrap is not None:
+        server.config.app = wrap(server.config.app)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="smartlive-emulator", daemon=True
     )

@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from reconciler import cli
 from reconciler.cloud.auth import SdkHmacAuth
 from reconciler.cloud.config import Credentials
 from reconciler.emulator.config import EmulatorConfig
-from reconciler.emulator.server import base_url, bind, build_server
+from reconciler.emulator.server import running_emulator
 
 AK, SK, PROJECT = "apply-ak", "apply-sk-0000000000", "apply-project"
 HERE = Path(__file__).resolve().parent
@@ -196,25 +195,14 @@ def emulator(
         rate_limits=dict(rate_limits or {}),
         fault_seed=fault_seed,
     )
-    sock = bind(config.host, 0)
-    server = build_server(config)
-    app: Any = server.config.app
-    throttle = Throttle429(app, throttle_rate, throttle_seed) if throttle_rate else None
-    if throttle is not None:
-        server.config.app = throttle
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the emulator did not start")
-            time.sleep(0.005)
-        yield Emulator(base_url(sock), throttle)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    throttles: list[Throttle429] = []
+
+    def wrap(app: Any) -> Any:
+        throttles.append(Throttle429(app, throttle_rate, throttle_seed))
+        return throttles[0]
+
+    with running_emulator(config, wrap=wrap if throttle_rate else None) as url:
+        yield Emulator(url, throttles[0] if throttles else None)
 
 
 @dataclass
