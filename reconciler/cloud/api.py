@@ -11,8 +11,8 @@ from urllib.parse import quote
 from pydantic import BaseModel, ValidationError
 
 from reconciler.api import models
+from reconciler.api.values import number_text
 from reconciler.cloud.http import HttpClient
-from reconciler.engine.normalize import number_text
 from reconciler.errors import RemoteError
 
 GROUPS = "/smart-live-interaction-rule-groups"

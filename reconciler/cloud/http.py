@@ -25,29 +25,16 @@ from reconciler import __version__
 from reconciler.api import signing
 from reconciler.cloud.auth import auth_for
 from reconciler.cloud.config import Target
+from reconciler.cloud.error_body import THROTTLE_CODES as THROTTLE_CODES  # re-exported (engine, events)
+from reconciler.cloud.error_body import error_of, is_throttling
+from reconciler.cloud.retry import BACKOFF, GIVE_UP, Verdict, retrying
+from reconciler.cloud.retry import RetryPolicy as RetryPolicy  # re-exported (callers, tests)
 from reconciler.cloud.transport import default_transport
 from reconciler.errors import AuthError, ConnectError, OutcomeUnknownError, RemoteError
 
-THROTTLE_CODES = frozenset({"APIGW.0308", "APIG.0308"})
 PAGE_LIMIT = 100
 
 Json = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 5
-    #: Full-jitter exponential backoff: sleep uniform(0, min(cap, base * 2**n)).
-    base_seconds: float = 0.25
-    cap_seconds: float = 8.0
-    #: Huawei advises waiting 2-5 s after a throttling answer; a throttled call waits at least this.
-    throttle_floor_seconds: float = 1.0
-    timeout_seconds: float = 30.0
-
-    def delay(self, attempt: int, throttled: bool, rng: random.Random) -> float:
-        ceiling = min(self.cap_seconds, self.base_seconds * (2**attempt))
-        pause = rng.uniform(0, ceiling)
-        return max(pause, self.throttle_floor_seconds * rng.uniform(1.0, 1.5)) if throttled else pause
 
 
 @dataclass
@@ -62,16 +49,6 @@ class RequestStats:
     @property
     def mutating(self) -> int:
         return sum(n for op, n in self.by_operation.items() if not op.startswith("GET "))
-
-
-def _error_of(response: httpx.Response) -> tuple[str, str]:
-    try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return "", response.reason_phrase
-    if isinstance(body, dict):
-        return str(body.get("error_code", "")), str(body.get("error_msg", response.reason_phrase))
-    return "", response.reason_phrase
 
 
 def _redacted(url: httpx.URL) -> str:
@@ -166,51 +143,73 @@ class HttpClient:
         )
         operation = f"{method} {template or path}"
         is_read = method == "GET"
-        attempt = 0
-        while True:
-            throttled = False
+
+        async def attempt() -> Json:
             self.stats.total += 1
             self.stats.by_operation[operation] += 1
-            try:
-                async with self._limit:
-                    response = await self._send(method, url, content, headers)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                # The connection was never opened (refused, unresolvable, too slow to open, no free slot in
-                # the pool), so nothing reached the service: safe to retry any call.
-                if attempt + 1 >= self.retry.attempts:
-                    reason = str(exc) or type(exc).__name__
-                    raise ConnectError(
-                        f"cannot reach {self.target.endpoint}: {reason}; check --endpoint/--region and the network"
-                    ) from None
-            except (httpx.TimeoutException, httpx.TransportError) as exc:
-                if not is_read:
-                    raise OutcomeUnknownError(
-                        f"{operation}: no answer from {self.target.endpoint} ({type(exc).__name__}); "
-                        "the change may or may not have been made"
-                    ) from None
-                if attempt + 1 >= self.retry.attempts:
-                    raise ConnectError(
-                        f"{operation}: no answer from {self.target.endpoint} ({type(exc).__name__})"
-                    ) from None
-            else:
-                if response.status_code < 300:
-                    return self._body(response, operation)
-                code, message = _error_of(response)
-                status = response.status_code
-                throttled = status == 429 or code in THROTTLE_CODES
-                retryable = throttled or (is_read and status >= 500)
-                if not retryable and status >= 500:
-                    # A write answered 5xx may have been committed before the failure.
-                    raise OutcomeUnknownError(
-                        f"{operation}: HTTP {status} {code}: {message}; the change may or may not have been made"
-                    )
-                if not retryable or attempt + 1 >= self.retry.attempts:
-                    raise self._error(status, code, message, operation, response.request.url)
-                if throttled:
-                    self.stats.throttled += 1
-            attempt += 1
-            self.stats.retries += 1
-            await self._sleep(self.retry.delay(attempt - 1, throttled, self._rng))
+            return await self._attempt(method, url, content, headers, operation)
+
+        return await retrying(
+            attempt,
+            lambda exc: self._verdict(exc, is_read),
+            self.retry,
+            sleep=self._sleep,
+            rng=self._rng,
+            on_retry=self._count_retry,
+        )
+
+    async def _attempt(
+        self, method: str, url: str, content: bytes | None, headers: Mapping[str, str] | None, operation: str
+    ) -> Json:
+        """One try; every failure comes out as the error the user sees if it is the last (see _verdict)."""
+        is_read = method == "GET"
+        try:
+            async with self._limit:
+                response = await self._send(method, url, content, headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # The connection was never opened (refused, unresolvable, too slow to open, no free slot in
+            # the pool), so nothing reached the service: safe to retry any call.
+            reason = str(exc) or type(exc).__name__
+            raise ConnectError(
+                f"cannot reach {self.target.endpoint}: {reason}; check --endpoint/--region and the network"
+            ) from None
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            if not is_read:
+                raise OutcomeUnknownError(
+                    f"{operation}: no answer from {self.target.endpoint} ({type(exc).__name__}); "
+                    "the change may or may not have been made"
+                ) from None
+            raise ConnectError(
+                f"{operation}: no answer from {self.target.endpoint} ({type(exc).__name__})"
+            ) from None
+        status = response.status_code
+        if status < 300:
+            return self._body(response, operation)
+        code, message = error_of(response)
+        if status >= 500 and not is_read and not is_throttling(status, code):
+            # A write answered 5xx may have been committed before the failure.
+            raise OutcomeUnknownError(
+                f"{operation}: HTTP {status} {code}: {message}; the change may or may not have been made"
+            )
+        raise self._error(status, code, message, operation, response.request.url)
+
+    def _verdict(self, failure: Exception, is_read: bool) -> Verdict:
+        """The retry rules of the module doc, on what _attempt raised."""
+        if isinstance(failure, OutcomeUnknownError):
+            return GIVE_UP  # the caller must look the object up before sending it again
+        if isinstance(failure, ConnectError):
+            return BACKOFF  # never opened (nothing sent), or a read with no answer
+        if isinstance(failure, RemoteError):
+            if is_throttling(failure.status, failure.code):
+                return self.retry.throttle_floor_seconds
+            if is_read and failure.status >= 500:
+                return BACKOFF
+        return GIVE_UP
+
+    def _count_retry(self, failure: Exception, _pause: float) -> None:
+        self.stats.retries += 1
+        if isinstance(failure, RemoteError) and is_throttling(failure.status, failure.code):
+            self.stats.throttled += 1
 
     def _body(self, response: httpx.Response, operation: str) -> Json:
         if not response.content:

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING
 from reconciler import exitcodes
 from reconciler.commands._argtypes import bounded
 from reconciler.commands._target import open_api, target_from_args
-from reconciler.commands.plan import add_plan_arguments
+from reconciler.commands.plan import add_plan_arguments, parse_targets
 from reconciler.errors import UserError
+from reconciler.render.common import clean
 
 if TYPE_CHECKING:
-    from reconciler.engine.apply import ActionResult
+    from reconciler.runs.apply import ActionResult
 
 ORDER = 30
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
@@ -82,7 +83,9 @@ def _line(result: ActionResult) -> str:
     if result.skipped:
         return f"! {result.address}: {result.message}"
     mark = "✓" if result.ok else "✗"
-    return f"{mark} {result.address}: {result.message}"
+    line = f"{mark} {result.address}: {result.message}"
+    # The service's warnings with a successful answer (StartSmartLive's live_warning_info) are kept.
+    return line + "".join(f"\n    warning: {clean(w)}" for w in result.warnings)
 
 
 @contextmanager
@@ -110,12 +113,12 @@ def _reporter(total: int) -> Iterator[Callable[[ActionResult], None]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler.engine import planfile
-    from reconciler.engine.apply import ApplyOptions, Executor
     from reconciler.engine.planner import PlanOptions
-    from reconciler.engine.session import plan_session
     from reconciler.render import render
     from reconciler.render.color import use_color
+    from reconciler.runs import planfile
+    from reconciler.runs.apply import ApplyOptions, Executor, prepare
+    from reconciler.runs.session import plan_session
     from reconciler.state import LockHolder, fingerprint, open_store, whoami
 
     saved = None
@@ -125,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         args.prune, args.targets = saved.prune, list(saved.targets)
     target = target_from_args(args)
     store = open_store(args.state, workdir=Path.cwd())
-    options = PlanOptions(prune=args.prune, targets=frozenset(args.targets))
+    options = PlanOptions(prune=args.prune, targets=parse_targets(args.targets))
     key = store.hmac_key()
 
     async def go() -> int:
@@ -143,21 +146,25 @@ def run(args: argparse.Namespace) -> int:
                 store,
                 target.key,
                 ApplyOptions(
-                    allow_restart=args.allow_restart, start_rate=args.start_rate, applied_by=whoami()
+                    allow_restart=args.allow_restart,
+                    rates={"StartSmartLive": args.start_rate},
+                    applied_by=whoami(),
                 ),
                 fingerprint=lambda value: fingerprint(value, key),
             )
 
             def adopt() -> None:
                 """State-only corrections: what interrupted applies left half-recorded."""
-                snapshot = session.snapshot
-                update_times = {g.group_id: g.update_time for g in snapshot.groups}
-                notes = executor.adopt_records(plan, session.managed, session.desired.groups, update_times)
-                if args.prune:
-                    declared = session.desired.groups.keys() | session.desired.jobs.keys()
-                    live_ids = {g.group_id for g in snapshot.groups} | {j.job_id for j in snapshot.jobs}
-                    notes += executor.forget_gone(session.managed, declared, live_ids, args.targets)
-                for note in notes:
+                prepared = prepare(
+                    executor,
+                    plan,
+                    session.managed,
+                    session.desired.resources,
+                    session.live,
+                    prune=args.prune,
+                    targets=options.targets,
+                )
+                for note in prepared.notes:
                     print(f"• {note}", flush=True)
 
             if not plan.summary.has_changes:
@@ -172,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
             adopt()
             with _reporter(len(plan.actionable)) as report:
                 executor.on_result = report
-                result = await executor.execute(plan, session.desired.groups, session.job_inputs())
+                result = await executor.execute(plan, session.desired.resources)
         print(result.summary_line())
         for failure in result.failed:
             if not failure.skipped:

@@ -304,12 +304,12 @@ async def _sender(args: argparse.Namespace, summary: Summary) -> AsyncIterator[B
 
 async def _which_job(args: argparse.Namespace, api: MetaStudioApi, target: Target) -> tuple[str, str]:
     if args.job:
-        from reconciler.engine.planner import job_address
+        from reconciler.kinds import live_job
         from reconciler.state import open_store
 
         store = open_store(args.state, workdir=Path.cwd())
         try:
-            record = store.records(target.key).get(job_address(args.job))
+            record = store.records(target.key).get(live_job.address(args.job))
         finally:
             store.close()
         if record is None or not record.remote_id or not record.room_id:

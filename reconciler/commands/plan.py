@@ -8,13 +8,14 @@ import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reconciler import exitcodes
 from reconciler.commands._target import add_target_arguments, open_api, target_from_args
 
 if TYPE_CHECKING:
-    from reconciler.manifest import LiveJobManifest
+    from reconciler.manifest import Manifest
+    from reconciler.resources import Address
 
 ORDER = 20
 
@@ -62,33 +63,48 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
-def secret_references(jobs: Mapping[str, LiveJobManifest]) -> dict[str, list[str]]:
+def parse_targets(texts: list[str]) -> frozenset[Address]:
+    """--target values as addresses; one that is not `Kind/name` is a usage error."""
+    from reconciler.errors import ConfigError
+    from reconciler.resources import Address, AddressError
+
+    try:
+        return frozenset(Address.parse(text) for text in texts)
+    except AddressError as exc:
+        raise ConfigError(f"--target: {exc}") from None
+
+
+def secret_references(manifests: Mapping[Address, Manifest[Any]]) -> dict[str, list[str]]:
     """address -> ["spec.stream_keys[0]: ${env:KEY}", ...]: references only; a literal value is not named."""
+    from reconciler.kinds import resource_kind
     from reconciler.manifest import SecretRef
 
     out: dict[str, list[str]] = {}
-    for address, manifest in sorted(jobs.items()):
+    for address, manifest in sorted(manifests.items()):
+        kind = resource_kind(address.kind)
+        if kind is None:
+            continue
         refs = [
             f"{path}: {secret}"
-            for path, secret in manifest.secret_references()
+            for path, secret in kind.secret_references(manifest)
             if isinstance(secret, SecretRef)
         ]
         if refs:
-            out[address] = refs
+            out[str(address)] = refs
     return out
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler.engine import planfile
     from reconciler.engine.planner import PlanOptions
-    from reconciler.engine.session import plan_session
     from reconciler.render import render
     from reconciler.render.color import use_color
+    from reconciler.runs import planfile
+    from reconciler.runs.session import plan_session
     from reconciler.state import open_store
 
     target = target_from_args(args)
     store = open_store(args.state, workdir=Path.cwd())
-    options = PlanOptions(prune=args.prune, targets=frozenset(args.targets))
+    options = PlanOptions(prune=args.prune, targets=parse_targets(args.targets))
 
     async def go() -> bool:
         async with open_api(target, args.parallelism) as api:
@@ -107,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
                     prune=args.prune,
                     targets=tuple(sorted(args.targets)),
                     plan=json.loads(render(session.plan, "json", color=False)),
-                    secret_references=secret_references(session.desired.job_manifests),
+                    secret_references=secret_references(session.desired.manifests),
                 ),
             )
             print(f"Saved the plan to {args.out}; apply it with: smartlive apply {args.out}", file=sys.stderr)

@@ -90,7 +90,7 @@ def run_list(args: argparse.Namespace) -> int:
     if args.format == "json":
         rows = [
             {
-                "address": r.address,
+                "address": str(r.address),
                 "kind": r.kind,
                 "remote_id": r.remote_id,
                 "room_id": r.room_id,
@@ -107,7 +107,7 @@ def run_list(args: argparse.Namespace) -> int:
         print(f"No resources recorded for {target} in {store.location}.")
         return 0
     table = [("ADDRESS", "KIND", "REMOTE ID", "APPLIED AT", "APPLIED BY")]
-    table += [(r.address, r.kind, r.remote_id, r.applied_at, r.applied_by) for r in records]
+    table += [(str(r.address), r.kind, r.remote_id, r.applied_at, r.applied_by) for r in records]
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]) - 1)]
     for row in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1])
@@ -116,9 +116,14 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _get(store: StateStore, target: str, address: str) -> StoredRecord:
+def _get(store: StateStore, target: str, text: str) -> StoredRecord:
+    from reconciler.resources import Address, AddressError
     from reconciler.state import StateError
 
+    try:
+        address = Address.parse(text)
+    except AddressError as exc:
+        raise StateError(str(exc)) from None
     record = store.get(target, address)
     if record is None:
         raise StateError(
@@ -132,7 +137,7 @@ def run_show(args: argparse.Namespace) -> int:
     with _opened(args) as (store, target):
         r = _get(store, target, args.address)
     fields = [
-        ("address", r.address),
+        ("address", str(r.address)),
         ("kind", r.kind),
         ("remote_id", r.remote_id),
         ("room_id", r.room_id or "-"),
@@ -162,7 +167,7 @@ def run_rm(args: argparse.Namespace) -> int:
         store.lock(target, timeout=0, holder=LockHolder.current("state rm")),
     ):
         record = _get(store, target, args.address)
-        store.remove(target, args.address)
+        store.remove(target, record.address)
     print(f"Removed {record.address} ({record.kind} {record.remote_id}) from the state of {target}.")
     print(
         "The remote object was not touched: smartlive no longer manages it, so `apply --prune` leaves it "

@@ -3,7 +3,7 @@
 Rule groups and tests are loaded from the same paths (files or directories, as `validate` reads them).
 Prints one line per test and, for each failed expectation, `FILE:LINE: test: event N at +T s: ...`,
 then a summary. Exit 0 when every test passes, 1 when one fails or cannot run or a manifest does not
-load, 2 for a usage error. `--junit FILE` also writes JUnit XML (reconciler/events/junit.py).
+load, 2 for a usage error. `--junit FILE` also writes JUnit XML (reconciler/runs/junit.py).
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     # Imported here: the other commands do not pay for the engine, pydantic and libyaml.
-    from reconciler.events.junit import write_junit
-    from reconciler.events.ruletest import run_tests, split_errors, tests_of
     from reconciler.manifest import load_manifests
+    from reconciler.runs.junit import write_junit
+    from reconciler.runs.rule_tests import run_tests, split_errors, tests_of
 
     loaded = load_manifests(args.paths)
     tests = tests_of(loaded)

@@ -1,0 +1,1 @@
+"""The pure core: plan data, the Kind protocol, planner, diff, normalize, graph, references. No I/O."""

@@ -1,7 +1,9 @@
 """A plan is data only: what apply would do, per resource, and why. Rendering lives in reconciler/render/.
 
-Modelled on Terraform's internal/plans: an action enum whose values carry their glyphs, and a change
-record per resource address with before/after and the field paths that force a restart.
+Modelled on Terraform's internal/plans: an action enum whose values carry their glyphs, a change record
+per resource address with before/after and the field paths that force a restart, and a reason that is a
+code plus structured fields (Terraform's ActionReason), never a sentence: every sentence a user reads is
+written in render/.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-GROUP_KIND = "InteractionRuleGroup"
-JOB_KIND = "SmartLiveJob"
+from reconciler.resources import Address
+
 #: Shown instead of a secret value in every output format and in saved plans.
 SENSITIVE = "(sensitive)"
 #: Shown for fields the service never returns and that no state record lets us verify.
@@ -32,6 +34,46 @@ class Action(StrEnum):
 RESTART: tuple[Action, ...] = (Action.STOP, Action.START)
 
 
+class ReasonCode(StrEnum):
+    """Why a resource gets its action. The JSON plan carries the value; render/ writes the sentence."""
+
+    #: Declared, and no remote object matches it: create.
+    ABSENT = "absent"
+    #: Declared running, and no active job runs it: start.
+    NOT_RUNNING = "not_running"
+    #: The remote object matches the declaration: no-op.
+    MATCHES = "matches"
+    #: The state store shows the object unchanged since it was applied (not read again): no-op.
+    UNCHANGED_SINCE_APPLY = "unchanged_since_apply"
+    #: Running as declared: no-op.
+    RUNNING = "running"
+    #: Declared stopped and not running: no-op.
+    STOPPED = "stopped"
+    #: Fields differ and can be changed in place: update.
+    FIELDS_DIFFER = "fields_differ"
+    #: Only the output (RTMP URL, stream key) differs: refreshed without a restart.
+    OUTPUT_ONLY = "output_only"
+    #: A field that only a restart changes differs: stop, then start.
+    RESTART_REQUIRED = "restart_required"
+    #: Declared stopped while running: stop.
+    DECLARED_STOPPED = "declared_stopped"
+    #: Managed by smartlive, no longer declared, --prune given: delete or stop.
+    PRUNED = "pruned"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A reason code and the facts its sentence needs."""
+
+    code: ReasonCode
+    #: The fields that force a restart (RESTART_REQUIRED).
+    forced_by: tuple[str, ...] = ()
+    #: The remote object this is about and its state (a running job being stopped, say).
+    remote_state: str = ""
+    #: The version the state store recorded (UNCHANGED_SINCE_APPLY).
+    version: str = ""
+
+
 @dataclass(frozen=True)
 class FieldChange:
     """One changed field. `path` reads like `interaction_rules[greet].trigger.reply_texts[1]`."""
@@ -44,19 +86,30 @@ class FieldChange:
 
 @dataclass(frozen=True)
 class ResourceChange:
-    address: str
-    kind: str
-    name: str
+    address: Address
     actions: tuple[Action, ...]
-    reason: str
+    reason: Reason
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
     changes: tuple[FieldChange, ...] = ()
-    #: group_id for groups, job_id for jobs (the live one: stopped, restarted or left alone).
+    #: The remote object's id (a group_id, a running job's job_id), when one exists.
     remote_id: str | None = None
+    #: Where the remote object lives when its id alone does not say (a job's room).
     room_id: str | None = None
     #: Fields whose live value cannot be read back (API.md) and that no state record covers.
     unverifiable: tuple[str, ...] = ()
+    #: True when the action takes a live broadcast down (a running job stopped or restarted).
+    interrupts_stream: bool = False
+    #: The changes that must succeed before this one runs (references, deletes after their referrers).
+    depends_on: tuple[Address, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return self.address.kind
+
+    @property
+    def name(self) -> str:
+        return self.address.name
 
     @property
     def glyph(self) -> str:
@@ -71,9 +124,9 @@ class ResourceChange:
         return self.actions == RESTART
 
     @property
-    def interrupts_stream(self) -> bool:
-        """True when a live broadcast goes down: a running job is stopped or restarted."""
-        return self.kind == JOB_KIND and Action.STOP in self.actions
+    def is_delete(self) -> bool:
+        """Something goes away: a delete or a stop that is not the first half of a restart."""
+        return self.actions in ((Action.DELETE,), (Action.STOP,))
 
 
 def glyph_of(actions: tuple[Action, ...]) -> str:

@@ -1,8 +1,7 @@
 """Desired + live (+ what was applied) -> Plan. A pure function: no I/O, no clock, no printing.
 
-Jobs are matched to live jobs by room: at most one running job may be declared per room (validate
-enforces it), and a room with two active jobs where one is declared is an error, not a guess.
-Groups are matched by group_name; two live groups with one declared name are an error too.
+Every kind plans its own resources (reconciler/engine/kind.py); this module loops over the kinds,
+adds prune, --target and the dependency edges, and orders the result. It never names a kind.
 """
 
 from __future__ import annotations
@@ -11,284 +10,56 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from dataclasses import dataclass, replace
+from graphlib import TopologicalSorter
+from typing import Any
 
-from reconciler.engine import normalize
-from reconciler.engine.diff import diff
-from reconciler.engine.plan import (
-    GROUP_KIND,
-    JOB_KIND,
-    RESTART,
-    SENSITIVE,
-    Action,
-    FieldChange,
-    Plan,
-    ResourceChange,
-)
-from reconciler.errors import UserError
-
-#: Paths of a job's canonical form that hold secrets; they render as SENSITIVE everywhere.
-JOB_SECRET_PATHS = frozenset({"stream_keys", "interaction_callback_url", "live_event_callback_config.key"})
-#: Stands for the old value of a field the service does not return: only its fingerprint was kept.
-PREVIOUSLY_APPLIED = "(previously applied value)"
-
-
-class AmbiguityError(UserError):
-    """The live state admits more than one reading of a declared resource."""
-
-
-@dataclass(frozen=True)
-class DesiredGroup:
-    name: str
-    canonical: dict[str, Any]
-    #: Digest of the canonical form, compared with the state store's record for the read cache.
-    fingerprint: str = ""
-
-
-@dataclass(frozen=True)
-class DesiredJob:
-    name: str
-    room_id: str
-    state: Literal["running", "stopped"]
-    observed: dict[str, Any]
-    #: Fields the service never returns, canonical, secrets still as references.
-    blind: dict[str, Any]
-    #: field -> HMAC of the resolved value; None when no state store can verify them.
-    blind_fingerprints: Mapping[str, str] | None = None
-    #: The whole canonical request (secrets as references): what `after` shows, masked.
-    canonical: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class LiveGroup:
-    group_id: str
-    group_name: str
-    update_time: str = ""
-    #: None when the group was not read because the state store shows it unchanged since apply.
-    canonical: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class LiveJob:
-    job_id: str
-    room_id: str
-    state: str
-    observed: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ManagedRecord:
-    """What the state store remembers of a resource this tool created or imported."""
-
-    address: str
-    kind: str
-    remote_id: str
-    room_id: str = ""
-    fingerprint: str = ""
-    field_fingerprints: Mapping[str, str] = field(default_factory=dict)
-    update_time: str = ""
+from reconciler.engine.kind import Desired, Kind, PlanContext
+from reconciler.engine.plan import Plan, ResourceChange
+from reconciler.resources import Address, ManagedRecord
 
 
 @dataclass(frozen=True)
 class PlanOptions:
     prune: bool = False
-    targets: frozenset[str] = frozenset()
+    targets: frozenset[Address] = frozenset()
 
 
-def group_address(name: str) -> str:
-    return f"{GROUP_KIND}/{name}"
+@dataclass(frozen=True)
+class PlanInput:
+    """One kind's share of a plan: its declarations and its live view."""
+
+    kind: Kind[Any, Any]
+    desired: Sequence[Desired[Any]]
+    live: Any
 
 
-def job_address(name: str) -> str:
-    return f"{JOB_KIND}/{name}"
-
-
-def mask_job(canonical: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = json.loads(json.dumps(canonical))
-    for path in JOB_SECRET_PATHS:
-        *parents, leaf = path.split(".")
-        node: Any = out
-        for part in parents:
-            node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, dict) and leaf in node:
-            node[leaf] = SENSITIVE
-    return out
-
-
-def live_fingerprint(groups: Sequence[LiveGroup], jobs: Sequence[LiveJob]) -> str:
-    """Digest of what a saved plan depends on: group ids and versions, active job ids per room.
-
-    A job moving from WAITING to PROCESSING does not make a plan stale; a new or vanished job does.
-    """
-    material = {
-        "groups": sorted([g.group_name, g.group_id, g.update_time] for g in groups),
-        "jobs": sorted([j.room_id, j.job_id] for j in jobs),
-    }
+def live_fingerprint(inputs: Sequence[PlanInput]) -> str:
+    """Digest of what a saved plan depends on: each kind's ids and versions (its live_material)."""
+    material = {i.kind.name: i.kind.live_material(i.live) for i in inputs}
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
-def _plan_group(desired: DesiredGroup, live: Sequence[LiveGroup]) -> ResourceChange:
-    address = group_address(desired.name)
-    if len(live) > 1:
-        ids = ", ".join(sorted(g.group_id for g in live))
-        raise AmbiguityError(f"{address}: {len(live)} live rule groups are named {desired.name!r} ({ids})")
-    if not live:
-        return ResourceChange(
-            address,
-            GROUP_KIND,
-            desired.name,
-            (Action.CREATE,),
-            f"{address} will be created",
-            after=desired.canonical,
-        )
-    current = live[0]
-    if current.canonical is None:
-        return ResourceChange(
-            address,
-            GROUP_KIND,
-            desired.name,
-            (Action.NOOP,),
-            f"{address} is unchanged since it was applied (update_time {current.update_time})",
-            remote_id=current.group_id,
-        )
-    changes = diff(current.canonical, desired.canonical)
-    if not changes:
-        return ResourceChange(
-            address,
-            GROUP_KIND,
-            desired.name,
-            (Action.NOOP,),
-            f"{address} matches",
-            before=current.canonical,
-            after=desired.canonical,
-            remote_id=current.group_id,
-        )
-    return ResourceChange(
-        address,
-        GROUP_KIND,
-        desired.name,
-        (Action.UPDATE,),
-        f"{address} will be updated in place ({len(changes)} field{'s' if len(changes) != 1 else ''})",
-        before=current.canonical,
-        after=desired.canonical,
-        changes=changes,
-        remote_id=current.group_id,
-    )
-
-
-def _mask_change(change: FieldChange) -> FieldChange:
-    head = change.path.split("[", 1)[0]
-    if head in JOB_SECRET_PATHS or change.path in JOB_SECRET_PATHS:
-        return FieldChange(
-            change.path,
-            SENSITIVE if change.before is not None else None,
-            SENSITIVE if change.after is not None else None,
-            change.forces_restart,
-        )
-    return change
-
-
-def _blind_changes(
-    desired: DesiredJob, record: ManagedRecord | None
-) -> tuple[list[FieldChange], tuple[str, ...]]:
-    """Changes in the fields the service never returns, from the state store's fingerprints."""
-    if desired.blind_fingerprints is None or record is None or not record.field_fingerprints:
-        # No record of what was applied (e.g. an imported job): nothing to compare, nothing invented.
-        return [], tuple(sorted(desired.blind))
-    recorded = record.field_fingerprints
-    changes = []
-    for name in sorted(set(desired.blind_fingerprints) | set(recorded)):
-        if desired.blind_fingerprints.get(name) != recorded.get(name):
-            after = desired.blind.get(name)
-            before = PREVIOUSLY_APPLIED if name in recorded else None
-            changes.append(FieldChange(name, before, after, name not in normalize.JOB_OUTPUT_FIELDS))
-    return changes, ()
-
-
-def _plan_job(desired: DesiredJob, active: Sequence[LiveJob], record: ManagedRecord | None) -> ResourceChange:
-    address = job_address(desired.name)
-    after = mask_job(desired.canonical or {**desired.observed, **desired.blind})
-    if len(active) > 1:
-        ids = ", ".join(sorted(j.job_id for j in active))
-        raise AmbiguityError(
-            f"{address}: room {desired.room_id} has {len(active)} active jobs ({ids}); "
-            "stop the extra ones or import the right one with `smartlive import`"
-        )
-    base = ResourceChange(address, JOB_KIND, desired.name, (Action.NOOP,), "", room_id=desired.room_id)
-    if not active:
-        if desired.state == "stopped":
-            return replace(base, reason=f"{address} is stopped")
-        return replace(
-            base,
-            actions=(Action.START,),
-            reason=f"{address} will be started in room {desired.room_id}",
-            after=after,
-        )
-    job = active[0]
-    base = replace(
-        base,
-        before={"job_id": job.job_id, "state": job.state, **mask_job(job.observed)},
-        remote_id=job.job_id,
-    )
-    if desired.state == "stopped":
-        return replace(
-            base,
-            actions=(Action.STOP,),
-            reason=f"{address} is declared stopped: job {job.job_id} ({job.state}) will be stopped "
-            "(interrupts the live stream)",
-        )
-    matching_record = record if record is not None and record.remote_id == job.job_id else None
-    live_observed = normalize.comparable_live_fields(job.observed, desired.observed)
-    observed = [
-        _mask_change(c) for c in diff(live_observed, desired.observed, forces_restart=lambda _p: True)
-    ]
-    blind, unverifiable = _blind_changes(desired, matching_record)
-    changes = tuple(sorted(observed + [_mask_change(c) for c in blind], key=lambda c: c.path))
-    base = replace(base, after=after, unverifiable=unverifiable, changes=changes)
-    if not changes:
-        return replace(base, reason=f"{address} is running as job {job.job_id}")
-    if not any(c.forces_restart for c in changes):
-        return replace(
-            base,
-            actions=(Action.REFRESH_OUTPUT,),
-            reason=f"{address}: only the output changed; REFRESH_OUTPUT_URL without restarting job {job.job_id}",
-        )
-    forced = ", ".join(c.path for c in changes if c.forces_restart)
-    return replace(
-        base,
-        actions=RESTART,
-        reason=f"{address} must be restarted: {forced} changed (interrupts the live stream)",
-    )
-
-
 def make_plan(
+    inputs: Sequence[PlanInput],
     *,
-    desired_groups: Sequence[DesiredGroup],
-    desired_jobs: Sequence[DesiredJob],
-    live_groups: Sequence[LiveGroup],
-    live_jobs: Sequence[LiveJob],
-    managed: Mapping[str, ManagedRecord] | None = None,
+    managed: Mapping[Address, ManagedRecord] | None = None,
     options: PlanOptions = PlanOptions(),
 ) -> Plan:
     """Compare and decide. `managed` is None when no state store is in use."""
+    records = managed or {}
     changes: list[ResourceChange] = []
     notes: list[str] = []
-    groups_by_name: dict[str, list[LiveGroup]] = defaultdict(list)
-    for group in live_groups:
-        groups_by_name[group.group_name].append(group)
-    for desired_group in desired_groups:
-        changes.append(_plan_group(desired_group, groups_by_name.get(desired_group.name, [])))
-
-    active_by_room: dict[str, list[LiveJob]] = defaultdict(list)
-    for job in live_jobs:
-        active_by_room[job.room_id].append(job)
-    records = managed or {}
-    for desired_job in desired_jobs:
-        address = job_address(desired_job.name)
-        changes.append(
-            _plan_job(desired_job, active_by_room.get(desired_job.room_id, []), records.get(address))
-        )
+    planned: dict[Address, ResourceChange] = {}
+    for item in _in_reference_order(inputs):
+        ctx = PlanContext(dict(planned))
+        for desired in item.desired:
+            record = records.get(desired.address)
+            matched = item.kind.match(desired, item.live, record, ctx)
+            change = item.kind.plan(desired, matched, record, ctx)
+            change = replace(change, depends_on=tuple(sorted({r.target for r in desired.references})))
+            changes.append(change)
+            planned[change.address] = change
 
     if options.prune:
         if managed is None:
@@ -296,58 +67,66 @@ def make_plan(
                 "--prune planned nothing: without a state store smartlive does not know which objects it manages."
             )
         else:
-            changes.extend(_prune(desired_groups, desired_jobs, live_groups, live_jobs, managed))
+            changes.extend(_prune(inputs, managed))
 
+    changes = _with_dependencies(inputs, changes)
     if options.targets:
         unknown = options.targets - {c.address for c in changes}
         if unknown:
-            notes.append("--target matched nothing for: " + ", ".join(sorted(unknown)))
+            notes.append("--target matched nothing for: " + ", ".join(sorted(str(a) for a in unknown)))
         changes = [c for c in changes if c.address in options.targets]
     changes.sort(key=lambda c: c.address)
-    return Plan(tuple(changes), live_fingerprint(live_groups, live_jobs), tuple(notes))
+    return Plan(tuple(changes), live_fingerprint(inputs), tuple(notes))
 
 
-def _prune(
-    desired_groups: Sequence[DesiredGroup],
-    desired_jobs: Sequence[DesiredJob],
-    live_groups: Sequence[LiveGroup],
-    live_jobs: Sequence[LiveJob],
-    managed: Mapping[str, ManagedRecord],
-) -> list[ResourceChange]:
+def _in_reference_order(inputs: Sequence[PlanInput]) -> list[PlanInput]:
+    """The kinds in an order where every kind comes after the kinds its references point at, so that
+    planning a resource can see the changes of what it references."""
+    by_name = {i.kind.name: i for i in inputs}
+    sorter: TopologicalSorter[str] = TopologicalSorter()
+    for item in inputs:
+        sorter.add(item.kind.name, *(k for k in item.kind.referenced_kinds if k in by_name))
+    return [by_name[name] for name in sorter.static_order()]
+
+
+def _prune(inputs: Sequence[PlanInput], managed: Mapping[Address, ManagedRecord]) -> list[ResourceChange]:
     """Delete or stop what this tool manages and the manifests no longer declare; nothing else."""
-    declared = {group_address(g.name) for g in desired_groups} | {job_address(j.name) for j in desired_jobs}
-    live_group_ids = {g.group_id: g for g in live_groups}
-    live_job_ids = {j.job_id: j for j in live_jobs}
+    declared = {d.address for i in inputs for d in i.desired}
+    by_kind = {i.kind.name: i for i in inputs}
     out = []
     for address, record in sorted(managed.items()):
-        if address in declared:
+        item = by_kind.get(address.kind)
+        if address in declared or item is None:
             continue
-        name = address.split("/", 1)[1]
-        if record.kind == GROUP_KIND and record.remote_id in live_group_ids:
-            out.append(
-                ResourceChange(
-                    address,
-                    GROUP_KIND,
-                    name,
-                    (Action.DELETE,),
-                    f"{address} is no longer declared and is managed by smartlive: it will be deleted (--prune)",
-                    before=live_group_ids[record.remote_id].canonical,
-                    remote_id=record.remote_id,
-                )
-            )
-        elif record.kind == JOB_KIND and record.remote_id in live_job_ids:
-            job = live_job_ids[record.remote_id]
-            out.append(
-                ResourceChange(
-                    address,
-                    JOB_KIND,
-                    name,
-                    (Action.STOP,),
-                    f"{address} is no longer declared and was started by smartlive: job {job.job_id} will be stopped "
-                    "(--prune; interrupts the live stream)",
-                    before={"job_id": job.job_id, "state": job.state},
-                    remote_id=job.job_id,
-                    room_id=job.room_id,
-                )
-            )
+        change = item.kind.prune(record, item.live)
+        if change is not None:
+            out.append(change)
     return out
+
+
+def _with_dependencies(inputs: Sequence[PlanInput], changes: list[ResourceChange]) -> list[ResourceChange]:
+    """Add the edges the references do not give: each kind's own order among its changes, and deletes
+    after every change of a kind that may have referenced them (Terraform's destroy order: whatever
+    pointed at a resource is changed or removed before it goes)."""
+    kinds = {i.kind.name: i.kind for i in inputs}
+    extra: dict[Address, set[Address]] = defaultdict(set)
+    by_kind: dict[str, list[ResourceChange]] = defaultdict(list)
+    for change in changes:
+        by_kind[change.kind].append(change)
+    for name, own in by_kind.items():
+        for address, before in kinds[name].sequence(own).items():
+            extra[address].update(before)
+    for change in changes:
+        if not change.is_delete:
+            continue
+        for name, kind in kinds.items():
+            if change.kind in kind.referenced_kinds:
+                extra[change.address].update(c.address for c in by_kind.get(name, ()) if not c.is_noop)
+    if not extra:
+        return changes
+    return [
+        replace(c, depends_on=tuple(sorted(set(c.depends_on) | extra[c.address])))
+        if c.address in extra
+        else c
+        for c in changes
+    ]

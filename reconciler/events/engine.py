@@ -36,11 +36,18 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel
 
-from reconciler.api.models import InteractionRuleInfo, LiveEvent, SmartLayerConfig
+from reconciler.api.models import (
+    DOCUMENTED_DEFAULTS,
+    HitCondition,
+    InteractionRuleInfo,
+    LiveEvent,
+    SmartLayerConfig,
+    TriggerProcess,
+)
 from reconciler.events.content import as_number, parse_content, split_tag
 from reconciler.events.matcher import (
     AggregateState,
@@ -51,9 +58,29 @@ from reconciler.events.matcher import (
     build_matcher,
 )
 
-DEFAULT_PRIORITY: Final = 500
+_V = TypeVar("_V")
+
+
+def _documented(model: type[BaseModel], name: str, kind: type[_V]) -> _V:
+    """The API's documented default of a field, read from models: the engine's reading of an absent
+    field and the plan's normaliser cannot disagree. A missing entry fails at import, not mid-stream."""
+    value = DOCUMENTED_DEFAULTS[model.__name__][name]
+    if not isinstance(value, kind):
+        raise TypeError(f"DOCUMENTED_DEFAULTS[{model.__name__!r}][{name!r}] is not a {kind.__name__}")
+    return value
+
+
+DEFAULT_PRIORITY: Final = _documented(HitCondition, "priority", int)
+DEFAULT_REPLY_ROLE: Final = _documented(TriggerProcess, "reply_role", str)
+#: A rule whose `enabled` is absent takes part.
+ENABLED_BY_DEFAULT: Final = _documented(InteractionRuleInfo, "enabled", bool)
+# The API documents no default for these, so DOCUMENTED_DEFAULTS leaves them out (the normaliser fills
+# its entries in, and a plan would show them as changes). The engine still has to read an absent field
+# some way: these are its choices, marked *(ours)* in the README's "Rule semantics".
+DEFAULT_RELATION: Final = "AND"
+DEFAULT_OPERATION: Final = "NONE"
+DEFAULT_MATCH: Final = "EQUAL"
 DEFAULT_REPLY_MODE: Final = "SYSTEM_REPLY"
-DEFAULT_REPLY_ROLE: Final = "STREAMER"
 DEFAULT_REPLY_ORDER: Final = "ORDER"
 DEFAULT_PLAY_TYPE: Final = "APPEND"
 
@@ -227,7 +254,7 @@ class _Rule:
         where = f"rule {self.label!r} (#{position})"
         condition = info.hit_condition
         trigger = info.trigger
-        relation = _upper(condition.relation if condition else None, "AND")
+        relation = _upper(condition.relation if condition else None, DEFAULT_RELATION)
         if relation not in ("AND", "OR", "RESERVED"):
             raise RuleError(f"{where}: unknown relation {relation!r}")
         self.reserved = relation == "RESERVED"
@@ -247,8 +274,8 @@ class _Rule:
         if not self.reserved:  # RESERVED "does not evaluate the other hit conditions"
             for number, tag in enumerate(tags):
                 tag_where = f"{where}, tag {number} ({tag.tag!r})"
-                operation = _upper(tag.operation, "NONE")
-                match = _upper(tag.match, "EQUAL")
+                operation = _upper(tag.operation, DEFAULT_OPERATION)
+                match = _upper(tag.match, DEFAULT_MATCH)
                 if operation not in _OPERATIONS:
                     raise RuleError(f"{tag_where}: unknown operation {operation!r}")
                 if match not in _MATCHES:
@@ -365,7 +392,8 @@ class RuleEngine:
         compiled: dict[int, list[_Rule]] = {}
         for position, info in enumerate(self.rules):
             rule = _Rule(position, info, seed)  # compile disabled rules too: a broken one is still broken
-            if info.enabled is False or info.event_type is None:
+            enabled = ENABLED_BY_DEFAULT if info.enabled is None else info.enabled
+            if not enabled or info.event_type is None:
                 continue
             compiled.setdefault(info.event_type, []).append(rule)
         self._groups: dict[int | None, _TypeGroup] = {

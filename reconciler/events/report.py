@@ -9,7 +9,7 @@ the URL's auth_key authenticates it, and the key expires. `BatchSender.post` han
 - **expiry after it bit**: a 401 reads the job again (`refetch`) and resends once with the URL found
   there; a second 401, or no way to read the job (`--url`), ends the run;
 - **throttling and failures**: 429 and 5xx answers, timeouts and dropped connections are retried with
-  full-jitter backoff (reconciler.cloud.http.RetryPolicy; at least 1 s after a 429).
+  full-jitter backoff (reconciler.cloud.retry; at least 1 s after a 429).
 
 Delivery is at least once per batch. The API has no idempotency key, so a batch resent after a lost
 answer (a timeout, a dropped connection or a 5xx, where the service may have stored the batch before
@@ -30,7 +30,8 @@ from typing import Any, Final
 import httpx
 
 from reconciler.api.models import LiveEvent
-from reconciler.cloud.http import THROTTLE_CODES, RetryPolicy
+from reconciler.cloud.error_body import ErrorBody, error_of, is_throttling
+from reconciler.cloud.retry import BACKOFF, GIVE_UP, RetryPolicy, Verdict, retrying
 from reconciler.errors import UserError
 from reconciler.events.jsonl import wire
 from reconciler.events.reporturl import REDACTED, ReportUrl, redact
@@ -116,14 +117,28 @@ def resume_hint(summary: Summary, name: str) -> str | None:
     return f"lines {line} and after were not sent; to send them: tail -n +{line} {name} | smartlive events report ... -"
 
 
-def _error_of(response: httpx.Response) -> tuple[str, str]:
-    try:
-        body = response.json()
-    except ValueError:
-        return "", response.reason_phrase
-    if isinstance(body, dict):
-        return str(body.get("error_code") or ""), str(body.get("error_msg") or response.reason_phrase)
-    return "", response.reason_phrase
+class _Retryable(Exception):
+    """A failure another attempt may get past (no connection, no answer, a 429, a 5xx): `problem` says
+    what happened, with no auth_key in it."""
+
+    def __init__(self, problem: str, throttled: bool) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.throttled = throttled
+
+
+@dataclass
+class _Delivery:
+    """One batch on its way, and what its attempts have found out so far."""
+
+    events: Sequence[LiveEvent]
+    body: bytes
+    #: Ask for a fresh URL with this batch (the key is close to expiry).
+    refresh: bool
+    renewed_after_401: bool = False
+    #: Some attempt may have stored the batch without our hearing of it.
+    answer_lost: bool = False
+    failures: int = 0
 
 
 @dataclass
@@ -189,56 +204,85 @@ class BatchSender:
     async def post(self, events: Sequence[LiveEvent]) -> None:
         """Deliver one batch (1-1000 events). Raises BatchRefused (a 4xx for this request: the caller
         decides what to do with its events) or ReportStopped (nothing more can be sent)."""
-        body = self._body(events)
+        delivery = _Delivery(events, self._body(events), await self._wants_refresh())
+        try:
+            await retrying(
+                lambda: self._attempt(delivery),
+                self._verdict,
+                self.retry,
+                sleep=self.sleep,
+                rng=self.rng,
+                on_retry=self._count_retry,
+            )
+        except _Retryable as last:
+            raise ReportStopped(f"gave up after {delivery.failures} attempts: {last.problem}") from None
+
+    async def _wants_refresh(self) -> bool:
+        """Whether the next batch asks for a fresh URL; a URL expired by our clock is read again first."""
         left = self._seconds_left()
         if left is not None and left <= 0 and self.refetch is not None:
             await self._renew(f"the report URL expired {-left:.0f} s ago by this machine's clock")
             left = self._seconds_left()
-        refresh = left is not None and left < self.refresh_margin
-        renewed_after_401 = False
-        answer_lost = False
-        attempt = 0
-        while True:
-            throttled = False
-            self.summary.requests += 1
-            target = self.url.with_refresh() if refresh else self.url.url
-            try:
-                response = await self.client.post(
-                    target, content=body, headers={"Content-Type": "application/json"}
-                )
-            except httpx.ConnectError:
-                problem = "the connection could not be opened"  # nothing was sent
-            except httpx.TransportError as exc:
-                problem = f"no answer ({type(exc).__name__})"
-                answer_lost = True
-            else:
-                status = response.status_code
-                if status < 300:
-                    self._accepted(response, refresh)
-                    if answer_lost:
-                        self.summary.maybe_duplicated += len(events)
-                    return
-                code, message = _error_of(response)
-                problem = self.clean(f"HTTP {status} {code}: {message}".replace("  ", " "))
-                if status == 401:
-                    if renewed_after_401:
-                        raise ReportStopped(
-                            f"the report URL's auth_key is refused again after renewing it ({problem})"
-                        )
-                    renewed_after_401 = True
-                    await self._renew(f"the service refused the report URL's auth_key ({problem})")
-                    continue  # the resend is not a retry of a failure: it gets its own attempts
-                throttled = status == 429 or code in THROTTLE_CODES
-                if not throttled and status < 500:
-                    if code in JOB_GONE_CODES:
-                        raise ReportStopped(f"the job takes no more events: {problem}")
-                    raise BatchRefused(status, code, self.clean(message))
-                answer_lost = answer_lost or status >= 500  # a 5xx may come after the batch was stored
-            attempt += 1
-            if attempt >= self.retry.attempts:
-                raise ReportStopped(f"gave up after {attempt} attempts: {problem}")
-            self.summary.retries += 1
-            await self.sleep(self.retry.delay(attempt - 1, throttled, self.rng))
+        return left is not None and left < self.refresh_margin
+
+    def _verdict(self, failure: Exception) -> Verdict:
+        if not isinstance(failure, _Retryable):
+            return GIVE_UP  # refused, job gone, key refused for good: another try gets the same answer
+        return self.retry.throttle_floor_seconds if failure.throttled else BACKOFF
+
+    def _count_retry(self, _failure: Exception, _pause: float) -> None:
+        self.summary.retries += 1
+
+    def _failed(self, delivery: _Delivery, problem: str, throttled: bool = False) -> _Retryable:
+        delivery.failures += 1
+        return _Retryable(problem, throttled)
+
+    async def _send(self, delivery: _Delivery) -> httpx.Response:
+        """One POST of the batch to the URL held now; a transport failure is a _Retryable."""
+        self.summary.requests += 1
+        target = self.url.with_refresh() if delivery.refresh else self.url.url
+        try:
+            return await self.client.post(
+                target, content=delivery.body, headers={"Content-Type": "application/json"}
+            )
+        except httpx.ConnectError:
+            raise self._failed(delivery, "the connection could not be opened") from None  # nothing sent
+        except httpx.TransportError as exc:
+            delivery.answer_lost = True
+            raise self._failed(delivery, f"no answer ({type(exc).__name__})") from None
+
+    async def _attempt(self, delivery: _Delivery) -> None:
+        """One attempt: a POST, and the resend after renewing a refused key (which is not a retry of a
+        failure, so it does not use up an attempt)."""
+        response = await self._send(delivery)
+        while response.status_code == 401:
+            await self._renew_after_401(delivery, self._problem(401, error_of(response)))
+            response = await self._send(delivery)
+        status = response.status_code
+        if status < 300:
+            self._accepted(response, delivery.refresh)
+            if delivery.answer_lost:
+                self.summary.maybe_duplicated += len(delivery.events)
+            return
+        code, message = error = error_of(response)
+        problem = self._problem(status, error)
+        throttled = is_throttling(status, code)
+        if not throttled and status < 500:
+            if code in JOB_GONE_CODES:
+                raise ReportStopped(f"the job takes no more events: {problem}")
+            raise BatchRefused(status, code, self.clean(message))
+        delivery.answer_lost = delivery.answer_lost or status >= 500  # a 5xx may come after it was stored
+        raise self._failed(delivery, problem, throttled)
+
+    def _problem(self, status: int, error: ErrorBody) -> str:
+        """One line for messages: `HTTP 503 MSS.00000004: ...`, with no auth_key in it."""
+        return self.clean(f"HTTP {status} {error.code}: {error.message}".replace("  ", " "))
+
+    async def _renew_after_401(self, delivery: _Delivery, problem: str) -> None:
+        if delivery.renewed_after_401:
+            raise ReportStopped(f"the report URL's auth_key is refused again after renewing it ({problem})")
+        delivery.renewed_after_401 = True
+        await self._renew(f"the service refused the report URL's auth_key ({problem})")
 
     def _accepted(self, response: httpx.Response, refreshed: bool) -> None:
         if not refreshed:

@@ -2,24 +2,17 @@
 
 The public interface (plan, apply and validate use only this):
 
-    load_manifests(paths) -> LoadResult        .resources .groups .jobs .of_kind() .diagnostics .ok .files
+    load_manifests(paths) -> LoadResult        .resources .of_kind() .diagnostics .ok .files
     check_manifests(paths) -> CheckResult      the same diagnostics without resources, on every core
-    RuleGroupManifest, LiveJobManifest         the built-in resource types (Manifest subclasses)
     Diagnostic                                 file, line, column, path, code, severity, message
     SecretRef, LiteralSecret                   secret fields; .resolve() only when building a request
-    register_kind, register_set_check          extend the manifest format with a kind or a check
+    register_document, register_set_check      extend the manifest format with a kind or a check
+
+The built-in kinds (reconciler/kinds/) register themselves; their resource types live there.
 """
 
 from reconciler.manifest.codes import CODES, Code, Severity
 from reconciler.manifest.diagnostics import Diagnostic, Finding, format_path
-from reconciler.manifest.kinds import (
-    ALLOW_RESTART,
-    LiveEventCallBackConfigSpec,
-    LiveJobManifest,
-    LiveJobSpec,
-    RuleGroupManifest,
-    RuleGroupSpec,
-)
 from reconciler.manifest.loader import check_manifests, load_manifests
 from reconciler.manifest.registry import (
     API_VERSION,
@@ -30,6 +23,7 @@ from reconciler.manifest.registry import (
     SetCheck,
     SourceLocation,
     kinds,
+    register_document,
     register_kind,
     register_set_check,
 )
@@ -37,7 +31,6 @@ from reconciler.manifest.results import CheckResult, LoadResult
 from reconciler.manifest.secrets import SECRET_REF_PATTERN, LiteralSecret, Secret, SecretRef
 
 __all__ = [
-    "ALLOW_RESTART",
     "API_VERSION",
     "CODES",
     "SECRET_REF_PATTERN",
@@ -47,15 +40,10 @@ __all__ = [
     "Finding",
     "KindSpec",
     "LiteralSecret",
-    "LiveEventCallBackConfigSpec",
-    "LiveJobManifest",
-    "LiveJobSpec",
     "LoadResult",
     "Manifest",
     "Metadata",
     "ResourceRef",
-    "RuleGroupManifest",
-    "RuleGroupSpec",
     "Secret",
     "SecretRef",
     "SetCheck",
@@ -65,6 +53,7 @@ __all__ = [
     "format_path",
     "kinds",
     "load_manifests",
+    "register_document",
     "register_kind",
     "register_set_check",
 ]

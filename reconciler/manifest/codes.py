@@ -6,7 +6,7 @@ Codes never change meaning once released; a retired check keeps its number unuse
     M...  document structure and types (apiVersion, kind, unknown fields, ranges, secrets)
     R...  interaction rules (semantic checks beyond types)
     J...  live jobs (what the live service supports beyond the API's types)
-    S...  the manifest set as a whole (unique names, one running job per room)
+    S...  the manifest set as a whole (unique names, one running job per room, references)
 
 README.md lists every code (a test keeps the two in step).
 """
@@ -103,3 +103,5 @@ CALLBACK_KEY_UNUSED = _code("J011", WARNING, "a key with an auth_type that does 
 # The manifest set
 DUPLICATE_NAME = _code("S001", ERROR, "two resources of one kind with the same metadata.name")
 ROOM_RUNNING_TWICE = _code("S002", ERROR, "more than one running SmartLiveJob for one room_id")
+REFERENCE_UNDECLARED = _code("S003", ERROR, "a reference to a resource the manifests do not declare")
+REFERENCE_CYCLE = _code("S004", ERROR, "references that form a cycle")

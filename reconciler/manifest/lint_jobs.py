@@ -8,23 +8,20 @@ reject or that break the stream are errors; things it ignores or overrides are w
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Final
+from typing import Any, Final
 
 from reconciler.api.models import VideoConfig
 from reconciler.manifest import codes
 from reconciler.manifest.diagnostics import DocPath, Finding
 from reconciler.manifest.secrets import LiteralSecret
 
-if TYPE_CHECKING:
-    from reconciler.manifest.kinds import LiveJobManifest
-
 LIVE_RESOLUTIONS: Final = {(1920, 1080): "LANDSCAPE", (1080, 1920): "VERTICAL"}
 LIVE_BITRATE: Final = (1000, 8000)
 _KEYED_AUTH: Final = frozenset({"MSS_A", "MSS_A_HEAD"})
 
 
-def lint_live_job(resource: LiveJobManifest) -> Iterator[Finding]:
-    spec = resource.spec
+def lint_live_job(spec: Any) -> Iterator[Finding]:
+    """The checks of a StartSmartLive-shaped spec (a job's; a room's defaults share the fields)."""
     if spec.video_config is not None:
         yield from _video(spec.video_config, spec.view_mode, ("spec", "video_config"))
     for index, url in enumerate(spec.output_urls or []):

@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any, Final
 
 from reconciler.manifest import codes
 from reconciler.manifest.diagnostics import Finding
-from reconciler.manifest.registry import Manifest
+from reconciler.manifest.registry import Manifest, kinds
 
 ANNOTATION_PREFIX: Final = "smartlive.io/"
 
 
-class AnnotationRule:
-    def __init__(self, kinds: frozenset[str], values: frozenset[str]) -> None:
-        self.kinds = kinds
-        self.values = values
-
-
-#: The annotations smartlive reads: on which kinds, with which values.
-KNOWN_ANNOTATIONS: Final[Mapping[str, AnnotationRule]] = {
-    # apply may restart this running job (stop + start) when its configuration changed.
-    "smartlive.io/allow-restart": AnnotationRule(frozenset({"SmartLiveJob"}), frozenset({"true", "false"})),
-}
+def _known() -> dict[str, dict[str, frozenset[str]]]:
+    """annotation -> {kind: the values it takes}, from what each registered kind reads."""
+    known: dict[str, dict[str, frozenset[str]]] = {}
+    for name, spec in kinds().items():
+        for key, values in spec.annotations.items():
+            known.setdefault(key, {})[name] = values
+    return known
 
 
 def lint_annotations(resource: Manifest[Any]) -> Iterator[Finding]:
@@ -31,18 +27,19 @@ def lint_annotations(resource: Manifest[Any]) -> Iterator[Finding]:
         if not key.startswith(ANNOTATION_PREFIX):
             continue
         path = ("metadata", "annotations", key)
-        rule = KNOWN_ANNOTATIONS.get(key)
+        known = _known()
+        rule = known.get(key)
         if rule is None:
-            close = difflib.get_close_matches(key, list(KNOWN_ANNOTATIONS), n=1, cutoff=0.6)
+            close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             yield Finding(codes.UNKNOWN_ANNOTATION, f"unknown annotation {key!r}{hint}", path, at_key=True)
-        elif resource.kind not in rule.kinds:
+        elif resource.kind not in rule:
             yield Finding(
                 codes.UNKNOWN_ANNOTATION,
                 f"annotation {key!r} has no effect on kind {resource.kind}",
                 path,
                 at_key=True,
             )
-        elif value not in rule.values:
-            allowed = " or ".join(repr(v) for v in sorted(rule.values, reverse=True))
+        elif value not in rule[resource.kind]:
+            allowed = " or ".join(repr(v) for v in sorted(rule[resource.kind], reverse=True))
             yield Finding(codes.BAD_ANNOTATION, f"annotation {key!r} is {allowed}, not {value!r}", path)

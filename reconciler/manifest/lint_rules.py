@@ -8,16 +8,13 @@ type-level and reported by the models (M007), not here.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Final
+from collections.abc import Iterator, Sequence
+from typing import Final
 
-from reconciler.api.models import HitCondition, SmartLayerConfig, TriggerProcess
+from reconciler.api.models import HitCondition, InteractionRuleInfo, SmartLayerConfig, TriggerProcess
 from reconciler.manifest import codes
 from reconciler.manifest.diagnostics import DocPath, Finding
 from reconciler.manifest.regex_check import regex_error
-
-if TYPE_CHECKING:
-    from reconciler.manifest.kinds import RuleGroupManifest
 
 #: Both canvases a layer may be placed on; a group is not tied to one job, so a layer must fit one.
 LANDSCAPE_CANVAS: Final = (1920, 1080)
@@ -31,10 +28,11 @@ _NUMBER = re.compile(r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*\Z")
 _RGB = re.compile(r"#[0-9A-Fa-f]{6}\Z")
 
 
-def lint_rule_group(resource: RuleGroupManifest) -> Iterator[Finding]:
+def lint_rules(rules: Sequence[InteractionRuleInfo], at: DocPath) -> Iterator[Finding]:
+    """The checks of one rule list (a group's, a room's inline rules) written at `at`."""
     first_use: dict[str, int] = {}
-    for index, rule in enumerate(resource.spec.interaction_rules):
-        path: DocPath = ("spec", "interaction_rules", index)
+    for index, rule in enumerate(rules):
+        path: DocPath = (*at, index)
         if rule.rule_name is not None:
             if rule.rule_name in first_use:
                 yield Finding(

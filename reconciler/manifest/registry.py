@@ -1,17 +1,19 @@
 """The kinds a manifest document may have, and the resource type each becomes.
 
-A kind is its spec model plus, optionally, a resource class and lint checks. Adding one is a
-single call, e.g. in reconciler/manifest/kinds.py::
-
-    register_kind("InteractionRuleTest", InteractionRuleTestSpec, lint=lint_rule_test)
-
-and from then on ``smartlive validate`` type-checks and lints such documents (with positions),
+A document kind is its spec model plus, optionally, a resource class, lint checks and the annotations
+it reads (a KindSpec). The built-in kinds live in reconciler/kinds/ (one module each) and are registered
+there; from then on ``smartlive validate`` type-checks and lints such documents (with positions),
 ``load_manifests`` returns them (``result.of_kind("InteractionRuleTest")``) and ``smartlive schema``
 writes their JSON Schema.
+
+The manifest format knows no kind by itself: the built-in kinds are a plugin package of it, found by
+name (BUILTIN_KINDS) the first time the registry is read, as entry points are. So nothing here imports a
+kind module, and the kinds, which build on this package, do not form an import cycle with it.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -99,6 +101,8 @@ class KindSpec:
     resource_type: type[Manifest[Any]]
     lint: tuple[LintCheck, ...] = ()
     description: str = ""
+    #: The smartlive.io/ annotations the kind reads, each with the values it takes.
+    annotations: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @cached_property
     def document_model(self) -> type[BaseModel]:
@@ -124,6 +128,19 @@ _KINDS: dict[str, KindSpec] = {}
 _SET_CHECKS: list[SetCheck] = []
 
 
+#: The package that registers the built-in kinds when imported.
+BUILTIN_KINDS: Final = "reconciler.kinds"
+
+
+def register_document(spec: KindSpec) -> KindSpec:
+    """Make ``spec.kind`` a known document kind. Its ``lint`` checks get the built resource and yield
+    findings whose paths start at the document root (``("spec", ...)``)."""
+    if spec.kind in _KINDS:
+        raise ValueError(f"kind {spec.kind} is already registered")
+    _KINDS[spec.kind] = spec
+    return spec
+
+
 def register_kind(
     kind: str,
     spec_model: type[BaseModel],
@@ -132,14 +149,9 @@ def register_kind(
     lint: LintCheck | Sequence[LintCheck] = (),
     description: str = "",
 ) -> KindSpec:
-    """Make ``kind`` a known document kind. ``lint`` checks get the built resource and yield findings
-    whose paths start at the document root (``("spec", ...)``)."""
-    if kind in _KINDS:
-        raise ValueError(f"kind {kind} is already registered")
+    """register_document, spelled out."""
     checks = (lint,) if callable(lint) else tuple(lint)
-    spec = KindSpec(kind, spec_model, resource_type, checks, description)
-    _KINDS[kind] = spec
-    return spec
+    return register_document(KindSpec(kind, spec_model, resource_type, checks, description))
 
 
 def register_set_check(
@@ -166,6 +178,4 @@ def set_checks() -> Sequence[SetCheck]:
 
 
 def _ensure_builtin_kinds() -> None:
-    # kinds.py registers the built-in kinds on import; importing it here keeps the registry usable
-    # on its own without an import cycle at module load.
-    import reconciler.manifest.kinds  # noqa: F401
+    importlib.import_module(BUILTIN_KINDS)

@@ -7,7 +7,6 @@ from typing import Any, TypeVar, overload
 
 from reconciler.manifest import codes
 from reconciler.manifest.diagnostics import Diagnostic
-from reconciler.manifest.kinds import LiveJobManifest, RuleGroupManifest
 from reconciler.manifest.registry import Manifest
 
 ResourceT = TypeVar("ResourceT", bound=Manifest[Any])
@@ -47,14 +46,6 @@ class LoadResult(_Verdict):
     @property
     def resource_count(self) -> int:
         return len(self.resources)
-
-    @property
-    def groups(self) -> list[RuleGroupManifest]:
-        return self.of_kind(RuleGroupManifest)
-
-    @property
-    def jobs(self) -> list[LiveJobManifest]:
-        return self.of_kind(LiveJobManifest)
 
     @overload
     def of_kind(self, kind: type[ResourceT]) -> list[ResourceT]: ...

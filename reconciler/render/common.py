@@ -18,6 +18,7 @@ from reconciler.engine.plan import (
     Action,
     FieldChange,
     Plan,
+    ReasonCode,
     ResourceChange,
     Summary,
 )
@@ -52,7 +53,7 @@ def ordered(plan: Plan, *, include_noops: bool = True) -> list[ResourceChange]:
     Paths compare digit runs as numbers, so `reply_texts[2]` comes before `reply_texts[10]`.
     """
     result = []
-    for change in sorted(plan.changes, key=lambda c: c.address):
+    for change in sorted(plan.changes, key=lambda c: str(c.address)):
         if include_noops or not change.is_noop:
             result.append(replace(change, changes=tuple(sorted(change.changes, key=_path_key))))
     return result
@@ -70,18 +71,58 @@ def action_phrase(change: ResourceChange) -> str:
     return _PHRASES[change.actions[0]]
 
 
-def describe(change: ResourceChange, *, with_address: bool = True, with_interrupt: bool = True) -> str:
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def cause(change: ResourceChange) -> str:
+    """The reason's sentence, from its code and fields: `video_config.bitrate changed`."""
+    reason = change.reason
+    code = reason.code
+    if code is ReasonCode.ABSENT:
+        return "declared, not in MetaStudio"
+    if code is ReasonCode.NOT_RUNNING:
+        return "declared running, no active job in the room"
+    if code is ReasonCode.MATCHES:
+        return "matches the manifest"
+    if code is ReasonCode.UNCHANGED_SINCE_APPLY:
+        version = f" (update_time {reason.version})" if reason.version else ""
+        return f"unchanged since it was applied{version}"
+    if code is ReasonCode.RUNNING:
+        return f"running as job {change.remote_id}" + (
+            f" ({reason.remote_state})" if reason.remote_state else ""
+        )
+    if code is ReasonCode.STOPPED:
+        return "declared stopped, not running"
+    if code is ReasonCode.FIELDS_DIFFER:
+        return (
+            f"{_plural(len(change.changes), 'field')} differ"
+            if len(change.changes) != 1
+            else "1 field differs"
+        )
+    if code is ReasonCode.OUTPUT_ONLY:
+        heads = sorted({c.path.split("[", 1)[0].split(".", 1)[0] for c in change.changes})
+        return f"only {', '.join(heads)} changed"
+    if code is ReasonCode.RESTART_REQUIRED:
+        return f"{', '.join(reason.forced_by)} changed"
+    if code is ReasonCode.DECLARED_STOPPED:
+        return "declared stopped"
+    if code is ReasonCode.PRUNED:
+        return "managed by smartlive, no longer declared (--prune)"
+    raise AssertionError(f"no sentence for reason {code}")
+
+
+def describe(
+    change: ResourceChange, *, with_address: bool = True, with_interrupt: bool = True, escape: bool = True
+) -> str:
     """`SmartLiveJob/x must be restarted: video_config.bitrate changed (interrupts the live stream)`.
 
-    The planner's `reason` is the cause only; the action sentence is built here so every format says it
-    the same way. A reason that already is a whole sentence about this address is kept as it is.
+    The planner gives a reason code and its facts; every sentence is built here, so every format says
+    it the same way. `escape=False` leaves control characters to the caller (JSON escapes them itself).
     """
-    address = clean(change.address)
-    reason = clean(change.reason.strip())
-    if reason.startswith(address):
-        text = reason[len(address) :].lstrip()
-    else:
-        text = action_phrase(change) + (f": {reason}" if reason else "")
+    tidy = clean if escape else str
+    address = tidy(str(change.address))
+    text = f"{action_phrase(change)}: {tidy(cause(change))}"
     if with_address:
         text = f"{address} {text}"
     if with_interrupt and change.interrupts_stream and INTERRUPTS not in text:

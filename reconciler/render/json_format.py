@@ -14,7 +14,9 @@ from reconciler.engine.plan import Plan, ResourceChange
 
 from . import common
 
-FORMAT_VERSION = "1.0"
+#: 2.0: `reason` is a code (ReasonCode), its sentence is `description`; `reason_detail` and `depends_on`
+#: are new.
+FORMAT_VERSION = "2.0"
 
 
 def plan_document(plan: Plan) -> dict[str, Any]:
@@ -37,11 +39,14 @@ def plan_document(plan: Plan) -> dict[str, Any]:
 
 def _resource(change: ResourceChange) -> dict[str, Any]:
     return {
-        "address": change.address,
+        "address": str(change.address),
         "kind": change.kind,
         "name": change.name,
         "actions": [action.value for action in change.actions],
-        "reason": change.reason,
+        "reason": change.reason.code.value,
+        "reason_detail": _reason_detail(change),
+        "description": common.describe(change, with_address=False, escape=False),
+        "depends_on": [str(a) for a in change.depends_on],
         "before": change.before,
         "after": change.after,
         "changes": [
@@ -53,6 +58,17 @@ def _resource(change: ResourceChange) -> dict[str, Any]:
         "unverifiable": list(change.unverifiable),
         "interrupts_stream": change.interrupts_stream,
     }
+
+
+def _reason_detail(change: ResourceChange) -> dict[str, Any]:
+    """The reason's facts that are set (Terraform's JSON plan carries its action_reason the same way)."""
+    reason = change.reason
+    detail: dict[str, Any] = {
+        "forced_by": list(reason.forced_by),
+        "remote_state": reason.remote_state,
+        "version": reason.version,
+    }
+    return {k: v for k, v in detail.items() if v}
 
 
 def render_json(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:

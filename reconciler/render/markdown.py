@@ -51,7 +51,7 @@ def escape_html(text: str) -> str:
 
 
 def _details(change: ResourceChange) -> str:
-    title = f"<code>{escape_html(f'{change.glyph.strip()} {common.clean(change.address)}')}</code> "
+    title = f"<code>{escape_html(f'{change.glyph.strip()} {common.clean(str(change.address))}')}</code> "
     title += escape_html(common.describe(change, with_address=False, with_interrupt=False))
     if change.interrupts_stream:
         title += f" — <b>{common.INTERRUPTS}</b>"

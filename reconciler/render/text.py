@@ -62,7 +62,7 @@ def _glyph(glyph: str, color: bool, *, width: int = 0) -> str:
 
 def _resource(change: ResourceChange, color: bool) -> list[str]:
     ident = common.identity(change)
-    header = f"{_glyph(change.glyph, color, width=3)} {common.clean(change.address)}"
+    header = f"{_glyph(change.glyph, color, width=3)} {common.clean(str(change.address))}"
     header += f" ({ident})" if ident else ""
     lines = [paint(f"  # {common.describe(change)}", BOLD, enabled=color), header]
     shown = common.shown_attributes(change)

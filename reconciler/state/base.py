@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from reconciler.engine.planner import ManagedRecord
 from reconciler.errors import UserError
+from reconciler.resources import Address, ManagedRecord
 
 
 class StateError(UserError):
@@ -37,7 +37,6 @@ class StoredRecord(ManagedRecord):
     def as_managed(self) -> ManagedRecord:
         return ManagedRecord(
             address=self.address,
-            kind=self.kind,
             remote_id=self.remote_id,
             room_id=self.room_id,
             fingerprint=self.fingerprint,
@@ -91,15 +90,15 @@ class StateStore(Protocol):
     #: True when `force_unlock` can break a lock held by a live session (PostgreSQL), False for file locks.
     can_break_locks: bool
 
-    def records(self, target: str) -> dict[str, ManagedRecord]: ...
+    def records(self, target: str) -> dict[Address, ManagedRecord]: ...
 
-    def stored_records(self, target: str) -> dict[str, StoredRecord]: ...
+    def stored_records(self, target: str) -> dict[Address, StoredRecord]: ...
 
-    def get(self, target: str, address: str) -> StoredRecord | None: ...
+    def get(self, target: str, address: Address) -> StoredRecord | None: ...
 
     def put(self, target: str, record: ManagedRecord, applied_by: str) -> None: ...
 
-    def remove(self, target: str, address: str) -> bool: ...
+    def remove(self, target: str, address: Address) -> bool: ...
 
     def hmac_key(self) -> bytes: ...
 

@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from reconciler.engine.planner import ManagedRecord
+from reconciler.resources import Address, AddressError, ManagedRecord
 from reconciler.state import schema
 from reconciler.state.base import (
     LockHolder,
+    StateError,
     StoredRecord,
     field_fingerprints_from_json,
     field_fingerprints_to_json,
@@ -36,9 +37,14 @@ ON CONFLICT (target, address) DO UPDATE SET
 
 def _record(row: tuple[Any, ...]) -> StoredRecord:
     address, kind, remote_id, room_id, fp, fields, update_time, applied_at, applied_by = row
+    try:
+        parsed = Address.parse(address)
+    except AddressError:
+        raise StateError(f"corrupt address in the state store: {str(address)[:80]!r}") from None
+    if parsed.kind != kind:
+        raise StateError(f"corrupt record in the state store: {parsed} has kind {str(kind)[:40]!r}")
     return StoredRecord(
-        address=address,
-        kind=kind,
+        address=parsed,
         remote_id=remote_id,
         room_id=room_id,
         fingerprint=fp,
@@ -98,27 +104,28 @@ class SqlStore(ABC):
         with self._migration_transaction() as run:
             schema.migrate(run, self.location)
 
-    def stored_records(self, target: str) -> dict[str, StoredRecord]:
+    def stored_records(self, target: str) -> dict[Address, StoredRecord]:
         rows = self._fetch(f"SELECT {_COLUMNS} FROM resources WHERE target = ? ORDER BY address", (target,))
-        return {row[0]: _record(row) for row in rows}
+        records = (_record(row) for row in rows)
+        return {record.address: record for record in records}
 
-    def records(self, target: str) -> dict[str, ManagedRecord]:
+    def records(self, target: str) -> dict[Address, ManagedRecord]:
         return {address: rec.as_managed() for address, rec in self.stored_records(target).items()}
 
-    def get(self, target: str, address: str) -> StoredRecord | None:
+    def get(self, target: str, address: Address) -> StoredRecord | None:
         rows = self._fetch(
-            f"SELECT {_COLUMNS} FROM resources WHERE target = ? AND address = ?", (target, address)
+            f"SELECT {_COLUMNS} FROM resources WHERE target = ? AND address = ?", (target, str(address))
         )
         return _record(rows[0]) if rows else None
 
     def put(self, target: str, record: ManagedRecord, applied_by: str) -> None:
-        if not record.address or not record.kind:
+        if not record.address.name or not record.kind:
             raise ValueError(f"a state record needs an address and a kind: {record!r}")
         self._execute(
             _UPSERT,
             (
                 target,
-                record.address,
+                str(record.address),
                 record.kind,
                 record.remote_id,
                 record.room_id,
@@ -130,8 +137,9 @@ class SqlStore(ABC):
             ),
         )
 
-    def remove(self, target: str, address: str) -> bool:
-        return self._execute("DELETE FROM resources WHERE target = ? AND address = ?", (target, address)) > 0
+    def remove(self, target: str, address: Address) -> bool:
+        sql = "DELETE FROM resources WHERE target = ? AND address = ?"
+        return self._execute(sql, (target, str(address))) > 0
 
     def hmac_key(self) -> bytes:
         with self._mutex:

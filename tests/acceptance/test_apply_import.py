@@ -68,7 +68,7 @@ def test_import_a_running_job_shows_its_blind_fields_as_not_verifiable(workspace
 
     result = workspace.run("import", "SmartLiveJob/store-landscape", job_id, *workspace.target())
     assert result.code == 0, result.text
-    assert f"(job_id {job_id} in room {LANDSCAPE_ROOM})" in result.out
+    assert f"Imported SmartLiveJob/store-landscape (job_id {job_id} in room {LANDSCAPE_ROOM})" in result.out
     assert "not verifiable" in result.out
     shown = workspace.run("state", "show", "SmartLiveJob/store-landscape", *workspace.target())
     assert f"room_id:            {LANDSCAPE_ROOM}" in shown.out

@@ -11,6 +11,7 @@ from reconciler import cli
 from tests.acceptance.conftest import Workspace
 
 ACTION_LINE = re.compile(r"^[✓✗!] (InteractionRuleGroup|SmartLiveJob)/[\w-]+: \S.*$")
+WARNING_LINE = re.compile(r"^    warning: \S.*$")
 SUMMARY = "Apply complete: 7 created, 0 updated, 0 restarted, 0 stopped or deleted."
 #: rich draws its bar with these; an ANSI control sequence starts with ESC.
 BAR_GLYPHS = ("━", "╸", "╺")
@@ -39,7 +40,14 @@ def test_without_a_terminal_the_output_is_the_plan_one_line_per_action_and_the_s
     assert result.out.startswith(plan.out)  # the plan as `plan` shows it, then the actions
     lines = result.out[len(plan.out) :].splitlines()
     assert lines[-1] == SUMMARY
-    assert len(lines) == 8 and all(ACTION_LINE.match(line) for line in lines[:-1]), lines
+    # One line per action; a start's warnings from the service (live_warning_info) are indented under
+    # its line, `    warning: ...`, and belong to that action.
+    actions = [line for line in lines[:-1] if not WARNING_LINE.match(line)]
+    assert len(actions) == 7 and all(ACTION_LINE.match(line) for line in actions), lines
+    for index, line in enumerate(lines[:-1]):
+        if WARNING_LINE.match(line):
+            above = lines[index - 1] if index else ""
+            assert above.startswith("✓ SmartLiveJob/") or WARNING_LINE.match(above), lines
     assert "\x1b" not in result.text and not any(glyph in result.text for glyph in BAR_GLYPHS)
 
 

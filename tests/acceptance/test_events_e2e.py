@@ -18,6 +18,7 @@ from reconciler.emulator.config import EmulatorConfig
 from reconciler.emulator.server import running_emulator
 from reconciler.events.callbacks import verify_callback
 from reconciler.events.engine import RuleEngine
+from reconciler.kinds.rule_group import RuleGroupManifest
 from reconciler.manifest import load_manifests
 from tests.acceptance.conftest import AK, PROJECT, SK, Workspace
 from tests.emulator.test_reactions import Receiver, running_receiver
@@ -161,7 +162,7 @@ class Predicted:
 def _predict(manifests: Path) -> list[Predicted]:
     """The rule engine over the stream, seeded as `smartlive test` seeds a test without `seed:` (0)."""
     loaded = load_manifests([manifests])
-    (group,) = [g for g in loaded.groups if g.name == GROUP]
+    (group,) = [g for g in loaded.of_kind(RuleGroupManifest) if g.name == GROUP]
     engine = RuleEngine(group.interaction_rules, seed=0)
     found = []
     for index, event in enumerate(_live_events()):

@@ -36,14 +36,29 @@ def test_json_plan_is_versioned_sorted_and_complete(workspace: Workspace) -> Non
     result = workspace.run("plan", "examples", *workspace.target(), "--format", "json")
     assert result.code == 0, result.text
     plan = json.loads(result.out)
-    assert plan["format_version"] == "1.0"
+    # 2.0: `reason` is a code; its sentence is `description`, its facts `reason_detail`.
+    assert plan["format_version"] == "2.0"
     addresses = [c["address"] for c in plan["resource_changes"]]
     assert addresses == sorted(addresses) and len(addresses) == 7
     for change in plan["resource_changes"]:
-        assert set(change) >= {"address", "kind", "name", "actions", "before", "after", "changes", "reason"}
+        assert set(change) >= {
+            "address",
+            "kind",
+            "name",
+            "actions",
+            "before",
+            "after",
+            "changes",
+            "reason",
+            "reason_detail",
+            "description",
+            "depends_on",
+        }
         assert isinstance(change["actions"], list)
     job = next(c for c in plan["resource_changes"] if c["address"] == "SmartLiveJob/store-landscape")
     assert job["actions"] == ["start"] and job["room_id"] == LANDSCAPE_ROOM
+    assert job["reason"] == "not_running" and job["reason_detail"] == {}
+    assert job["description"] == "will be started: declared running, no active job in the room"
     assert job["after"]["stream_keys"] == "(sensitive)"
     assert plan["summary"] == {"create": 7, "update": 0, "restart": 0, "destroy": 0, "has_changes": True}
     assert result.out == json.dumps(plan, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -222,7 +237,7 @@ def test_a_saved_plan_names_the_secret_references_it_needs_never_their_values(wo
     assert "Saved the plan to tfplan.json" in result.err
     saved_text = (workspace.root / "tfplan.json").read_text(encoding="utf-8")
     saved = json.loads(saved_text)
-    assert saved["kind"] == "smartlive-plan" and saved["format_version"] == "1.0"
+    assert saved["kind"] == "smartlive-plan" and saved["format_version"] == "2.0"
     assert saved["live_fingerprint"] and saved["manifest_digest"]
     assert saved["secret_references"]["SmartLiveJob/store-landscape"] == [
         "spec.stream_keys[0]: ${env:LANDSCAPE_STREAM_KEY}",

@@ -29,6 +29,7 @@ from reconciler.cloud.auth import SdkHmacAuth
 from reconciler.cloud.config import Credentials
 from reconciler.emulator.config import EmulatorConfig
 from reconciler.emulator.server import running_emulator
+from reconciler.resources import Address, ManagedRecord
 
 AK, SK, PROJECT = "apply-ak", "apply-sk-0000000000", "apply-project"
 HERE = Path(__file__).resolve().parent
@@ -286,7 +287,7 @@ class Project:
     def target_key(self) -> str:
         return f"{self.url.rstrip('/')}|{PROJECT}"
 
-    def records(self) -> dict[str, Any]:
+    def records(self) -> dict[Address, ManagedRecord]:
         from reconciler.state import open_store
 
         store = open_store(self.state, workdir=self.root)
@@ -319,7 +320,7 @@ def assert_converged(emu: Emulator, project: Project, prefix: str, *, prune: boo
     by_room = {j["room_id"]: j["job_id"] for j in active}
     expected = {f"InteractionRuleGroup/{n}": by_name[n] for n in project.groups}
     expected |= {f"SmartLiveJob/{n}": by_room[r] for n, r in project.jobs.items()}
-    assert {a: r.remote_id for a, r in records.items()} == expected
+    assert {str(a): r.remote_id for a, r in records.items()} == expected
 
     plan = project.run(*project.args("plan", "--detailed-exitcode", *(["--prune"] if prune else [])))
     assert plan.code == 0, plan.text

@@ -5,25 +5,27 @@ that do not stop independent actions."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from reconciler.api import models
-from reconciler.engine.apply import (
+from reconciler.engine.kind import Desired
+from reconciler.engine.plan import RESTART, Action, Plan, Reason, ReasonCode, ResourceChange
+from reconciler.errors import OutcomeUnknownError, RemoteError
+from reconciler.kinds import live_job, rule_group
+from reconciler.kinds.live_job import DesiredJobInputs, JobDeclaration, LiveJob, LiveJobs, desired_job
+from reconciler.kinds.rule_group import DesiredGroup, LiveGroup, desired_group
+from reconciler.resources import Address, ManagedRecord
+from reconciler.runs.apply import (
     PENDING,
     START_SPACING_MARGIN,
     ApplyOptions,
     Executor,
-    JobInputs,
     StartLimiter,
 )
-from reconciler.engine.desired import JobDeclaration, desired_group, desired_job
-from reconciler.engine.plan import GROUP_KIND, JOB_KIND, Action, Plan, ResourceChange
-from reconciler.engine.planner import DesiredGroup, ManagedRecord
-from reconciler.errors import OutcomeUnknownError, RemoteError
 from tests.apply.support import group_manifest
 
 TARGET = "http://emulator|proj"
@@ -34,17 +36,31 @@ def fp(value: Any) -> str:
     return f"fp:{sorted(value) if isinstance(value, dict) else value}"
 
 
-def group(name: str) -> DesiredGroup:
-    return desired_group(name, group_manifest(name)["spec"]["interaction_rules"], fp)
+def g(name: str) -> Address:
+    return Address(rule_group.NAME, name)
 
 
-def job_inputs(name: str = "live", room: str = ROOM) -> JobInputs:
+def j(name: str) -> Address:
+    return Address(live_job.NAME, name)
+
+
+def group(name: str) -> Desired[DesiredGroup]:
+    value = desired_group(name, group_manifest(name)["spec"]["interaction_rules"], fp)
+    return Desired(g(name), value)
+
+
+def job_inputs(name: str = "live", room: str = ROOM) -> Desired[DesiredJobInputs]:
     declared = desired_job(
         JobDeclaration(name, room, "running", {"video_config": {"bitrate": 4000}}, False),
         resolve=lambda request: dict(request),
         fingerprint=fp,
     )
-    return JobInputs(declared, build_request=lambda: models.StartSmartLiveReq.model_validate({}))
+    # Without a manifest the request is an empty StartSmartLiveReq: the fake API ignores it.
+    return Desired(j(name), DesiredJobInputs(declared, None))
+
+
+def declared(*items: Desired[Any]) -> dict[Address, Desired[Any]]:
+    return {d.address: d for d in items}
 
 
 def throttled() -> RemoteError:
@@ -55,30 +71,35 @@ def throttled() -> RemoteError:
 class Store:
     """The state store's write side, keeping the order of writes."""
 
-    writes: list[tuple[str, str, str]] = field(default_factory=list)
-    records: dict[str, ManagedRecord] = field(default_factory=dict)
+    writes: list[tuple[str, Address, str]] = field(default_factory=list)
+    records: dict[Address, ManagedRecord] = field(default_factory=dict)
 
     def put(self, target: str, record: ManagedRecord, applied_by: str) -> None:
         self.writes.append(("put", record.address, record.remote_id))
         self.records[record.address] = record
 
-    def remove(self, target: str, address: str) -> bool:
+    def remove(self, target: str, address: Address) -> bool:
         self.writes.append(("remove", address, ""))
         return self.records.pop(address, None) is not None
+
+    def of(self, address: Address) -> list[tuple[str, str]]:
+        """The writes of one resource, in order."""
+        return [(op, remote_id) for op, a, remote_id in self.writes if a == address]
 
 
 @dataclass
 class FakeApi:
-    """Groups and jobs in memory; `script` maps an operation to what its next calls do instead."""
+    """Groups and jobs in memory; `script` maps an operation ("create", or "create NAME" for one
+    group's) to what its next calls do instead."""
 
     groups: dict[str, str] = field(default_factory=dict)  # group_id -> name
     jobs: dict[str, str] = field(default_factory=dict)  # job_id -> room (active)
     script: dict[str, list[Callable[[], None] | Exception]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
 
-    def _step(self, operation: str) -> Exception | None:
+    def _step(self, operation: str, name: str = "") -> Exception | None:
         self.calls.append(operation)
-        steps = self.script.get(operation)
+        steps = self.script.get(f"{operation} {name}") or self.script.get(operation)
         if steps:
             step = steps.pop(0)
             if isinstance(step, Exception):
@@ -88,7 +109,7 @@ class FakeApi:
 
     async def create_rule_group(self, body: models.InteractionRuleGroup) -> str:
         group_id = f"g{len(self.groups) + 1}"
-        failure = self._step("create")
+        failure = self._step("create", body.group_name or "")
         if isinstance(failure, OutcomeUnknownError) and str(failure).startswith("committed"):
             self.groups[group_id] = body.group_name or ""
         if failure is not None:
@@ -149,46 +170,54 @@ def executor(api: FakeApi, store: Store, *, allow_restart: bool = False, rate: f
         api,  # type: ignore[arg-type]
         store,
         TARGET,
-        ApplyOptions(allow_restart=allow_restart, start_rate=rate, applied_by="tester"),
+        ApplyOptions(allow_restart=allow_restart, rates={"StartSmartLive": rate}, applied_by="tester"),
         fingerprint=fp,
         sleep=no_sleep,
     )
 
 
 def create(name: str) -> ResourceChange:
-    return ResourceChange(f"{GROUP_KIND}/{name}", GROUP_KIND, name, (Action.CREATE,), "create")
+    return ResourceChange(g(name), (Action.CREATE,), Reason(ReasonCode.ABSENT))
 
 
 def start(name: str = "live", room: str = ROOM) -> ResourceChange:
-    return ResourceChange(f"{JOB_KIND}/{name}", JOB_KIND, name, (Action.START,), "start", room_id=room)
+    return ResourceChange(j(name), (Action.START,), Reason(ReasonCode.NOT_RUNNING), room_id=room)
 
 
 def test_an_intent_is_recorded_before_each_create_and_start_then_completed() -> None:
-    api, store = FakeApi(), Store()
+    store = Store()
+    # What the state store holds for a resource at the moment its create or start is sent.
+    at_call: dict[str, str | None] = {}
+
+    def seen(what: str, address: Address) -> Callable[[], None]:
+        def step() -> None:
+            record = store.records.get(address)
+            at_call[what] = None if record is None else record.remote_id
+
+        return step
+
+    api = FakeApi(script={"create": [seen("create", g("a"))], "start": [seen("start", j("live"))]})
     plan = Plan((create("a"), start()))
-    result = asyncio.run(
-        executor(api, store).execute(
-            plan, {"InteractionRuleGroup/a": group("a")}, {"SmartLiveJob/live": job_inputs()}
-        )
-    )
+    result = asyncio.run(executor(api, store).execute(plan, declared(group("a"), job_inputs())))
     assert not result.failed
-    assert store.writes == [
-        ("put", "InteractionRuleGroup/a", PENDING),
-        ("put", "InteractionRuleGroup/a", "g1"),
-        ("put", "InteractionRuleGroup/a", "g1"),  # with the update_time of the list read after
-        ("put", "SmartLiveJob/live", PENDING),
-        ("put", "SmartLiveJob/live", "j1"),
+    # The intent is in the store before the request goes out (written by the state writer thread).
+    assert at_call == {"create": PENDING, "start": PENDING}
+    # Independent changes run side by side, so only each resource's own writes have an order.
+    assert store.of(g("a")) == [
+        ("put", PENDING),
+        ("put", "g1"),
+        ("put", "g1"),  # with the update_time of the list read after
     ]
-    assert store.records["InteractionRuleGroup/a"].update_time == "t-g1"
-    assert store.records["SmartLiveJob/live"].field_fingerprints == job_inputs().desired.blind_fingerprints
+    assert store.of(j("live")) == [("put", PENDING), ("put", "j1")]
+    assert len(store.writes) == 5
+    assert store.records[g("a")].update_time == "t-g1"
+    assert store.records[j("live")].field_fingerprints == job_inputs().value.job.blind_fingerprints
 
 
 def test_a_lost_create_is_looked_up_and_adopted_not_sent_again() -> None:
     api = FakeApi(script={"create": [OutcomeUnknownError("committed, answer lost")]})
     store = Store()
-    result = asyncio.run(
-        executor(api, store).execute(Plan((create("a"),)), {"InteractionRuleGroup/a": group("a")}, {})
-    )
+    result = asyncio.run(executor(api, store).execute(Plan((create("a"),)), declared(group("a"))))
     assert [r.message for r in result.results] == ["created (group_id g1, adopted after a lost response)"]
     assert api.calls.count("create") == 1
     assert list(api.groups.values()) == ["a"]
@@ -197,9 +226,7 @@ def test_a_lost_create_is_looked_up_and_adopted_not_sent_again() -> None:
 def test_a_create_that_failed_before_committing_is_sent_again_after_the_lookup() -> None:
     api = FakeApi(script={"create": [OutcomeUnknownError("HTTP 503, not committed")]})
     store = Store()
-    result = asyncio.run(
-        executor(api, store).execute(Plan((create("a"),)), {"InteractionRuleGroup/a": group("a")}, {})
-    )
+    result = asyncio.run(executor(api, store).execute(Plan((create("a"),)), declared(group("a"))))
     assert result.results[0].ok and result.results[0].message == "created (group_id g1)"
     assert api.calls[:3] == ["create", "list-groups a", "create"]
 
@@ -207,47 +234,31 @@ def test_a_create_that_failed_before_committing_is_sent_again_after_the_lookup()
 def test_a_lost_start_adopts_the_new_active_job_of_the_room() -> None:
     api = FakeApi(script={"start": [OutcomeUnknownError("committed, answer lost")]})
     store = Store()
-    result = asyncio.run(
-        executor(api, store).execute(Plan((start(),)), {}, {"SmartLiveJob/live": job_inputs()})
-    )
+    result = asyncio.run(executor(api, store).execute(Plan((start(),)), declared(job_inputs())))
     assert result.results[0].ok and result.results[0].message == "started (job j1)"
     assert api.calls.count("start") == 1 and list(api.jobs) == ["j1"]
-    assert store.records["SmartLiveJob/live"].remote_id == "j1"
+    assert store.records[j("live")].remote_id == "j1"
 
 
 def test_throttled_writes_are_waited_out_and_not_failures() -> None:
     api = FakeApi(script={"create": [throttled(), throttled()], "start": [throttled()]})
     store = Store()
     run = executor(api, store)
-    result = asyncio.run(
-        run.execute(
-            Plan((create("a"), start())),
-            {"InteractionRuleGroup/a": group("a")},
-            {"SmartLiveJob/live": job_inputs()},
-        )
-    )
+    result = asyncio.run(run.execute(Plan((create("a"), start())), declared(group("a"), job_inputs())))
     assert [r.ok for r in result.results] == [True, True]
     assert run.throttled_waits == 3
     assert result.summary_line().startswith("Apply complete: 2 created")
 
 
 def test_a_failure_shows_the_api_error_and_does_not_stop_independent_actions() -> None:
-    api = FakeApi(script={"create": [RemoteError(400, "MSS.00000003", "Invalid parameter: group_name")]})
+    api = FakeApi(script={"create a": [RemoteError(400, "MSS.00000003", "Invalid parameter: group_name")]})
     store = Store()
     plan = Plan((create("a"), create("b"), start()))
-    result = asyncio.run(
-        executor(api, store).execute(
-            plan,
-            {"InteractionRuleGroup/a": group("a"), "InteractionRuleGroup/b": group("b")},
-            {"SmartLiveJob/live": job_inputs()},
-        )
-    )
+    result = asyncio.run(executor(api, store).execute(plan, declared(group("a"), group("b"), job_inputs())))
     failed = [r for r in result.results if not r.ok]
     assert len(failed) == 1 and failed[0].message == "MSS.00000003: Invalid parameter: group_name"
-    assert sorted(r.address for r in result.results if r.ok) == [
-        "InteractionRuleGroup/b",
-        "SmartLiveJob/live",
-    ]
+    assert failed[0].address == g("a")
+    assert sorted(r.address for r in result.results if r.ok) == [g("b"), j("live")]
     assert (
         result.summary_line()
         == "Apply finished with errors: 2 created, 0 updated, 0 restarted, 0 stopped or deleted."
@@ -257,56 +268,40 @@ def test_a_failure_shows_the_api_error_and_does_not_stop_independent_actions() -
 def test_a_live_job_is_not_restarted_without_permission_and_the_rest_is_done() -> None:
     api = FakeApi(jobs={"j9": ROOM})
     store = Store()
+    # As the planner makes it (kinds/live_job.plan_job): a restart interrupts the stream.
     restart = ResourceChange(
-        "SmartLiveJob/live",
-        JOB_KIND,
-        "live",
-        (Action.STOP, Action.START),
-        "restart",
+        j("live"),
+        RESTART,
+        Reason(ReasonCode.RESTART_REQUIRED, forced_by=("video_config",)),
         remote_id="j9",
         room_id=ROOM,
+        interrupts_stream=True,
     )
     result = asyncio.run(
-        executor(api, store).execute(
-            Plan((create("a"), restart)),
-            {"InteractionRuleGroup/a": group("a")},
-            {"SmartLiveJob/live": job_inputs()},
-        )
+        executor(api, store).execute(Plan((create("a"), restart)), declared(group("a"), job_inputs()))
     )
     skipped = [r for r in result.results if r.skipped]
     assert len(skipped) == 1 and "would interrupt the broadcast" in skipped[0].message
     assert api.jobs == {"j9": ROOM} and "stop" not in api.calls
-    assert any(r.ok and r.address == "InteractionRuleGroup/a" for r in result.results)
+    assert any(r.ok and r.address == g("a") for r in result.results)
 
 
 def test_adopt_records_completes_intents_the_plan_matched_and_refreshes_stale_groups() -> None:
     store = Store()
-    desired = {f"InteractionRuleGroup/{n}": group(n) for n in ("a", "b", "c", "d")}
+    desired = declared(*(group(n) for n in ("a", "b", "c", "d")))
     managed = {
-        "InteractionRuleGroup/a": ManagedRecord(
-            "InteractionRuleGroup/a", GROUP_KIND, PENDING, fingerprint="old"
+        g("a"): ManagedRecord(g("a"), PENDING, fingerprint="old"),
+        g("b"): ManagedRecord(g("b"), "gb", fingerprint="", update_time="t0"),
+        g("c"): ManagedRecord(
+            g("c"), "gc", fingerprint=desired[g("c")].value.fingerprint, update_time="t-gc"
         ),
-        "InteractionRuleGroup/b": ManagedRecord(
-            "InteractionRuleGroup/b", GROUP_KIND, "gb", fingerprint="", update_time="t0"
-        ),
-        "InteractionRuleGroup/c": ManagedRecord(
-            "InteractionRuleGroup/c",
-            GROUP_KIND,
-            "gc",
-            fingerprint=desired["InteractionRuleGroup/c"].fingerprint,
-            update_time="t-gc",
-        ),
-        "InteractionRuleGroup/d": ManagedRecord("InteractionRuleGroup/d", GROUP_KIND, PENDING),
-        "SmartLiveJob/live": ManagedRecord(
-            "SmartLiveJob/live", JOB_KIND, PENDING, ROOM, field_fingerprints={"x": "1"}
-        ),
-        "SmartLiveJob/other": ManagedRecord("SmartLiveJob/other", JOB_KIND, PENDING, "room-2"),
+        g("d"): ManagedRecord(g("d"), PENDING),
+        j("live"): ManagedRecord(j("live"), PENDING, ROOM, field_fingerprints={"x": "1"}),
+        j("other"): ManagedRecord(j("other"), PENDING, "room-2"),
     }
 
     def noop(name: str, remote_id: str) -> ResourceChange:
-        return ResourceChange(
-            f"{GROUP_KIND}/{name}", GROUP_KIND, name, (Action.NOOP,), "", remote_id=remote_id
-        )
+        return ResourceChange(g(name), (Action.NOOP,), Reason(ReasonCode.MATCHES), remote_id=remote_id)
 
     plan = Plan(
         (
@@ -315,54 +310,49 @@ def test_adopt_records_completes_intents_the_plan_matched_and_refreshes_stale_gr
             noop("c", "gc"),  # up to date: left alone
             create("d"),  # an intent whose create never happened: left for this apply's create
             ResourceChange(
-                "SmartLiveJob/live", JOB_KIND, "live", (Action.NOOP,), "", remote_id="j7", room_id=ROOM
+                j("live"),
+                (Action.NOOP,),
+                Reason(ReasonCode.RUNNING, remote_state="PROCESSING"),
+                remote_id="j7",
+                room_id=ROOM,
             ),
             start("other", "room-2"),
         )
     )
-    times = {"ga": "t-ga", "gb": "t-gb", "gc": "t-gc"}
-    notes = executor(FakeApi(), store).adopt_records(plan, managed, desired, times)
+    # The live views the plan was made from (update_times of the groups, the room's active job).
+    live: Mapping[str, Any] = {
+        rule_group.NAME: tuple(LiveGroup(f"g{n}", n, f"t-g{n}") for n in ("a", "b", "c")),
+        live_job.NAME: LiveJobs((LiveJob("j7", ROOM, "PROCESSING"),)),
+    }
+    notes = executor(FakeApi(), store).adopt_records(plan, managed, desired, live)
     assert notes == [
         "InteractionRuleGroup/a: recorded group_id ga, created by an interrupted apply",
         "SmartLiveJob/live: recorded job j7, started by an interrupted apply",
     ]
-    assert [w[1] for w in store.writes] == [
-        "InteractionRuleGroup/a",
-        "InteractionRuleGroup/b",
-        "SmartLiveJob/live",
-    ]
-    a, b, live = (
-        store.records[k] for k in ("InteractionRuleGroup/a", "InteractionRuleGroup/b", "SmartLiveJob/live")
-    )
-    assert (a.remote_id, a.fingerprint, a.update_time) == (
-        "ga",
-        desired["InteractionRuleGroup/a"].fingerprint,
-        "t-ga",
-    )
-    assert (b.fingerprint, b.update_time) == (desired["InteractionRuleGroup/b"].fingerprint, "t-gb")
-    assert (live.remote_id, dict(live.field_fingerprints)) == ("j7", {"x": "1"})
+    assert [w[1] for w in store.writes] == [g("a"), g("b"), j("live")]
+    a, b, job = (store.records[k] for k in (g("a"), g("b"), j("live")))
+    assert (a.remote_id, a.fingerprint, a.update_time) == ("ga", desired[g("a")].value.fingerprint, "t-ga")
+    assert (b.fingerprint, b.update_time) == (desired[g("b")].value.fingerprint, "t-gb")
+    assert (job.remote_id, dict(job.field_fingerprints)) == ("j7", {"x": "1"})
 
 
 def test_forget_gone_drops_only_undeclared_records_of_objects_that_no_longer_exist() -> None:
     store = Store()
     managed = {
-        "InteractionRuleGroup/gone": ManagedRecord("InteractionRuleGroup/gone", GROUP_KIND, "g1"),
-        "InteractionRuleGroup/alive": ManagedRecord("InteractionRuleGroup/alive", GROUP_KIND, "g2"),
-        "InteractionRuleGroup/declared": ManagedRecord("InteractionRuleGroup/declared", GROUP_KIND, "g3"),
-        "SmartLiveJob/ended": ManagedRecord("SmartLiveJob/ended", JOB_KIND, "j1", ROOM),
-        "SmartLiveJob/intent": ManagedRecord("SmartLiveJob/intent", JOB_KIND, PENDING, ROOM),
+        g("gone"): ManagedRecord(g("gone"), "g1"),
+        g("alive"): ManagedRecord(g("alive"), "g2"),
+        g("declared"): ManagedRecord(g("declared"), "g3"),
+        j("ended"): ManagedRecord(j("ended"), "j1", ROOM),
+        j("intent"): ManagedRecord(j("intent"), PENDING, ROOM),
     }
-    notes = executor(FakeApi(), store).forget_gone(managed, {"InteractionRuleGroup/declared"}, {"g2"})
+    # What exists: group g2 only, and no active job.
+    live: Mapping[str, Any] = {rule_group.NAME: (LiveGroup("g2", "alive"),), live_job.NAME: LiveJobs(())}
+    notes = executor(FakeApi(), store).forget_gone(managed, {g("declared")}, live)
     assert notes == [
         "InteractionRuleGroup/gone: forgotten, no group_id g1 exists any more",
         "SmartLiveJob/ended: forgotten, no active job j1 exists any more",
     ]
-    assert (
-        executor(FakeApi(), Store()).forget_gone(
-            managed, set(), {"g2"}, targets=["InteractionRuleGroup/alive"]
-        )
-        == []
-    )
+    assert executor(FakeApi(), Store()).forget_gone(managed, set(), live, targets=[g("alive")]) == []
 
 
 def test_start_limiter_spaces_starts_evenly_below_the_rate_and_pauses_after_a_429() -> None:
@@ -389,15 +379,11 @@ def test_start_limiter_spaces_starts_evenly_below_the_rate_and_pauses_after_a_42
 
 def test_delete_of_a_group_already_gone_counts_as_done() -> None:
     api = FakeApi(script={"delete": [RemoteError(404, "MSS.10001001", "not found")]})
-    store = Store(
-        records={"InteractionRuleGroup/old": ManagedRecord("InteractionRuleGroup/old", GROUP_KIND, "g5")}
-    )
-    delete = ResourceChange(
-        "InteractionRuleGroup/old", GROUP_KIND, "old", (Action.DELETE,), "", remote_id="g5"
-    )
-    result = asyncio.run(executor(api, store).execute(Plan((delete,)), {}, {}))
+    store = Store(records={g("old"): ManagedRecord(g("old"), "g5")})
+    delete = ResourceChange(g("old"), (Action.DELETE,), Reason(ReasonCode.PRUNED), remote_id="g5")
+    result = asyncio.run(executor(api, store).execute(Plan((delete,)), {}))
     assert result.results[0].ok and result.results[0].message == "deleted (group_id g5)"
-    assert "InteractionRuleGroup/old" not in store.records
+    assert g("old") not in store.records
 
 
 @pytest.mark.parametrize("rate", [4.0, 3.0])

@@ -1,7 +1,10 @@
-"""The live-state reader: the project-wide active-job list, and the per-room fallback where the service does
-not offer it; against the emulator in-process."""
+"""The live-state reader (every kind's read, as a plan session runs them): the project-wide active-job list,
+and the per-room fallback where the service does not offer it; against the emulator in-process."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
 
 import httpx
 import pytest
@@ -9,9 +12,25 @@ from starlette.applications import Starlette
 
 from reconciler.api import models
 from reconciler.cloud.api import MetaStudioApi
-from reconciler.cloud.live import read_live
 from reconciler.errors import AuthError
+from reconciler.kinds.live_job import NAME as JOB_KIND
+from reconciler.kinds.live_job import LiveJobManifest, LiveJobs, LiveJobSpec
+from reconciler.manifest import LoadResult, Manifest, SourceLocation
+from reconciler.runs.session import DesiredBuilder, read_live
 from tests.cloud.conftest import client, error, run, stats
+
+
+async def read_jobs(api: MetaStudioApi, rooms: Iterable[str]) -> LiveJobs:
+    """The jobs kind's view of the live state, read as a plan session reads it (every kind at once) for
+    manifests that declare one job in each of `rooms` and no group."""
+    jobs: list[Manifest[Any]] = [
+        LiveJobManifest(JOB_KIND, f"job-{room}", LiveJobSpec(room_id=room), SourceLocation("jobs.yaml", i, 1))
+        for i, room in enumerate(rooms)
+    ]
+    builder = DesiredBuilder(LoadResult(resources=jobs), hmac_key=None, environ={})
+    live = await read_live(api, builder, {})
+    view: LiveJobs = live[JOB_KIND]
+    return view
 
 
 class WithoutProjectJobs(httpx.AsyncBaseTransport):
@@ -46,8 +65,8 @@ def test_active_jobs_come_from_one_project_wide_list(app: Starlette) -> None:
 
     async def go() -> tuple[int, str]:
         async with client(httpx.ASGITransport(app=app)) as http:
-            snapshot = await read_live(MetaStudioApi(http), group_wanted=lambda _s: True, rooms=rooms)
-            return len(snapshot.jobs), snapshot.jobs_source
+            snapshot = await read_jobs(MetaStudioApi(http), rooms)
+            return len(snapshot.jobs), snapshot.source
 
     assert run(go()) == (2, "project")
     assert stats(app) == {
@@ -62,8 +81,8 @@ def test_without_the_project_wide_list_each_room_is_listed(app: Starlette, statu
 
     async def go() -> tuple[list[str], str]:
         async with client(WithoutProjectJobs(app, status)) as http:
-            snapshot = await read_live(MetaStudioApi(http), group_wanted=lambda _s: True, rooms=rooms)
-            return sorted(j.room_id for j in snapshot.jobs), snapshot.jobs_source
+            snapshot = await read_jobs(MetaStudioApi(http), rooms)
+            return sorted(j.room_id for j in snapshot.jobs), snapshot.source
 
     assert run(go()) == (["room-0", "room-1"], "rooms")
     assert stats(app)["GET /v1/{project_id}/smart-live-rooms/{room_id}/smart-live-jobs"] == 3
@@ -74,7 +93,7 @@ def test_an_auth_failure_on_the_project_wide_list_is_not_taken_for_a_missing_api
 
     async def go() -> None:
         async with client(WithoutProjectJobs(app, 403, "APIGW.0302")) as http:
-            await read_live(MetaStudioApi(http), group_wanted=lambda _s: True, rooms=rooms)
+            await read_jobs(MetaStudioApi(http), rooms)
 
     with pytest.raises(AuthError):
         run(go())

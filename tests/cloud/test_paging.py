@@ -12,7 +12,12 @@ import pytest
 from starlette.applications import Starlette
 
 from reconciler.cloud.api import MetaStudioApi
-from reconciler.cloud.live import read_live
+from reconciler.kinds.live_job import NAME as JOB_KIND
+from reconciler.kinds.live_job import LiveJobManifest, LiveJobSpec
+from reconciler.kinds.rule_group import NAME as GROUP_KIND
+from reconciler.kinds.rule_group import RuleGroupManifest, RuleGroupSpec
+from reconciler.manifest import LoadResult, Manifest, SourceLocation
+from reconciler.runs.session import DesiredBuilder, read_live
 from tests.cloud.conftest import (
     Concurrency,
     add_groups,
@@ -71,12 +76,18 @@ def test_reading_live_state_shows_every_wanted_group_and_reads_jobs_once_within_
     add_groups(app, 250, rules=2)
     set_faults(app, latency_ms=10)
 
+    # Every group is declared but one, and one job in room r1.
+    source = SourceLocation("set.yaml", 0, 1)
+    declared: list[Manifest[Any]] = [
+        RuleGroupManifest(GROUP_KIND, f"g{i:05d}", RuleGroupSpec(), source) for i in range(250) if i != 7
+    ]
+    declared.append(LiveJobManifest(JOB_KIND, "evening", LiveJobSpec(room_id="r1"), source))
+    builder = DesiredBuilder(LoadResult(resources=declared), hmac_key=None, environ={})
+
     async def go() -> tuple[int, Concurrency]:
         async with emulator_client(app, parallelism=5) as (http, transport):
-            snapshot = await read_live(
-                MetaStudioApi(http), group_wanted=lambda s: s.group_name != "g00007", rooms=["r1"]
-            )
-            return len(snapshot.groups), transport
+            live = await read_live(MetaStudioApi(http), builder, {})
+            return len(live[GROUP_KIND]), transport
 
     shown, transport = run(go())
     assert shown == 249

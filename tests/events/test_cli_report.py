@@ -116,12 +116,12 @@ def test_follow_on_a_pipe(
 
 
 def test_a_managed_job_by_name(local: Local, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from reconciler.engine.planner import ManagedRecord
+    from reconciler.resources import Address, ManagedRecord
     from reconciler.state import open_store
 
     store = open_store(None, workdir=tmp_path)
     try:
-        record = ManagedRecord("SmartLiveJob/evening", "SmartLiveJob", local.job_id, local.room_id)
+        record = ManagedRecord(Address("SmartLiveJob", "evening"), local.job_id, local.room_id)
         store.put(local.target.key, record, applied_by="test")
     finally:
         store.close()

@@ -9,8 +9,9 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.events.engine import Event, RuleEngine
-from reconciler.events.ruletest import run_tests
+from reconciler.kinds.rule_group import RuleGroupManifest
 from reconciler.manifest import load_manifests
+from reconciler.runs.rule_tests import run_tests
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -142,7 +143,7 @@ def test_random_replies_replay_with_the_seed(tmp_path: Path) -> None:
     def replies(seed: int) -> list[str]:
         write(tmp_path, document(events, extra=f"  seed: {seed}\n"))
         loaded = load_manifests([tmp_path])
-        group = loaded.groups[0]
+        group = loaded.of_kind(RuleGroupManifest)[0]
         engine = RuleEngine(group.interaction_rules, seed=seed)
         return [str(o.reply.text) for o in (engine.evaluate(e) for e in _entries(20)) if o.reply]
 

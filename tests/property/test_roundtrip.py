@@ -2,8 +2,8 @@
 
 The manifests are written as files and go through the real loader and validation; the resources are
 created with the API directly (what apply sends), read back by the live reader and planned by the planner.
-A false difference found here is fixed in reconciler/engine/normalize.py and pinned by a golden pair under
-tests/golden/normalize/.
+A false difference found here is fixed in the kind's normalizer (reconciler/kinds/; the generic rules are
+in reconciler/engine/normalize.py) and pinned by a golden pair under tests/golden/normalize/.
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ from reconciler.cloud.http import HttpClient
 from reconciler.emulator.app import create_app
 from reconciler.emulator.config import EmulatorConfig
 from reconciler.engine.planner import PlanOptions
-from reconciler.engine.session import load, plan_session
+from reconciler.kinds.live_job import LiveJobManifest
+from reconciler.kinds.rule_group import RuleGroupManifest
 from reconciler.render import render
+from reconciler.runs.session import load, plan_session
 from tests.property.strategies import manifest_sets
 
 AK, SK, PROJECT = "prop-ak", "prop-sk", "prop-project"
@@ -78,9 +80,9 @@ async def create_and_plan(directory: Path, drawn: dict[str, Any]) -> str | None:
     try:
         async with HttpClient(target, transport=httpx.ASGITransport(app=app)) as http:
             api = MetaStudioApi(http)
-            for group in loaded.groups:
+            for group in loaded.of_kind(RuleGroupManifest):
                 await api.create_rule_group(group.to_request())
-            for job in loaded.jobs:
+            for job in loaded.of_kind(LiveJobManifest):
                 await api.start_job(job.room_id, job.to_start_request(drawn["env"]))
             session = await plan_session(
                 api,

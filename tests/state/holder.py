@@ -13,7 +13,7 @@ import signal
 import sys
 from pathlib import Path
 
-from reconciler.engine.planner import ManagedRecord
+from reconciler.resources import Address, ManagedRecord
 from reconciler.state import LockHolder, open_store
 
 
@@ -37,7 +37,7 @@ def main() -> int:
         print("RELEASED", flush=True)
         return 0
     for i in range(args.count):
-        record = ManagedRecord(f"InteractionRuleGroup/{args.prefix}{i}", "InteractionRuleGroup", f"id-{i}")
+        record = ManagedRecord(Address("InteractionRuleGroup", f"{args.prefix}{i}"), f"id-{i}")
         store.put(args.target, record, applied_by="holder")
     print("PUT", flush=True)
     if args.mode == "put-and-die":

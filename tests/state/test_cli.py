@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import main
-from reconciler.engine.planner import ManagedRecord
+from reconciler.resources import Address, ManagedRecord
 from reconciler.state import LockHolder, StateStore, fingerprint, open_store
 from tests.state.conftest import Spawn, wait_for
 from tests.state.pg_server import PgServer
@@ -31,14 +31,13 @@ def seed(store: StateStore) -> None:
     key = store.hmac_key()
     store.put(
         LOCAL,
-        ManagedRecord("InteractionRuleGroup/greetings", "InteractionRuleGroup", "g-1", fingerprint="aa" * 32),
+        ManagedRecord(Address("InteractionRuleGroup", "greetings"), "g-1", fingerprint="aa" * 32),
         applied_by="alice@laptop",
     )
     store.put(
         LOCAL,
         ManagedRecord(
-            "SmartLiveJob/evening",
-            "SmartLiveJob",
+            Address("SmartLiveJob", "evening"),
             "job-7",
             room_id="room-2",
             fingerprint=fingerprint({"stream_keys": [SECRET]}, key),
@@ -47,9 +46,7 @@ def seed(store: StateStore) -> None:
         ),
         applied_by="ci@runner",
     )
-    store.put(
-        "https://other|p", ManagedRecord("InteractionRuleGroup/x", "InteractionRuleGroup", "g-x"), "bob"
-    )
+    store.put("https://other|p", ManagedRecord(Address("InteractionRuleGroup", "x"), "g-x"), "bob")
 
 
 @pytest.fixture
@@ -92,7 +89,7 @@ def test_list_empty(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_show(seeded: StateStore, capsys: pytest.CaptureFixture[str]) -> None:
-    expected = seeded.get(LOCAL, "SmartLiveJob/evening")
+    expected = seeded.get(LOCAL, Address("SmartLiveJob", "evening"))
     assert expected is not None
     assert main(["state", "show", "SmartLiveJob/evening", "--local"]) == 0
     out = capsys.readouterr().out
@@ -119,7 +116,7 @@ def test_rm_forgets_and_says_the_remote_object_is_untouched(
     out = capsys.readouterr().out
     assert "Removed InteractionRuleGroup/greetings (InteractionRuleGroup g-1)" in out
     assert "remote object was not touched" in out
-    assert list(seeded.records(LOCAL)) == ["SmartLiveJob/evening"]
+    assert list(seeded.records(LOCAL)) == [Address("SmartLiveJob", "evening")]
     assert main(["state", "rm", "InteractionRuleGroup/greetings", "--local"]) == 1
     assert "no resource InteractionRuleGroup/greetings" in capsys.readouterr().err
 
@@ -130,7 +127,7 @@ def test_rm_is_refused_while_an_apply_holds_the_lock(
     pid = wait_for(spawn(".smartlive/state.db", LOCAL, "lock"), "LOCKED").split()[1]
     assert main(["state", "rm", "SmartLiveJob/evening", "--local"]) == 1
     assert f"locked by pid {pid} on host" in capsys.readouterr().err
-    assert "SmartLiveJob/evening" in seeded.records(LOCAL)
+    assert Address("SmartLiveJob", "evening") in seeded.records(LOCAL)
 
 
 def test_state_option_and_environment_variable(

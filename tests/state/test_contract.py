@@ -11,19 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.engine.planner import ManagedRecord
 from reconciler.errors import ConfigError
+from reconciler.resources import Address, ManagedRecord
 from reconciler.state import SCHEMA_VERSION, StoredRecord, fingerprint, open_store
 from tests.state.conftest import Spawn, raw_query
 
 T1 = "https://metastudio.cn-north-4.myhuaweicloud.com|p1"
 T2 = "http://smartlive.local|local-project"
 GROUP = ManagedRecord(
-    "InteractionRuleGroup/greetings", "InteractionRuleGroup", "g-1", fingerprint="ab" * 32, update_time="t1"
+    Address("InteractionRuleGroup", "greetings"), "g-1", fingerprint="ab" * 32, update_time="t1"
 )
 JOB = ManagedRecord(
-    "SmartLiveJob/evening",
-    "SmartLiveJob",
+    Address("SmartLiveJob", "evening"),
     "job-9",
     room_id="room-3",
     fingerprint="cd" * 32,
@@ -42,7 +41,7 @@ def test_put_then_get_returns_the_record_with_when_and_who(store_url: str, tmp_p
     assert ISO_Z.match(got.applied_at), got.applied_at
     applied = datetime.fromisoformat(got.applied_at.replace("Z", "+00:00"))
     assert abs(datetime.now(UTC) - applied) < timedelta(seconds=30)
-    assert store.get(T1, "SmartLiveJob/absent") is None
+    assert store.get(T1, Address("SmartLiveJob", "absent")) is None
     store.close()
 
 
@@ -60,7 +59,7 @@ def test_records_are_per_target(store_url: str, tmp_path: Path) -> None:
 def test_put_upserts(store_url: str, tmp_path: Path) -> None:
     store = open_store(store_url, workdir=tmp_path)
     store.put(T1, GROUP, applied_by="first")
-    changed = ManagedRecord(GROUP.address, GROUP.kind, "g-2", fingerprint="99" * 32, update_time="t2")
+    changed = ManagedRecord(GROUP.address, "g-2", fingerprint="99" * 32, update_time="t2")
     store.put(T1, changed, applied_by="second")
     assert store.records(T1) == {GROUP.address: changed}
     got = store.get(T1, GROUP.address)
@@ -107,7 +106,7 @@ def test_a_put_survives_the_process_being_killed(store_url: str, tmp_path: Path,
     assert out.strip() == "PUT", err
     assert proc.returncode == -9
     store = open_store(store_url, workdir=tmp_path)
-    assert sorted(store.records(T1)) == [f"InteractionRuleGroup/g{i}" for i in range(3)]
+    assert sorted(store.records(T1)) == [Address("InteractionRuleGroup", f"g{i}") for i in range(3)]
     store.close()
 
 
@@ -118,7 +117,7 @@ def test_concurrent_writers_lose_nothing(store_url: str, tmp_path: Path, spawn: 
 
     def put_from_thread(prefix: str) -> None:
         for i in range(40):
-            store.put(T1, ManagedRecord(f"SmartLiveJob/{prefix}{i}", "SmartLiveJob", str(i)), applied_by="t")
+            store.put(T1, ManagedRecord(Address("SmartLiveJob", f"{prefix}{i}"), str(i)), applied_by="t")
 
     threads = [threading.Thread(target=put_from_thread, args=(p,)) for p in ("x", "y")]
     for thread in threads:
@@ -169,8 +168,7 @@ def test_no_secret_reaches_the_store(store_url: str, tmp_path: Path) -> None:
     store = open_store(store_url, workdir=tmp_path)
     key = store.hmac_key()
     record = ManagedRecord(
-        "SmartLiveJob/evening",
-        "SmartLiveJob",
+        Address("SmartLiveJob", "evening"),
         "job-1",
         room_id="room-1",
         fingerprint=fingerprint({"stream_keys": [secret], "room": "room-1"}, key),

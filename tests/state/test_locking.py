@@ -13,8 +13,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from reconciler.engine.planner import ManagedRecord
 from reconciler.errors import LockError
+from reconciler.resources import Address, ManagedRecord
 from reconciler.state import LockHolder, open_store
 from tests.state.conftest import Spawn, wait_for
 from tests.state.pg_server import PgServer
@@ -58,8 +58,8 @@ def test_while_another_process_holds_the_lock(store_url: str, tmp_path: Path, sp
 
     # Reads and writes take no lock: plan runs beside an apply.
     started = time.monotonic()
-    store.put(T1, ManagedRecord("InteractionRuleGroup/a", "InteractionRuleGroup", "g-1"), applied_by="x")
-    assert list(store.records(T1)) == ["InteractionRuleGroup/a"]
+    store.put(T1, ManagedRecord(Address("InteractionRuleGroup", "a"), "g-1"), applied_by="x")
+    assert list(store.records(T1)) == [Address("InteractionRuleGroup", "a")]
     assert time.monotonic() - started < 5
     store.close()
 

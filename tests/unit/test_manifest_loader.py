@@ -12,14 +12,14 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict
 
 from reconciler.api.models import InteractionRuleInfo, VideoConfig
+from reconciler.kinds.live_job import LiveJobManifest
+from reconciler.kinds.rule_group import RuleGroupManifest
 from reconciler.manifest import (
     API_VERSION,
     CODES,
     Diagnostic,
-    LiveJobManifest,
     LoadResult,
     Manifest,
-    RuleGroupManifest,
     SourceLocation,
     check_manifests,
     load_manifests,
@@ -77,8 +77,8 @@ def test_typed_resources_with_sources(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", GROUP.format(name="welcome") + "---\n" + JOB.format(name="evening", room="r-1"))
     result = load_manifests([tmp_path])
     assert result.ok and result.diagnostics == [] and result.files == 1
-    (group,) = result.groups
-    (job,) = result.jobs
+    (group,) = result.of_kind(RuleGroupManifest)
+    (job,) = result.of_kind(LiveJobManifest)
     assert isinstance(group, RuleGroupManifest) and isinstance(job, LiveJobManifest)
     assert group.name == group.group_name == "welcome"
     assert group.labels == {"team": "ops"} and group.annotations == {}
@@ -101,7 +101,7 @@ def test_directories_are_walked_sorted_recursively_skipping_hidden(tmp_path: Pat
     explicit = write(tmp_path, "extra.manifest", GROUP.format(name="extra"))
     result = load_manifests([tmp_path, explicit, tmp_path / "b.yaml"])  # b.yaml only once
     assert result.ok, lines(result)
-    assert [g.name for g in result.groups] == ["c", "z", "b", "extra"]
+    assert [g.name for g in result.of_kind(RuleGroupManifest)] == ["c", "z", "b", "extra"]
     assert result.files == 4
 
 
@@ -316,4 +316,4 @@ def test_symlink_loops_are_walked_once(tmp_path: Path) -> None:
     (tmp_path / "a" / "loop").symlink_to(tmp_path / "a", target_is_directory=True)
     (tmp_path / "alias").symlink_to(tmp_path / "a", target_is_directory=True)
     result = load_manifests([tmp_path])
-    assert result.ok and [g.name for g in result.groups] == ["g"]
+    assert result.ok and [g.name for g in result.of_kind(RuleGroupManifest)] == ["g"]

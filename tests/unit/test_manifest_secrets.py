@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import ManifestError
-from reconciler.manifest import LiveJobManifest, LoadResult, SecretRef, load_manifests
+from reconciler.kinds.live_job import LiveJobManifest
+from reconciler.manifest import LoadResult, SecretRef, load_manifests
 from reconciler.manifest.render import RENDERERS
 from reconciler.manifest.secrets import LiteralSecret
 
@@ -43,7 +44,7 @@ def load_job(tmp_path: Path, text: str = JOB) -> tuple[LoadResult, LiveJobManife
     (tmp_path / "jobs" / "job.yaml").write_text(text.replace("secrets/", "../secrets/"), encoding="utf-8")
     result = load_manifests([tmp_path / "jobs"])
     assert result.ok, [str(d) for d in result.diagnostics]
-    (job,) = result.jobs
+    (job,) = result.of_kind(LiveJobManifest)
     return result, job
 
 

@@ -8,13 +8,15 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.engine import normalize
+from reconciler.api.values import number_text
 from reconciler.engine.diff import diff
+from reconciler.kinds import live_job
+from reconciler.kinds.rule_group import normalize_group
 from tests.property.strategies import rule_lists
 
 
 def group(rules: list[dict[str, Any]]) -> dict[str, Any]:
-    return normalize.normalize_group({"group_name": "g", "interaction_rules": rules})
+    return normalize_group({"group_name": "g", "interaction_rules": rules})
 
 
 def test_rules_are_keyed_by_name_then_position_and_never_collide() -> None:
@@ -37,7 +39,7 @@ def test_rules_named_like_private_attributes_are_compared() -> None:
 
 
 def test_number_text() -> None:
-    assert [normalize.number_text(v) for v in (20, 20.0, 1.5, True, False, -3)] == [
+    assert [number_text(v) for v in (20, 20.0, 1.5, True, False, -3)] == [
         "20",
         "20",
         "1.5",
@@ -48,30 +50,30 @@ def test_number_text() -> None:
 
 
 def test_only_declared_observed_job_fields_are_compared() -> None:
-    declared = normalize.declared_observed_fields(
+    declared = live_job.declared_observed_fields(
         {"video_config": {"bitrate": 4000, "width": 1920, "height": 1080}, "co_streamer_config": {}}
     )
     assert declared == {}, "an empty object is not a declaration"
-    declared = normalize.declared_observed_fields(
+    declared = live_job.declared_observed_fields(
         {"rtc_callback_config": {"rtc_callback_event_type": ["LIVE_PROGRESS"]}}
     )
-    live = normalize.observed_job_fields(
+    live = live_job.observed_job_fields(
         {
             "rtc_callback_config": {"rtc_callback_event_type": ["LIVE_PROGRESS"]},
             "co_streamer_config": {"streamer_action": "SILENCE"},
         }
     )
-    assert normalize.comparable_live_fields(live, declared) == declared
+    assert live_job.comparable_live_fields(live, declared) == declared
 
 
 def test_a_declared_field_the_live_job_lacks_is_a_difference() -> None:
-    declared = normalize.declared_observed_fields({"co_streamer_config": {"streamer_action": "SILENCE"}})
-    live = normalize.observed_job_fields({})
-    assert diff(normalize.comparable_live_fields(live, declared), declared)
+    declared = live_job.declared_observed_fields({"co_streamer_config": {"streamer_action": "SILENCE"}})
+    live = live_job.observed_job_fields({})
+    assert diff(live_job.comparable_live_fields(live, declared), declared)
 
 
 def test_the_job_request_keeps_undeclared_observed_fields_unfilled() -> None:
-    canonical = normalize.normalize_job_request(
+    canonical = live_job.normalize_job_request(
         {"video_config": {"bitrate": 4000, "width": 1080, "height": 1920}}
     )
     assert "rtc_callback_config" not in canonical

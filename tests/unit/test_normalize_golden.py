@@ -18,10 +18,14 @@ import pytest
 
 from reconciler.api import models
 from reconciler.cloud.api import group_detail, parse
-from reconciler.cloud.live import live_group, live_job
-from reconciler.engine.desired import JobDeclaration, desired_group, desired_job
+from reconciler.engine.kind import Desired
 from reconciler.engine.plan import Plan
-from reconciler.engine.planner import make_plan
+from reconciler.engine.planner import PlanInput, make_plan
+from reconciler.kinds import live_job as job_kind
+from reconciler.kinds import rule_group as group_kind
+from reconciler.kinds.live_job import DesiredJobInputs, JobDeclaration, LiveJobs, desired_job, live_job
+from reconciler.kinds.rule_group import desired_group, live_group
+from reconciler.resources import Address
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "normalize"
 PAIRS = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir())
@@ -45,18 +49,15 @@ def plan_pair(desired: dict[str, Any], live: dict[str, Any]) -> Plan:
         detail = group_detail(copy.deepcopy(live))
         # What the list says of the group (it always carries the name).
         summary = models.InteractionRuleGroupSummary(group_id=detail.group_id, group_name=declared.group_name)
-        return make_plan(
-            desired_groups=[desired_group(declared.group_name, rules)],
-            desired_jobs=[],
-            live_groups=[live_group(detail, summary)],
-            live_jobs=[],
+        group = Desired(
+            Address(group_kind.NAME, declared.group_name), desired_group(declared.group_name, rules)
         )
+        return make_plan([PlanInput(group_kind.KIND, [group], (live_group(detail, summary),))])
     models.StartSmartLiveReq.model_validate(desired)
     job = live_job(parse(models.SmartLiveJob, copy.deepcopy(live), "ShowSmartLive"))
     declaration = JobDeclaration("golden", job.room_id, "running", desired)
-    return make_plan(
-        desired_groups=[], desired_jobs=[desired_job(declaration)], live_groups=[], live_jobs=[job]
-    )
+    job_declared = Desired(Address(job_kind.NAME, "golden"), DesiredJobInputs(desired_job(declaration)))
+    return make_plan([PlanInput(job_kind.KIND, [job_declared], LiveJobs((job,)))])
 
 
 def test_there_are_golden_pairs_each_explained() -> None:

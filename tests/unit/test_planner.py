@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
 
-from reconciler.engine.desired import JobDeclaration, desired_group, desired_job
-from reconciler.engine.normalize import normalize_group, observed_job_fields
-from reconciler.engine.plan import RESTART, SENSITIVE, Action
-from reconciler.engine.planner import (
-    AmbiguityError,
-    LiveGroup,
+from reconciler.engine.kind import AmbiguityError, Desired
+from reconciler.engine.plan import RESTART, SENSITIVE, Action, Plan
+from reconciler.engine.planner import PlanInput, PlanOptions, make_plan
+from reconciler.kinds.live_job import KIND as JOB_KIND
+from reconciler.kinds.live_job import (
+    DesiredJob,
+    DesiredJobInputs,
+    JobDeclaration,
     LiveJob,
-    ManagedRecord,
-    PlanOptions,
-    make_plan,
+    LiveJobs,
+    desired_job,
+    observed_job_fields,
 )
+from reconciler.kinds.rule_group import KIND as GROUP_KIND
+from reconciler.kinds.rule_group import DesiredGroup, LiveGroup, desired_group, normalize_group
+from reconciler.resources import Address, ManagedRecord
+
+GROUP = "InteractionRuleGroup"
+JOB = "SmartLiveJob"
+MAIN = Address(JOB, "main")
 
 RULES: list[dict[str, Any]] = [
     {
@@ -50,13 +60,33 @@ def live_group(rules: list[dict[str, Any]], name: str = "welcome", gid: str = "g
     )
 
 
-def plan_groups(desired_rules: list[dict[str, Any]], live: list[LiveGroup]) -> Any:
-    return make_plan(
-        desired_groups=[desired_group("welcome", desired_rules)],
-        desired_jobs=[],
-        live_groups=live,
-        live_jobs=[],
-    )
+def declared_group(name: str, rules: list[dict[str, Any]]) -> Desired[DesiredGroup]:
+    return Desired(Address(GROUP, name), desired_group(name, rules))
+
+
+def declared_job(job: DesiredJob) -> Desired[DesiredJobInputs]:
+    return Desired(Address(JOB, job.name), DesiredJobInputs(job))
+
+
+def plan_of(
+    *,
+    desired_groups: Sequence[Desired[DesiredGroup]] = (),
+    desired_jobs: Sequence[Desired[DesiredJobInputs]] = (),
+    live_groups: Sequence[LiveGroup] = (),
+    live_jobs: Sequence[LiveJob] = (),
+    managed: Mapping[Address, ManagedRecord] | None = None,
+    options: PlanOptions | None = None,
+) -> Plan:
+    """Both built-in kinds' inputs, as a plan session hands them to the planner."""
+    inputs = [
+        PlanInput(GROUP_KIND, desired_groups, tuple(live_groups)),
+        PlanInput(JOB_KIND, desired_jobs, LiveJobs(tuple(live_jobs))),
+    ]
+    return make_plan(inputs, managed=managed, options=options or PlanOptions())
+
+
+def plan_groups(desired_rules: list[dict[str, Any]], live: list[LiveGroup]) -> Plan:
+    return plan_of(desired_groups=[declared_group("welcome", desired_rules)], live_groups=live)
 
 
 def test_new_group_is_created() -> None:
@@ -123,17 +153,16 @@ def running_job(job_id: str = "job-1", request: dict[str, Any] | None = None) ->
     return LiveJob(job_id, "room-1", "PROCESSING", observed_job_fields(request or JOB_REQUEST))
 
 
-def plan_job(decl: JobDeclaration, live: list[LiveJob], record: ManagedRecord | None = None) -> Any:
+def plan_job(decl: JobDeclaration, live: list[LiveJob], record: ManagedRecord | None = None) -> Plan:
     job = desired_job(decl, resolve=resolve, fingerprint=fingerprint)
-    managed = {"SmartLiveJob/main": record} if record else {}
-    return make_plan(desired_groups=[], desired_jobs=[job], live_groups=[], live_jobs=live, managed=managed)
+    managed = {MAIN: record} if record else {}
+    return plan_of(desired_jobs=[declared_job(job)], live_jobs=live, managed=managed)
 
 
 def record_for(decl: JobDeclaration, job_id: str = "job-1") -> ManagedRecord:
     job = desired_job(decl, resolve=resolve, fingerprint=fingerprint)
     return ManagedRecord(
-        "SmartLiveJob/main",
-        "SmartLiveJob",
+        MAIN,
         job_id,
         "room-1",
         field_fingerprints=dict(job.blind_fingerprints or {}),
@@ -185,47 +214,32 @@ def test_two_active_jobs_in_a_declared_room_is_an_error() -> None:
 
 
 def test_prune_without_state_store_plans_nothing_and_says_why() -> None:
-    plan = make_plan(
-        desired_groups=[],
-        desired_jobs=[],
-        live_groups=[live_group(RULES)],
-        live_jobs=[],
-        options=PlanOptions(prune=True),
-    )
+    plan = plan_of(live_groups=[live_group(RULES)], options=PlanOptions(prune=True))
     assert plan.changes == ()
     assert "state store" in plan.notes[0]
 
 
 def test_prune_deletes_only_managed_objects() -> None:
-    managed = {
-        "InteractionRuleGroup/old": ManagedRecord("InteractionRuleGroup/old", "InteractionRuleGroup", "g-old")
-    }
+    old = Address(GROUP, "old")
+    managed = {old: ManagedRecord(old, "g-old")}
     live = [live_group(RULES, name="old", gid="g-old"), live_group(RULES, name="foreign", gid="g-x")]
-    plan = make_plan(
-        desired_groups=[],
-        desired_jobs=[],
-        live_groups=live,
-        live_jobs=[],
-        managed=managed,
-        options=PlanOptions(prune=True),
-    )
-    assert [(c.address, c.actions) for c in plan.changes] == [("InteractionRuleGroup/old", (Action.DELETE,))]
+    plan = plan_of(live_groups=live, managed=managed, options=PlanOptions(prune=True))
+    assert [(str(c.address), c.actions) for c in plan.changes] == [
+        ("InteractionRuleGroup/old", (Action.DELETE,))
+    ]
 
 
 def test_target_limits_the_plan() -> None:
-    plan = make_plan(
-        desired_groups=[desired_group("a", RULES), desired_group("b", RULES)],
-        desired_jobs=[],
-        live_groups=[],
-        live_jobs=[],
-        options=PlanOptions(targets=frozenset({"InteractionRuleGroup/b"})),
+    plan = plan_of(
+        desired_groups=[declared_group("a", RULES), declared_group("b", RULES)],
+        options=PlanOptions(targets=frozenset({Address.parse("InteractionRuleGroup/b")})),
     )
-    assert [c.address for c in plan.changes] == ["InteractionRuleGroup/b"]
+    assert [str(c.address) for c in plan.changes] == ["InteractionRuleGroup/b"]
 
 
 def test_live_fingerprint_ignores_job_state_moves_but_not_new_jobs() -> None:
     def fp(jobs: list[LiveJob]) -> str:
-        return make_plan(desired_groups=[], desired_jobs=[], live_groups=[], live_jobs=jobs).live_fingerprint
+        return plan_of(live_jobs=jobs).live_fingerprint
 
     waiting = LiveJob("j", "room-1", "WAITING")
     assert fp([waiting]) == fp([LiveJob("j", "room-1", "PROCESSING")])

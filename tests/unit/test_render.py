@@ -16,16 +16,19 @@ from pathlib import Path
 import pytest
 
 from reconciler.engine.plan import (
-    GROUP_KIND,
-    JOB_KIND,
     RESTART,
     SENSITIVE,
     Action,
     FieldChange,
     Plan,
+    Reason,
+    ReasonCode,
     ResourceChange,
 )
+from reconciler.kinds.live_job import NAME as JOB_KIND
+from reconciler.kinds.rule_group import NAME as GROUP_KIND
 from reconciler.render import FORMATS, RENDERERS, render
+from reconciler.resources import Address
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "render"
 ANSI = re.compile(r"\x1b\[")
@@ -44,12 +47,42 @@ WELCOME_RULES = [
 ]
 
 
-def group(name: str, actions: tuple[Action, ...], reason: str, **fields: object) -> ResourceChange:
-    return ResourceChange(f"{GROUP_KIND}/{name}", GROUP_KIND, name, actions, reason, **fields)  # type: ignore[arg-type]
+#: The reason the planner gives each action when a test does not care which.
+DEFAULT_REASONS = {
+    (Action.CREATE,): ReasonCode.ABSENT,
+    (Action.START,): ReasonCode.NOT_RUNNING,
+    (Action.UPDATE,): ReasonCode.FIELDS_DIFFER,
+    (Action.REFRESH_OUTPUT,): ReasonCode.OUTPUT_ONLY,
+    RESTART: ReasonCode.RESTART_REQUIRED,
+    (Action.STOP,): ReasonCode.DECLARED_STOPPED,
+    (Action.DELETE,): ReasonCode.PRUNED,
+    (Action.NOOP,): ReasonCode.MATCHES,
+}
 
 
-def job(name: str, actions: tuple[Action, ...], reason: str, **fields: object) -> ResourceChange:
-    return ResourceChange(f"{JOB_KIND}/{name}", JOB_KIND, name, actions, reason, **fields)  # type: ignore[arg-type]
+def change(
+    kind: str, name: str, actions: tuple[Action, ...], reason: Reason | None, **fields: object
+) -> ResourceChange:
+    return ResourceChange(
+        Address(kind, name),
+        actions,
+        reason or Reason(DEFAULT_REASONS[actions]),
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def group(
+    name: str, actions: tuple[Action, ...], reason: Reason | None = None, **fields: object
+) -> ResourceChange:
+    return change(GROUP_KIND, name, actions, reason, **fields)
+
+
+def job(
+    name: str, actions: tuple[Action, ...], reason: Reason | None = None, **fields: object
+) -> ResourceChange:
+    # As the planner does: a job's stop, alone or as a restart's first half, takes its stream down.
+    fields.setdefault("interrupts_stream", Action.STOP in actions)
+    return change(JOB_KIND, name, actions, reason, **fields)
 
 
 def sample_changes() -> list[ResourceChange]:
@@ -58,7 +91,7 @@ def sample_changes() -> list[ResourceChange]:
         job(
             "main-stream",
             RESTART,
-            "video_config.bitrate changed",
+            Reason(ReasonCode.RESTART_REQUIRED, forced_by=("video_config.bitrate",)),
             remote_id="job-7",
             room_id="room-1",
             changes=(
@@ -69,13 +102,13 @@ def sample_changes() -> list[ResourceChange]:
         group(
             "welcome",
             (Action.CREATE,),
-            "declared, not in MetaStudio",
+            Reason(ReasonCode.ABSENT),
             after={"group_name": "welcome", "interaction_rules": WELCOME_RULES},
         ),
         group(
             "faq",
             (Action.UPDATE,),
-            "rules differ",
+            Reason(ReasonCode.FIELDS_DIFFER),
             remote_id="grp-2",
             changes=(
                 FieldChange("interaction_rules[greet].trigger.reply_texts[10]", None, "Bye"),
@@ -86,14 +119,14 @@ def sample_changes() -> list[ResourceChange]:
         group(
             "old-promo",
             (Action.DELETE,),
-            "managed by smartlive, no longer declared (--prune)",
+            Reason(ReasonCode.PRUNED),
             remote_id="grp-3",
             before={"group_name": "old-promo", "interaction_rules": []},
         ),
         job(
             "side-stream",
             (Action.START,),
-            "declared running, no active job in the room",
+            Reason(ReasonCode.NOT_RUNNING),
             room_id="room-2",
             after={
                 "room_id": "room-2",
@@ -106,7 +139,7 @@ def sample_changes() -> list[ResourceChange]:
         job(
             "rehearsal",
             (Action.REFRESH_OUTPUT,),
-            "only output_urls changed",
+            Reason(ReasonCode.OUTPUT_ONLY),
             remote_id="job-9",
             room_id="room-3",
             changes=(
@@ -117,7 +150,7 @@ def sample_changes() -> list[ResourceChange]:
         job(
             "retired",
             (Action.STOP,),
-            "declared stopped",
+            Reason(ReasonCode.DECLARED_STOPPED, remote_state="PROCESSING"),
             remote_id="job-4",
             room_id="room-4",
             before={"room_id": "room-4", "state": "PROCESSING"},
@@ -125,7 +158,7 @@ def sample_changes() -> list[ResourceChange]:
         job(
             "steady",
             (Action.NOOP,),
-            "",
+            Reason(ReasonCode.RUNNING, remote_state="PROCESSING"),
             remote_id="job-5",
             room_id="room-5",
             unverifiable=("play_policy",),
@@ -212,9 +245,16 @@ def test_control_characters_in_values_and_names_are_escaped(fmt: str) -> None:
             group(
                 f"x{evil}",
                 (Action.UPDATE,),
-                f"reason{evil}",
+                Reason(ReasonCode.FIELDS_DIFFER),
                 changes=(FieldChange(f"p{evil}", f"a{evil}", "b\nc"),),
-            )
+            ),
+            # A reason's facts come from the manifests and the service too: they reach the sentence.
+            job(
+                "y",
+                RESTART,
+                Reason(ReasonCode.RESTART_REQUIRED, forced_by=(f"p{evil}",), remote_state=f"s{evil}"),
+                changes=(FieldChange(f"p{evil}", 1, 2, forces_restart=True),),
+            ),
         ]
     )
     out = render(plan, fmt, color=False)

@@ -9,7 +9,8 @@ import pytest
 
 from reconciler.engine.plan import Action, FieldChange, Plan
 from reconciler.render import FORMAT_VERSION, render
-from tests.unit.test_render import group, no_change_plan, sample_changes, sample_plan
+from reconciler.resources import Address
+from tests.unit.test_render import group, job, no_change_plan, sample_changes, sample_plan
 
 RESOURCE_KEYS = {
     "address",
@@ -17,6 +18,9 @@ RESOURCE_KEYS = {
     "name",
     "actions",
     "reason",
+    "reason_detail",
+    "description",
+    "depends_on",
     "before",
     "after",
     "changes",
@@ -35,7 +39,7 @@ def document(plan: Plan) -> dict[str, Any]:
 def test_top_level_keys_and_version() -> None:
     doc = document(sample_plan())
     assert set(doc) == {"format_version", "live_fingerprint", "notes", "resource_changes", "summary"}
-    assert doc["format_version"] == FORMAT_VERSION == "1.0"
+    assert doc["format_version"] == FORMAT_VERSION == "2.0"
     assert doc["live_fingerprint"] == "sha256:abc123"
     assert doc["notes"] == ["--prune found 1 group not recorded as managed by smartlive; it was left alone."]
     assert doc["summary"] == {"create": 2, "update": 2, "restart": 1, "destroy": 2, "has_changes": True}
@@ -44,7 +48,7 @@ def test_top_level_keys_and_version() -> None:
 def test_every_resource_no_ops_included_sorted_by_address() -> None:
     resources = document(sample_plan())["resource_changes"]
     addresses = [r["address"] for r in resources]
-    assert addresses == sorted(c.address for c in sample_changes())
+    assert addresses == sorted(str(c.address) for c in sample_changes())
     assert all(set(r) == RESOURCE_KEYS for r in resources)
     by_address = {r["address"]: r for r in resources}
     assert by_address["SmartLiveJob/steady"]["actions"] == ["no-op"]
@@ -53,6 +57,35 @@ def test_every_resource_no_ops_included_sorted_by_address() -> None:
     assert by_address["SmartLiveJob/rehearsal"]["actions"] == ["refresh-output"]
     assert by_address["SmartLiveJob/side-stream"]["unverifiable"] == ["video_config", "play_policy"]
     assert by_address["InteractionRuleGroup/welcome"]["before"] is None
+
+
+def test_the_reason_is_a_code_with_its_facts_and_the_sentence_is_the_description() -> None:
+    by_address = {r["address"]: r for r in document(sample_plan())["resource_changes"]}
+    restart = by_address["SmartLiveJob/main-stream"]
+    assert restart["reason"] == "restart_required"
+    assert restart["reason_detail"] == {"forced_by": ["video_config.bitrate"]}
+    assert (
+        restart["description"]
+        == "must be restarted: video_config.bitrate changed (interrupts the live stream)"
+    )
+    steady = by_address["SmartLiveJob/steady"]
+    assert steady["reason"] == "running"
+    assert steady["reason_detail"] == {"remote_state": "PROCESSING"}
+    assert steady["description"] == "has no changes: running as job job-5 (PROCESSING)"
+    welcome = by_address["InteractionRuleGroup/welcome"]
+    assert (welcome["reason"], welcome["reason_detail"]) == ("absent", {})
+    assert all(r["depends_on"] == [] for r in by_address.values())
+
+
+def test_depends_on_lists_addresses() -> None:
+    plan = Plan(
+        (
+            group("g", (Action.CREATE,)),
+            job("j", (Action.START,), depends_on=(Address("InteractionRuleGroup", "g"),)),
+        )
+    )
+    by_address = {r["address"]: r for r in document(plan)["resource_changes"]}
+    assert by_address["SmartLiveJob/j"]["depends_on"] == ["InteractionRuleGroup/g"]
 
 
 def test_field_changes_keep_types_and_sort_by_path_numerically() -> None:
@@ -90,13 +123,13 @@ def test_no_changes() -> None:
 
 
 def test_unicode_names_stay_readable_and_round_trip() -> None:
-    plan = Plan((group("欢迎词", (Action.UPDATE,), "", changes=(FieldChange("x", "a\u2028b\x7f", "c"),)),))
+    plan = Plan((group("欢迎词", (Action.UPDATE,), changes=(FieldChange("x", "a\u2028b\x7f", "c"),)),))
     out = render(plan, "json", color=False)
     assert "欢迎词" in out and "\u2028" not in out and "\x7f" not in out
     assert json.loads(out)["resource_changes"][0]["changes"][0]["before"] == "a\u2028b\x7f"
 
 
 def test_nan_is_refused_not_printed() -> None:
-    plan = Plan((group("g", (Action.UPDATE,), "", changes=(FieldChange("x", float("nan"), 1),)),))
+    plan = Plan((group("g", (Action.UPDATE,), changes=(FieldChange("x", float("nan"), 1),)),))
     with pytest.raises(ValueError):
         render(plan, "json", color=False)

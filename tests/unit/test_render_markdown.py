@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import markdown_it  # installed with rich; a missing parser must fail the test, not skip it
 
-from reconciler.engine.plan import RESTART, Action, FieldChange, Plan
+from reconciler.engine.plan import RESTART, Action, FieldChange, Plan, Reason, ReasonCode
 from reconciler.render import render
 from tests.unit.test_render import NO_CHANGES, group, job, no_change_plan, sample_plan
 
@@ -53,10 +53,16 @@ def hostile_plan() -> Plan:
             group(
                 f"g{breaker}",
                 (Action.UPDATE,),
-                f"because {breaker}",
+                Reason(ReasonCode.FIELDS_DIFFER),
                 changes=(FieldChange("a", "````", f"z\n```\n{breaker}"),),
             ),
-            job("j", RESTART, "", changes=(FieldChange("b", 1, 2, forces_restart=True),)),
+            # The reason's facts (here a field path) reach the summary sentence too.
+            job(
+                "j",
+                RESTART,
+                Reason(ReasonCode.RESTART_REQUIRED, forced_by=(f"b{breaker}",)),
+                changes=(FieldChange(f"b{breaker}", 1, 2, forces_restart=True),),
+            ),
         ),
         notes=(f"- *{breaker}* [link](http://x) #1",),
     )
@@ -76,6 +82,7 @@ def test_values_and_names_cannot_break_the_comment() -> None:
     assert len(fences[0].markup) == 5
     # The summary is HTML-escaped; the note is literal text in one list item.
     assert "&lt;/details&gt;&lt;/summary&gt;&#96;&#96;&#96;&lt;b&gt;" in html[0]
+    assert "bx&lt;/details&gt;&lt;/summary&gt;&#96;&#96;&#96;&lt;b&gt;&#96;y&#96; changed" in html[2]
     inline = [t for t in tokens if t.type == "inline"]
     note = next(t for t in inline if "link" in t.content)
     rendered = markdown_it.MarkdownIt("commonmark").renderInline(note.content)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from reconciler.engine.plan import RESTART, Action, FieldChange, Plan
+from reconciler.engine.plan import RESTART, Action, FieldChange, Plan, Reason, ReasonCode
 from reconciler.render import render
 from tests.unit.test_render import ANSI, NO_CHANGES, group, job, no_change_plan, sample_plan
 
@@ -50,7 +50,9 @@ def test_create_shows_the_after_block_and_unverifiable_fields() -> None:
 
 def test_noops_are_listed_only_when_verbose() -> None:
     assert "SmartLiveJob/steady" not in text(sample_plan())
-    assert "  # SmartLiveJob/steady has no changes\n" in text(sample_plan(), verbose=True)
+    assert "  # SmartLiveJob/steady has no changes: running as job job-5 (PROCESSING)\n" in text(
+        sample_plan(), verbose=True
+    )
 
 
 def test_notes_come_before_the_summary() -> None:
@@ -61,13 +63,13 @@ def test_notes_come_before_the_summary() -> None:
 def test_summary_sentence_counts_each_kind() -> None:
     plan = Plan(
         (
-            group("a", (Action.CREATE,), ""),
-            job("b", (Action.START,), ""),
-            job("c", (Action.REFRESH_OUTPUT,), ""),
-            job("d", RESTART, ""),
-            job("e", RESTART, ""),
-            group("f", (Action.DELETE,), ""),
-            job("g", (Action.NOOP,), ""),
+            group("a", (Action.CREATE,)),
+            job("b", (Action.START,)),
+            job("c", (Action.REFRESH_OUTPUT,)),
+            job("d", RESTART),
+            job("e", RESTART),
+            group("f", (Action.DELETE,)),
+            job("g", (Action.NOOP,)),
         )
     )
     assert text(plan).endswith("\nPlan: 2 to create, 1 to update, 2 to restart, 1 to stop or delete.\n")
@@ -96,9 +98,13 @@ def test_colour_only_when_asked() -> None:
     assert SGR.sub("", coloured) == text(sample_plan())
 
 
-def test_reason_written_as_a_whole_sentence_is_not_repeated() -> None:
-    plan = Plan((group("w", (Action.CREATE,), "InteractionRuleGroup/w will be created"),))
-    assert "  # InteractionRuleGroup/w will be created\n" in text(plan)
+def test_the_sentence_names_the_address_and_the_action_once() -> None:
+    # The planner gives a reason code; the sentence is written once, in render/common.py, and never
+    # repeats the address or the action (before 2.0 a reason could be a whole sentence of its own).
+    out = text(Plan((group("w", (Action.CREATE,), Reason(ReasonCode.ABSENT)),)))
+    assert "  # InteractionRuleGroup/w will be created: declared, not in MetaStudio\n" in out
+    assert out.count("InteractionRuleGroup/w") == 2  # the sentence and the resource line
+    assert out.count("will be created") == 1
 
 
 def test_removed_field_and_compound_values() -> None:
@@ -107,7 +113,6 @@ def test_removed_field_and_compound_values() -> None:
             group(
                 "g",
                 (Action.UPDATE,),
-                "",
                 changes=(FieldChange("interaction_rules[x]", {"rule_name": "x", "tags": ["a"]}, None),),
             ),
         )

@@ -19,7 +19,8 @@ from reconciler.engine.plan import Plan
 from reconciler.errors import StalePlanError, UserError
 
 KIND = "smartlive-plan"
-FORMAT_VERSION = "1.0"
+#: 2.0: the embedded plan is the JSON plan 2.0 (reason codes, depends_on).
+FORMAT_VERSION = "2.0"
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class SavedPlan:
 
 
 def plan_actions(plan: Plan) -> dict[str, list[str]]:
-    return {c.address: [str(a) for a in c.actions] for c in plan.changes}
+    return {str(c.address): [str(a) for a in c.actions] for c in plan.changes}
 
 
 def save(path: Path, saved: SavedPlan) -> None:

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from reconciler.api.models import LiveEvent
 from reconciler.events.engine import Outcome, RuleEngine, RuleError
 from reconciler.events.jsonl import timestamp_ms
-from reconciler.events.testkind import KIND, Expectation, RuleTestManifest, TestEvent, duration_ms
-from reconciler.manifest import Diagnostic, LoadResult, RuleGroupManifest
+from reconciler.kinds.rule_group import RuleGroupManifest
+from reconciler.kinds.rule_test import KIND, Expectation, RuleTestManifest, TestEvent, duration_ms
+from reconciler.manifest import Diagnostic, LoadResult
 from reconciler.manifest.files import read_manifest
 from reconciler.manifest.yaml_documents import parse_documents
 from reconciler.manifest.yaml_positions import PositionIndex
@@ -106,7 +107,7 @@ def split_errors(
 def run_tests(loaded: LoadResult, tests: Sequence[RuleTestManifest] | None = None) -> list[TestResult]:
     """Run `tests` (default: every InteractionRuleTest loaded) against the groups of `loaded`."""
     groups: dict[str, RuleGroupManifest] = {}
-    for group in loaded.groups:
+    for group in loaded.of_kind(RuleGroupManifest):
         groups.setdefault(group.name, group)  # a duplicate name is a load error (S001) already
     lines = _Lines()
     return [run_test(test, groups, lines) for test in (tests_of(loaded) if tests is None else tests)]

@@ -19,8 +19,8 @@
           every: 0.1                 # ...0.1 s apart; `expect` holds for each of them
           expect: {rule: null}       # null: no rule fires
 
-Registered from reconciler/manifest/kinds.py, so `smartlive validate` and `smartlive schema` know it;
-`smartlive test` (reconciler/events/ruletest.py) runs it. Events are checked as `smartlive events
+Registered in reconciler/kinds/__init__.py, so `smartlive validate` and `smartlive schema` know it;
+`smartlive test` (reconciler/runs/rule_tests.py) runs it. Events are checked as `smartlive events
 report` checks a line (reconciler/events/jsonl.py), so a test cannot rely on an event the service would
 refuse.
 """
@@ -34,7 +34,7 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from reconciler.events.jsonl import EventError, content_string, event_type, timestamp_ms
-from reconciler.manifest.registry import Manifest, register_kind
+from reconciler.manifest.registry import KindSpec, Manifest
 
 KIND: Final = "InteractionRuleTest"
 #: Where `at: 0` is when a test does not say: a fixed moment, so that every run is the same.
@@ -180,10 +180,11 @@ class RuleTestManifest(Manifest[RuleTestSpec]):
         return self.spec.group
 
 
-register_kind(
+#: A manifest document only: `smartlive test` runs it, plan and apply never see it.
+DOCUMENT: Final = KindSpec(
     KIND,
     RuleTestSpec,
-    resource_type=RuleTestManifest,
+    RuleTestManifest,
     description="An offline test of an InteractionRuleGroup: live events and the outcome each should have "
     "(run by smartlive test).",
 )

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
-from reconciler.events.ruletest import TestResult
+from reconciler.runs.rule_tests import TestResult
 
 
 def _seconds(value: float) -> str:

@@ -1,0 +1,111 @@
+"""The one retry mechanism: a policy (how many tries, how long between them, how long in all) and
+`retrying`, which runs an attempt again while the caller's verdict on its failure and the policy allow.
+
+It knows nothing of HTTP, of live events or of the engine. The caller classifies each failure:
+
+- `GIVE_UP` (None): trying again cannot help, or is not safe; the failure is raised as it is;
+- a number of seconds (`BACKOFF`, 0, for "whenever the backoff says"): try again, after the policy's
+  backoff and no sooner than that. A throttling answer asks for the policy's `throttle_floor_seconds`.
+
+When the tries or the patience run out, the last failure is raised as it is: the attempt raises the
+error that should reach the user, and the caller rewords it if it wants (see http.py, report.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Final, TypeVar
+
+T = TypeVar("T")
+
+#: A verdict on one failure: None gives up; a number retries, waiting at least that many seconds.
+Verdict = float | None
+GIVE_UP: Final[Verdict] = None
+BACKOFF: Final[Verdict] = 0.0
+
+#: 2**64 times any base is past every cap: a larger exponent would only overflow the float.
+_MAX_DOUBLINGS: Final = 64
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    #: Tries in all, the first included (fewer than 1 means 1); None: only `patience_seconds` bounds them.
+    attempts: int | None = 5
+    #: Full-jitter exponential backoff: the n-th retry waits uniform(0, min(cap, base * 2**n)).
+    base_seconds: float = 0.25
+    cap_seconds: float = 8.0
+    #: Huawei advises waiting 2-5 s after a throttling answer; a throttled call waits at least this.
+    throttle_floor_seconds: float = 1.0
+    #: One HTTP attempt's time limit, applied by the HTTP client (`retrying` never cuts an attempt short).
+    timeout_seconds: float = 30.0
+    #: No new try once this long has passed since the first began; None: only `attempts` bounds them.
+    patience_seconds: float | None = None
+    #: Without jitter the pause is the backoff window's top and the verdict's floor exactly: a steady
+    #: rhythm, for a caller that spaces its calls itself (apply's start limiter).
+    jitter: bool = True
+
+    def __post_init__(self) -> None:
+        if self.attempts is None and self.patience_seconds is None:
+            raise ValueError("a retry policy needs attempts or patience_seconds: it would retry forever")
+
+    def exhausted(self, failures: int, started: float, now: float) -> bool:
+        """True when no try is left after `failures` failed ones, the first having begun at `started`."""
+        if self.attempts is not None and failures >= self.attempts:
+            return True
+        return self.patience_seconds is not None and now >= started + self.patience_seconds
+
+    def pause(self, retry: int, at_least: float, rng: random.Random) -> float:
+        """The wait before retry number `retry` (0 for the first), never under `at_least` seconds.
+
+        With jitter, the floor is itself spread over [at_least, 1.5 * at_least]: clients throttled in the
+        same second must not all come back in the same second."""
+        ceiling = min(self.cap_seconds, self.base_seconds * (2.0 ** min(retry, _MAX_DOUBLINGS)))
+        if not self.jitter:
+            return max(ceiling, at_least)
+        pause = rng.uniform(0, ceiling)
+        return max(pause, at_least * rng.uniform(1.0, 1.5)) if at_least > 0 else pause
+
+    def delay(self, attempt: int, throttled: bool, rng: random.Random) -> float:
+        """`pause` for a failure that is (or is not) a throttling answer."""
+        return self.pause(attempt, self.throttle_floor_seconds if throttled else 0.0, rng)
+
+
+async def retrying(
+    attempt: Callable[[], Awaitable[T]],
+    classify: Callable[[Exception], Verdict],
+    policy: RetryPolicy,
+    *,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    rng: random.Random | None = None,
+    on_retry: Callable[[Exception, float], None] | None = None,
+) -> T:
+    """`await attempt()` until it returns, `classify` gives up on its failure, or `policy` runs out.
+
+    sleep: waits between tries; a caller may make it a hook (hold back a rate limiter rather than sleep).
+    clock: monotonic seconds, for `policy.patience_seconds`.
+    on_retry: told of each failure that will be retried, with the pause about to be taken (for counts).
+
+    Only Exception is caught: a cancellation goes through at once.
+    """
+    draw = rng if rng is not None else random.Random()
+    started = clock()
+    failures = 0
+    while True:
+        try:
+            return await attempt()
+        except Exception as exc:
+            at_least = classify(exc)
+            failures += 1
+            if at_least is None or policy.exhausted(failures, started, clock()):
+                raise
+            pause = policy.pause(failures - 1, at_least, draw)
+            if on_retry is not None:
+                on_retry(exc, pause)
+        # Outside the except block: a failure of the next try must not carry this one as its context.
+        if pause > 0:
+            await sleep(pause)

@@ -1,0 +1,240 @@
+"""The one protocol every resource kind implements, and the contexts the engine hands it.
+
+A kind (reconciler/kinds/*.py) is one module behind `Kind`, as a Terraform provider's resource is one
+file: its manifest document (spec and lint), the references it makes, how to build the desired value,
+how to read and normalize live objects, how to match and plan one resource, how to apply each action,
+and how to adopt or import a remote object. The engine (planner, session, apply, import, prune) loops
+over the registered kinds and never names one.
+
+Desired and live values are the kind's own types: the engine holds them and passes them back to the
+kind that made them, never looks inside. What it does read is in `Desired` and in `ResourceChange`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+from reconciler.engine.plan import ResourceChange
+from reconciler.errors import UserError
+from reconciler.resources import Address, ManagedRecord, Reference
+
+if TYPE_CHECKING:
+    from reconciler.cloud.api import MetaStudioApi
+    from reconciler.manifest.registry import KindSpec, Manifest, SetCheck
+    from reconciler.manifest.secrets import Secret
+
+T = TypeVar("T")
+D = TypeVar("D")
+L = TypeVar("L")
+
+#: HMAC of a value under the state store's key.
+Fingerprinter = Callable[[Any], str]
+
+
+class AmbiguityError(UserError):
+    """The live state admits more than one reading of a declared resource."""
+
+
+class ImportRefused(UserError):
+    """An object cannot be imported as asked (unknown id, wrong kind or name, already managed)."""
+
+
+@dataclass(frozen=True)
+class Desired(Generic[D]):
+    """One declared resource, built: the kind's value and what the engine needs to know of it."""
+
+    address: Address
+    value: D
+    references: tuple[Reference, ...] = ()
+    #: The annotation smartlive.io/allow-restart: "true": apply may interrupt this resource's stream.
+    allow_interrupt: bool = False
+    #: Something the user should know (its secrets are not available here, say).
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What building a desired value may use: the store's fingerprint function (None without a store)
+    and the environment secrets are resolved from."""
+
+    fingerprint: Fingerprinter | None
+    environ: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class ReadRequest:
+    """What one kind's live read is for: the addresses declared, the state store's records of the kind,
+    and a lazy lookup of the desired values (the read cache compares fingerprints)."""
+
+    declared: Collection[Address]
+    records: Mapping[Address, ManagedRecord]
+    desired: Callable[[Address], Desired[Any] | None]
+    refresh: bool = False
+    #: Every declared resource of every kind: a kind may read what references it needs (a job's room).
+    all_declared: Mapping[Address, Desired[Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """What planning one resource may know of the resources it references, planned before it (kinds
+    are planned in reference order): their remote ids where they exist, and their changes. A reference
+    to a resource that is yet to be created has no remote id: Terraform's "known after apply"."""
+
+    changes: Mapping[Address, ResourceChange] = field(default_factory=dict)
+
+    def remote_id(self, address: Address) -> str | None:
+        change = self.changes.get(address)
+        return change.remote_id if change is not None and change.remote_id else None
+
+    def change(self, address: Address) -> ResourceChange | None:
+        return self.changes.get(address)
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """A state record the plan found out of date, brought up to date without a request."""
+
+    record: ManagedRecord
+    #: Shown to the user when the record completes an interrupted apply's intent.
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What one action did, in the words of apply's per-action line."""
+
+    message: str
+    remote_id: str = ""
+    #: Warnings the service returned with an otherwise successful answer.
+    warnings: tuple[str, ...] = ()
+
+
+class Limiter(Protocol):
+    async def wait(self) -> None: ...
+
+    def pause(self, seconds: float) -> None: ...
+
+
+class ApplyContext(Protocol):
+    """What a kind's apply may do besides calling the API: record state, resolve references, wait."""
+
+    @property
+    def api(self) -> MetaStudioApi: ...
+
+    @property
+    def fingerprint(self) -> Fingerprinter | None: ...
+
+    async def record(self, record: ManagedRecord) -> None:
+        """Write a record to the state store (off the event loop), durable when it returns."""
+
+    async def forget(self, address: Address) -> None:
+        """Remove a record from the state store."""
+
+    def resolve(self, reference: Address) -> str:
+        """The remote id of a referenced resource: from the plan, or from a create earlier in this run."""
+        ...
+
+    def limiter(self, operation: str) -> Limiter | None:
+        """The spacing of one API operation's calls, where the run paces it."""
+        ...
+
+    async def patient(self, call: Callable[[], Awaitable[T]], *, limiter: Limiter | None = None) -> T:
+        """`call`, sent again while the gateway throttles it (429), up to the run's patience."""
+        ...
+
+    async def until_known(
+        self,
+        what: str,
+        write: Callable[[], Awaitable[T]],
+        *,
+        lookup: Callable[[], Awaitable[T | None]] | None = None,
+    ) -> T:
+        """`write` until its outcome is known: after a lost answer, `lookup` (if any) finds the object
+        the write may have made; without one the write is idempotent and is simply sent again."""
+        ...
+
+
+class Kind(Protocol[D, L]):
+    """One resource kind. `D` is its desired value, `L` its live view (every remote object it read)."""
+
+    #: The manifest kind, e.g. "InteractionRuleGroup".
+    name: str
+    #: What its remote id is called in messages ("group_id", "job_id").
+    remote_id_name: str
+    #: What a live object of it is called where only live ones count ("group_id", "active job").
+    live_noun: str
+    #: The kinds its references may point at: a delete of one of those waits for this kind's changes.
+    referenced_kinds: frozenset[str]
+
+    def document(self) -> KindSpec:
+        """Its manifest document: spec model, resource class, lint."""
+        ...
+
+    def set_checks(self) -> tuple[SetCheck, ...]:
+        """Its checks across the manifest set (one running job per room, say)."""
+        ...
+
+    def references(self, manifest: Manifest[Any]) -> Iterable[Reference]:
+        """The resources a declaration names (checked at validate, resolved at apply)."""
+        ...
+
+    def secret_references(self, manifest: Manifest[Any]) -> Iterable[tuple[str, Secret]]:
+        """(path, secret) for every secret field a declaration sets; nothing is resolved."""
+        ...
+
+    def build(self, manifest: Manifest[Any], ctx: BuildContext) -> Desired[D]:
+        """The canonical desired value of one declaration."""
+        ...
+
+    async def read(self, api: MetaStudioApi, request: ReadRequest) -> L:
+        """The live objects a plan needs, normalized, in as few requests as the API allows."""
+        ...
+
+    def match(
+        self, desired: Desired[D], live: L, record: ManagedRecord | None, ctx: PlanContext
+    ) -> Sequence[Any]:
+        """The live objects that are this declaration (by name, by room, by the recorded id, ...): one,
+        none, or an ambiguity the kind's plan refuses."""
+        ...
+
+    def plan(
+        self, desired: Desired[D], matched: Sequence[Any], record: ManagedRecord | None, ctx: PlanContext
+    ) -> ResourceChange:
+        """What to do with one declared resource."""
+        ...
+
+    def prune(self, record: ManagedRecord, live: L) -> ResourceChange | None:
+        """The delete or stop of an undeclared managed object that still exists, else None."""
+        ...
+
+    def sequence(self, changes: Sequence[ResourceChange]) -> Mapping[Address, tuple[Address, ...]]:
+        """Extra order among this kind's own changes (in one room, a stop before a start)."""
+        ...
+
+    def live_material(self, live: L) -> Any:
+        """What a saved plan depends on (ids and versions), as JSON-ready data."""
+        ...
+
+    def live_ids(self, live: L) -> Collection[str]:
+        """The remote ids that exist: a record of an id not among them is forgotten by --prune."""
+        ...
+
+    def adopt(
+        self, change: ResourceChange, record: ManagedRecord, desired: Desired[D] | None, live: L
+    ) -> Adoption | None:
+        """A record the plan found out of date (an interrupted apply's intent, a version moved)."""
+        ...
+
+    async def apply(self, change: ResourceChange, desired: Desired[D] | None, ctx: ApplyContext) -> Applied:
+        """Carry out one change; UserError when it fails."""
+        ...
+
+    async def settle(self, ctx: ApplyContext, written: Mapping[Address, Desired[D]]) -> None:
+        """Bookkeeping after every change of this kind ran (versions of what was written, say)."""
+        ...
+
+    async def import_record(self, api: MetaStudioApi, address: Address, remote_id: str) -> ManagedRecord:
+        """The record of an existing remote object, checked against the address; ImportRefused."""
+        ...

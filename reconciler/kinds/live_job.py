@@ -1,0 +1,755 @@
+"""SmartLiveJob: a running (or stopped) smart-live job, matched to the live one by its room.
+
+At most one running job may be declared per room (validate S002), and a room with two active jobs where
+one is declared is an error, not a guess. The job APIs return only some of what a job was started with
+(API.md): those fields ("observed") are compared with the live job; the others ("blind": video_config,
+play_policy, output_urls, ...) only through the fingerprints the state store kept of what was applied.
+
+The manifest spec is the StartSmartLive body, with one deliberate difference: secret fields
+(stream_keys, live_event_callback_config.key, interaction_callback_url) hold references, resolved only
+by ``LiveJobManifest.to_start_request``.
+
+Live state: one paged project-wide list filtered to the active states; per-room lists only where the
+project-wide list is unavailable. Apply: start (after an intent record; a lost answer is looked up among
+the room's active jobs), stop (a job already ended counts as stopped), restart (stop, then start), and
+REFRESH_OUTPUT_URL when only the output changed. Starts are spaced by the run's StartSmartLive limiter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from reconciler.api import models
+from reconciler.cloud.api import MetaStudioApi
+from reconciler.engine import normalize
+from reconciler.engine.diff import diff
+from reconciler.engine.kind import (
+    Adoption,
+    AmbiguityError,
+    Applied,
+    ApplyContext,
+    BuildContext,
+    Desired,
+    ImportRefused,
+    PlanContext,
+    ReadRequest,
+)
+from reconciler.engine.plan import (
+    RESTART,
+    SENSITIVE,
+    Action,
+    FieldChange,
+    Reason,
+    ReasonCode,
+    ResourceChange,
+)
+from reconciler.errors import AuthError, ManifestError, RemoteError
+from reconciler.manifest import codes
+from reconciler.manifest.diagnostics import Finding, format_path
+from reconciler.manifest.lint_jobs import lint_live_job
+from reconciler.manifest.registry import KindSpec, Manifest, ResourceRef, SetCheck
+from reconciler.manifest.secrets import LiteralSecret, ReferenceOnly, ReferenceOrLiteral, Secret, SecretRef
+from reconciler.resources import PENDING, Address, ManagedRecord, Reference
+
+NAME: Final = "SmartLiveJob"
+#: Annotation: "true" lets apply restart this running job when its configuration changed, without
+#: --allow-restart on the command line.
+ALLOW_RESTART: Final = "smartlive.io/allow-restart"
+#: "Job state does not allow this operation": stopping a job that has already ended.
+JOB_STATE_CONFLICT: Final = "MSS.20020001"
+#: The StartSmartLive operation, whose calls the run spaces below the tenant's rate.
+START_OPERATION: Final = "StartSmartLive"
+#: Statuses meaning "this operation is not offered here": fall back to per-room job lists.
+_UNAVAILABLE_STATUSES: Final = frozenset({403, 404, 405, 501})
+
+
+def address(name: str) -> Address:
+    """The address of the SmartLiveJob manifest called `name` (events report finds its job by it)."""
+    return Address(NAME, name)
+
+
+# Manifest -------------------------------------------------------------------------------------------
+
+StreamKey = Annotated[SecretRef, ReferenceOnly("STREAM_KEY")]
+CallbackKey = Annotated[SecretRef, ReferenceOnly("CALLBACK_KEY")]
+CallbackUrl = Annotated[Secret, ReferenceOrLiteral(max_length=2048)]
+_FORBID: Final = ConfigDict(extra="forbid")
+
+
+class LiveEventCallBackConfigSpec(BaseModel):
+    """LiveEventCallBackConfig as written in a manifest: ``key`` is a secret reference."""
+
+    model_config = _FORBID
+
+    live_event_type_callback_url: str | None = Field(default=None, max_length=2048)
+    auth_type: models.AuthType | None = None
+    key: CallbackKey | None = None
+    callback_event_type: list[models.CallbackEventType] | None = None
+
+
+class LiveJobSpec(BaseModel):
+    """spec of a SmartLiveJob: the room, the desired state and the StartSmartLive body verbatim
+    (a unit test keeps these fields in step with StartSmartLiveReq)."""
+
+    model_config = _FORBID
+
+    room_id: str = Field(min_length=1, max_length=64, description="the smart-live room the job runs in")
+    state: Literal["running", "stopped"] = Field(
+        default="running", description="running: apply starts the job; stopped: apply stops it"
+    )
+    video_config: models.VideoConfig | None = None
+    play_policy: models.PlayPolicy | None = None
+    output_urls: list[str] | None = Field(default=None, max_length=1)
+    stream_keys: list[StreamKey] | None = Field(default=None, max_length=1)
+    interaction_callback_url: CallbackUrl | None = None
+    live_event_callback_config: LiveEventCallBackConfigSpec | None = None
+    rtc_callback_config: models.RTCLiveEventCallBackConfig | None = None
+    view_mode: models.ViewMode | None = None
+    co_streamer_config: models.CoStreamerConfig | None = None
+    job_run_config: models.LiveJobRunConfig | None = None
+
+
+@dataclass(frozen=True)
+class LiveJobManifest(Manifest[LiveJobSpec]):
+    """A declared live job: which room, whether it should run, and the StartSmartLive body."""
+
+    @property
+    def room_id(self) -> str:
+        return self.spec.room_id
+
+    @property
+    def state(self) -> Literal["running", "stopped"]:
+        return self.spec.state
+
+    @property
+    def allow_restart(self) -> bool:
+        """The smartlive.io/allow-restart annotation is "true"."""
+        return self.annotations.get(ALLOW_RESTART) == "true"
+
+    def secret_references(self) -> Iterator[tuple[str, Secret]]:
+        """(path, secret) for every secret field that is set; nothing is resolved."""
+        for index, key in enumerate(self.spec.stream_keys or []):
+            yield f"spec.stream_keys[{index}]", key
+        if self.spec.interaction_callback_url is not None:
+            yield "spec.interaction_callback_url", self.spec.interaction_callback_url
+        callback = self.spec.live_event_callback_config
+        if callback is not None and callback.key is not None:
+            yield "spec.live_event_callback_config.key", callback.key
+
+    def request_with_references(self) -> dict[str, Any]:
+        """The StartSmartLive body as written: secrets stay references."""
+        body: dict[str, Any] = self.spec.model_dump(
+            mode="json", exclude_none=True, exclude={"room_id", "state"}
+        )
+        return body
+
+    def to_start_request(self, environ: Mapping[str, str] | None = None) -> models.StartSmartLiveReq:
+        """The StartSmartLive body with every secret resolved (from ``environ``, default os.environ).
+
+        ManifestError if a secret is unavailable or its value breaks an API limit (key over 32
+        characters, ...); messages name the field and the reference, never a value."""
+        try:
+            body = _resolved(self.spec, environ, exclude=frozenset({"room_id", "state"}))
+        except ManifestError as exc:
+            raise ManifestError(f"SmartLiveJob {self.name!r} ({self.source}): {exc}") from None
+        try:
+            return models.StartSmartLiveReq.model_validate(body)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{format_path(('spec', *error['loc']))}: {error['msg']}"
+                for error in exc.errors(include_url=False, include_input=False, include_context=False)
+            )
+            raise ManifestError(f"SmartLiveJob {self.name!r} ({self.source}): {problems}") from None
+
+
+def _resolved(value: Any, environ: Mapping[str, str] | None, exclude: frozenset[str] = frozenset()) -> Any:
+    """Plain wire data of ``value`` with secrets replaced by their values and None fields left out."""
+    if isinstance(value, BaseModel):
+        return {
+            name: _resolved(getattr(value, name), environ)
+            for name in type(value).model_fields
+            if name not in exclude and getattr(value, name) is not None
+        }
+    if isinstance(value, list):
+        return [_resolved(item, environ) for item in value]
+    if isinstance(value, SecretRef | LiteralSecret):
+        return value.resolve(environ)
+    return value
+
+
+def running_room(resource: Manifest[Any]) -> str | None:
+    """The room of a SmartLiveJob declared running, else None."""
+    if isinstance(resource, LiveJobManifest) and resource.state == "running":
+        return resource.room_id
+    return None
+
+
+def duplicate_rooms(summaries: Sequence[tuple[ResourceRef, Any]]) -> Iterator[tuple[ResourceRef, Finding]]:
+    """At most one SmartLiveJob per room may be declared running: apply would start them all."""
+    running: dict[str, ResourceRef] = {}
+    for ref, room in summaries:
+        if room is None:
+            continue
+        seen = running.setdefault(room, ref)
+        if seen is not ref:
+            yield (
+                ref,
+                Finding(
+                    codes.ROOM_RUNNING_TWICE,
+                    f"room {room} already has running SmartLiveJob {seen.name!r} ({seen.source}); "
+                    "declare at most one running job per room",
+                    ("spec", "room_id"),
+                ),
+            )
+
+
+# Canonical forms ------------------------------------------------------------------------------------
+
+_JOB_PLACES: Final = {
+    "VideoConfig": "video_config.",
+    "SubtitleConfig": "video_config.subtitle_config.",
+    "PlayPolicy": "play_policy.",
+    "LiveExitConfig": "play_policy.live_exit_config.",
+    "LiveEventCallBackConfig": "live_event_callback_config.",
+    "VoiceConfig": "co_streamer_config.voice_config.",
+}
+#: Documented defaults of StartSmartLiveReq (seed 003), by dotted path inside the request body.
+JOB_DEFAULTS: Mapping[str, Any] = normalize.defaults_at(_JOB_PLACES)
+#: Seed 003: "未携带配置则默认订阅LIVE_PROGRESS" - without a config the job subscribes LIVE_PROGRESS.
+DEFAULT_RTC_CALLBACK = normalize.defaults_at({"RTCLiveEventCallBackConfig": ""})
+#: StartSmartLiveReq fields the service never returns (API.md): compared through the state store only.
+JOB_BLIND_FIELDS: Final = (
+    "video_config",
+    "play_policy",
+    "output_urls",
+    "stream_keys",
+    "interaction_callback_url",
+    "view_mode",
+    "job_run_config",
+)
+#: Fields a running job shows, compared with the live value directly.
+JOB_OBSERVED_FIELDS: Final = ("live_event_callback_config", "rtc_callback_config", "co_streamer_config")
+_OBSERVED_DEFAULTS = {k: v for k, v in JOB_DEFAULTS.items() if k.split(".", 1)[0] in JOB_OBSERVED_FIELDS}
+#: A change confined to these is applied with REFRESH_OUTPUT_URL, without restarting the stream.
+JOB_OUTPUT_FIELDS: Final = frozenset({"output_urls", "stream_keys"})
+#: The callback key is a secret: it is compared through its fingerprint, never with a live value.
+SECRET_OBSERVED_PATHS: Final = frozenset({"live_event_callback_config.key"})
+#: Paths of a job's canonical form that hold secrets; they render as SENSITIVE everywhere.
+JOB_SECRET_PATHS: Final = frozenset(
+    {"stream_keys", "interaction_callback_url", "live_event_callback_config.key"}
+)
+#: Stands for the old value of a field the service does not return: only its fingerprint was kept.
+PREVIOUSLY_APPLIED: Final = "(previously applied value)"
+
+
+def view_mode_for(video_config: Mapping[str, Any] | None) -> str:
+    """Seed 003: view_mode is derived from the resolution; the default is VERTICAL."""
+    if video_config and int(video_config.get("width") or 0) > int(video_config.get("height") or 0):
+        return "LANDSCAPE"
+    return "VERTICAL"
+
+
+def normalize_job_request(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The canonical StartSmartLiveReq: observed fields and blind fields, defaults filled.
+
+    An observed field the body leaves out (rtc_callback_config, say) is not filled in: the job then runs
+    with its room's value, which only the room knows (see declared_observed_fields)."""
+    out: dict[str, Any] = normalize.clean(dict(body))
+    normalize.fill(out, JOB_DEFAULTS)
+    out.setdefault("view_mode", view_mode_for(out.get("video_config")))
+    return out
+
+
+def observed_job_fields(job: Mapping[str, Any]) -> dict[str, Any]:
+    """The comparable part of a job, from either side (request body or SmartLiveJob response)."""
+    source: dict[str, Any] = normalize.clean({k: job.get(k) for k in JOB_OBSERVED_FIELDS})
+    normalize.fill(source, _OBSERVED_DEFAULTS)
+    source.setdefault("rtc_callback_config", dict(DEFAULT_RTC_CALLBACK))
+    callback = source.get("live_event_callback_config")
+    if isinstance(callback, dict):
+        callback.pop("key", None)
+    return source
+
+
+def declared_observed_fields(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The observed fields a StartSmartLiveReq body declares, canonical, defaults filled inside them.
+
+    A job started without live_event_callback_config, rtc_callback_config or co_streamer_config runs with
+    its room's (and only without a room value with the documented default), so a field the manifest
+    leaves out is not compared: restarting the job would not change it. As `kubectl diff` leaves alone
+    the fields a manifest does not set."""
+    declared = normalize.clean(dict(body))
+    return {k: v for k, v in observed_job_fields(declared).items() if k in declared}
+
+
+def comparable_live_fields(live: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a live job's observed fields to compare with `desired` (declared_observed_fields):
+    the fields the manifest declares; the others are the room's."""
+    return {k: v for k, v in live.items() if k in desired}
+
+
+def blind_job_fields(body: Mapping[str, Any]) -> dict[str, Any]:
+    canonical = normalize_job_request(body)
+    out: dict[str, Any] = {k: canonical[k] for k in JOB_BLIND_FIELDS if k in canonical}
+    callback = canonical.get("live_event_callback_config")
+    if isinstance(callback, dict) and "key" in callback:
+        # Not comparable with a live value (see SECRET_OBSERVED_PATHS), so tracked with the blind ones.
+        out["live_event_callback_config.key"] = callback["key"]
+    return out
+
+
+def mask_job(canonical: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = json.loads(json.dumps(canonical))
+    for path in JOB_SECRET_PATHS:
+        *parents, leaf = path.split(".")
+        node: Any = out
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict) and leaf in node:
+            node[leaf] = SENSITIVE
+    return out
+
+
+# Values ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobDeclaration:
+    """A SmartLiveJob manifest reduced to what planning and apply need."""
+
+    name: str
+    room_id: str
+    state: Literal["running", "stopped"]
+    #: StartSmartLiveReq fields as written, secret references unresolved.
+    request: Mapping[str, Any]
+    allow_restart: bool = False
+
+
+@dataclass(frozen=True)
+class DesiredJob:
+    name: str
+    room_id: str
+    state: Literal["running", "stopped"]
+    observed: dict[str, Any]
+    #: Fields the service never returns, canonical, secrets still as references.
+    blind: dict[str, Any]
+    #: field -> HMAC of the resolved value; None when no state store can verify them.
+    blind_fingerprints: Mapping[str, str] | None = None
+    #: The whole canonical request (secrets as references): what `after` shows, masked.
+    canonical: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DesiredJobInputs:
+    """A desired job and how to build its request: secrets are resolved only when it is (re)started or
+    refreshed (apply's environment may differ from plan's)."""
+
+    job: DesiredJob
+    manifest: LiveJobManifest | None = None
+
+    def build_request(self, environ: Mapping[str, str] | None = None) -> models.StartSmartLiveReq:
+        if self.manifest is None:
+            return models.StartSmartLiveReq.model_validate({})
+        return self.manifest.to_start_request(environ)
+
+
+@dataclass(frozen=True)
+class LiveJob:
+    job_id: str
+    room_id: str
+    state: str
+    observed: dict[str, Any] = field(default_factory=dict)
+
+
+def desired_job(
+    declaration: JobDeclaration,
+    *,
+    resolve: Any = None,
+    fingerprint: Any = None,
+) -> DesiredJob:
+    """`resolve` turns the request with references into the request with values (for fingerprints)."""
+    canonical = normalize_job_request(declaration.request)
+    observed = declared_observed_fields(declaration.request)
+    blind = blind_job_fields(declaration.request)
+    fingerprints: dict[str, str] | None = None
+    if resolve is not None and fingerprint is not None:
+        resolved_blind = blind_job_fields(resolve(declaration.request))
+        fingerprints = {name: fingerprint(value) for name, value in resolved_blind.items()}
+    return DesiredJob(
+        declaration.name, declaration.room_id, declaration.state, observed, blind, fingerprints, canonical
+    )
+
+
+def live_job(job: models.SmartLiveJob) -> LiveJob:
+    observed = observed_job_fields(job.model_dump(mode="json", exclude_none=True))
+    return LiveJob(
+        job_id=job.job_id or "", room_id=job.room_id or "", state=job.state or "", observed=observed
+    )
+
+
+@dataclass(frozen=True)
+class LiveJobs:
+    jobs: tuple[LiveJob, ...]
+    #: How the jobs were read, for the curious: "project" or "rooms".
+    source: str = "project"
+
+
+async def read_active_jobs(api: MetaStudioApi, rooms: Iterable[str]) -> LiveJobs:
+    try:
+        jobs = await api.list_project_jobs()
+        source = "project"
+    except AuthError:
+        raise
+    except RemoteError as exc:
+        if exc.status not in _UNAVAILABLE_STATUSES:
+            raise
+        per_room = await asyncio.gather(*(api.list_room_jobs(room) for room in sorted(set(rooms))))
+        jobs = [job for room_jobs in per_room for job in room_jobs]
+        source = "rooms"
+    # The filter is asked of the server; checking again keeps a lenient server from confusing the plan.
+    seen: dict[str, LiveJob] = {}
+    for job in jobs:
+        if job.state in models.ACTIVE_JOB_STATES and job.job_id:
+            seen[job.job_id] = live_job(job)  # pages read concurrently may overlap: one entry per id
+    return LiveJobs(tuple(seen.values()), source)
+
+
+# Plan -----------------------------------------------------------------------------------------------
+
+
+def _mask_change(change: FieldChange) -> FieldChange:
+    head = change.path.split("[", 1)[0]
+    if head in JOB_SECRET_PATHS or change.path in JOB_SECRET_PATHS:
+        return FieldChange(
+            change.path,
+            SENSITIVE if change.before is not None else None,
+            SENSITIVE if change.after is not None else None,
+            change.forces_restart,
+        )
+    return change
+
+
+def _blind_changes(
+    desired: DesiredJob, record: ManagedRecord | None
+) -> tuple[list[FieldChange], tuple[str, ...]]:
+    """Changes in the fields the service never returns, from the state store's fingerprints."""
+    if desired.blind_fingerprints is None or record is None or not record.field_fingerprints:
+        # No record of what was applied (e.g. an imported job): nothing to compare, nothing invented.
+        return [], tuple(sorted(desired.blind))
+    recorded = record.field_fingerprints
+    changes = []
+    for name in sorted(set(desired.blind_fingerprints) | set(recorded)):
+        if desired.blind_fingerprints.get(name) != recorded.get(name):
+            after = desired.blind.get(name)
+            before = PREVIOUSLY_APPLIED if name in recorded else None
+            changes.append(FieldChange(name, before, after, name not in JOB_OUTPUT_FIELDS))
+    return changes, ()
+
+
+def plan_job(desired: DesiredJob, active: Sequence[LiveJob], record: ManagedRecord | None) -> ResourceChange:
+    address = Address(NAME, desired.name)
+    after = mask_job(desired.canonical or {**desired.observed, **desired.blind})
+    if len(active) > 1:
+        ids = ", ".join(sorted(j.job_id for j in active))
+        raise AmbiguityError(
+            f"{address}: room {desired.room_id} has {len(active)} active jobs ({ids}); "
+            "stop the extra ones or import the right one with `smartlive import`"
+        )
+    base = ResourceChange(address, (Action.NOOP,), Reason(ReasonCode.STOPPED), room_id=desired.room_id)
+    if not active:
+        if desired.state == "stopped":
+            return base
+        return replace(base, actions=(Action.START,), reason=Reason(ReasonCode.NOT_RUNNING), after=after)
+    job = active[0]
+    base = replace(
+        base,
+        reason=Reason(ReasonCode.RUNNING, remote_state=job.state),
+        before={"job_id": job.job_id, "state": job.state, **mask_job(job.observed)},
+        remote_id=job.job_id,
+    )
+    if desired.state == "stopped":
+        return replace(
+            base,
+            actions=(Action.STOP,),
+            reason=Reason(ReasonCode.DECLARED_STOPPED, remote_state=job.state),
+            interrupts_stream=True,
+        )
+    matching_record = record if record is not None and record.remote_id == job.job_id else None
+    live_observed = comparable_live_fields(job.observed, desired.observed)
+    observed = [
+        _mask_change(c) for c in diff(live_observed, desired.observed, forces_restart=lambda _p: True)
+    ]
+    blind, unverifiable = _blind_changes(desired, matching_record)
+    changes = tuple(sorted(observed + [_mask_change(c) for c in blind], key=lambda c: c.path))
+    base = replace(base, after=after, unverifiable=unverifiable, changes=changes)
+    if not changes:
+        return base
+    forced = tuple(c.path for c in changes if c.forces_restart)
+    if not forced:
+        return replace(base, actions=(Action.REFRESH_OUTPUT,), reason=Reason(ReasonCode.OUTPUT_ONLY))
+    return replace(
+        base,
+        actions=RESTART,
+        reason=Reason(ReasonCode.RESTART_REQUIRED, forced_by=forced),
+        interrupts_stream=True,
+    )
+
+
+# The kind -------------------------------------------------------------------------------------------
+
+
+class LiveJobKind:
+    name = NAME
+    remote_id_name = "job_id"
+    live_noun = "active job"
+    referenced_kinds: frozenset[str] = frozenset()
+
+    def document(self) -> KindSpec:
+        return KindSpec(
+            NAME,
+            LiveJobSpec,
+            LiveJobManifest,
+            (lambda r: lint_live_job(r.spec),),
+            "A MetaStudio smart-live job: the room it runs in, running or stopped, its StartSmartLive body.",
+            annotations={ALLOW_RESTART: frozenset({"true", "false"})},
+        )
+
+    def set_checks(self) -> tuple[SetCheck, ...]:
+        return (SetCheck(duplicate_rooms, running_room),)
+
+    def references(self, manifest: Manifest[Any]) -> Iterable[Reference]:
+        return ()
+
+    def secret_references(self, manifest: Manifest[Any]) -> Iterable[tuple[str, Secret]]:
+        assert isinstance(manifest, LiveJobManifest)
+        return manifest.secret_references()
+
+    def build(self, manifest: Manifest[Any], ctx: BuildContext) -> Desired[DesiredJobInputs]:
+        assert isinstance(manifest, LiveJobManifest)
+        address = Address(NAME, manifest.name)
+        declaration = JobDeclaration(
+            manifest.name,
+            manifest.room_id,
+            manifest.state,
+            manifest.request_with_references(),
+            manifest.allow_restart,
+        )
+        note = None
+        resolved: dict[str, Any] | None = None
+        if ctx.fingerprint is not None:
+            try:
+                resolved = models.to_wire(manifest.to_start_request(ctx.environ))
+            except ManifestError as exc:
+                # Plan still works where secrets are not available (a pull-request check, say); apply
+                # resolves them again and fails there.
+                note = f"{address}: its secrets are not available here ({exc}); its output is not verified"
+        built = desired_job(
+            declaration,
+            resolve=(lambda _request: resolved) if resolved is not None else None,
+            fingerprint=ctx.fingerprint if resolved is not None else None,
+        )
+        return Desired(
+            address, DesiredJobInputs(built, manifest), allow_interrupt=manifest.allow_restart, note=note
+        )
+
+    async def read(self, api: MetaStudioApi, request: ReadRequest) -> LiveJobs:
+        rooms = {r.room_id for r in request.records.values()}
+        for address in request.declared:
+            desired = request.desired(address)
+            if desired is not None:
+                rooms.add(desired.value.job.room_id)
+        return await read_active_jobs(api, rooms)
+
+    def live_material(self, live: LiveJobs) -> Any:
+        # A job moving from WAITING to PROCESSING does not make a plan stale; a new or vanished job does.
+        return sorted([j.room_id, j.job_id] for j in live.jobs)
+
+    def live_ids(self, live: LiveJobs) -> Collection[str]:
+        return {j.job_id for j in live.jobs}
+
+    def match(
+        self,
+        desired: Desired[DesiredJobInputs],
+        live: LiveJobs,
+        record: ManagedRecord | None,
+        ctx: PlanContext,
+    ) -> Sequence[LiveJob]:
+        return [j for j in live.jobs if j.room_id == desired.value.job.room_id]
+
+    def plan(
+        self,
+        desired: Desired[DesiredJobInputs],
+        matched: Sequence[LiveJob],
+        record: ManagedRecord | None,
+        ctx: PlanContext,
+    ) -> ResourceChange:
+        return plan_job(desired.value.job, matched, record)
+
+    def prune(self, record: ManagedRecord, live: LiveJobs) -> ResourceChange | None:
+        found = [j for j in live.jobs if j.job_id == record.remote_id]
+        if not found:
+            return None
+        job = found[0]
+        return ResourceChange(
+            record.address,
+            (Action.STOP,),
+            Reason(ReasonCode.PRUNED, remote_state=job.state),
+            before={"job_id": job.job_id, "state": job.state},
+            remote_id=job.job_id,
+            room_id=job.room_id,
+            interrupts_stream=True,
+        )
+
+    def sequence(self, changes: Sequence[ResourceChange]) -> Mapping[Address, tuple[Address, ...]]:
+        """In one room, stops (a pruned or declared-stopped job) before starts and restarts: a room may
+        allow one job only."""
+        by_room: dict[str, list[ResourceChange]] = defaultdict(list)
+        for change in changes:
+            if not change.is_noop:
+                by_room[change.room_id or ""].append(change)
+        out: dict[Address, tuple[Address, ...]] = {}
+        for room_changes in by_room.values():
+            stops = tuple(sorted(c.address for c in room_changes if c.actions == (Action.STOP,)))
+            for change in room_changes:
+                if stops and change.actions != (Action.STOP,):
+                    out[change.address] = stops
+        return out
+
+    def adopt(
+        self,
+        change: ResourceChange,
+        record: ManagedRecord,
+        desired: Desired[DesiredJobInputs] | None,
+        live: LiveJobs,
+    ) -> Adoption | None:
+        """An intent whose room now has the one active job the plan matched: a start of ours whose
+        answer, or whose state write, a crash cut off."""
+        remote_id = change.remote_id or ""
+        if record.is_intent and record.room_id == (change.room_id or ""):
+            return Adoption(
+                replace(record, remote_id=remote_id),
+                f"{change.address}: recorded job {remote_id}, started by an interrupted apply",
+            )
+        return None
+
+    # Apply --------------------------------------------------------------------------------------
+
+    def _record(
+        self, change: ResourceChange, inputs: DesiredJobInputs, job_id: str, ctx: ApplyContext
+    ) -> ManagedRecord:
+        desired = inputs.job
+        return ManagedRecord(
+            change.address,
+            job_id,
+            desired.room_id,
+            fingerprint=ctx.fingerprint(desired.canonical) if ctx.fingerprint else "",
+            field_fingerprints=dict(desired.blind_fingerprints or {}),
+        )
+
+    async def apply(
+        self, change: ResourceChange, desired: Desired[DesiredJobInputs] | None, ctx: ApplyContext
+    ) -> Applied:
+        inputs = desired.value if desired is not None else None
+        room_id = change.room_id or (inputs.job.room_id if inputs is not None else "")
+        if change.actions == (Action.STOP,):
+            await self._stop(ctx, room_id, change.remote_id or "")
+            if inputs is None:
+                await ctx.forget(change.address)  # pruned: no longer managed
+            return Applied(f"stopped (job {change.remote_id})", change.remote_id or "")
+        assert inputs is not None, "a start, restart or refresh has a declaration"
+        if change.is_restart:
+            await self._stop(ctx, room_id, change.remote_id or "")
+            job_id, warnings = await self._start(change, inputs, ctx)
+            return Applied(
+                f"restarted: job {change.remote_id} stopped, job {job_id} started", job_id, warnings
+            )
+        if change.actions == (Action.START,):
+            job_id, warnings = await self._start(change, inputs, ctx)
+            return Applied(f"started (job {job_id})", job_id, warnings)
+        return await self._refresh(change, inputs, ctx)
+
+    async def _active(self, ctx: ApplyContext, room_id: str) -> list[models.SmartLiveJob]:
+        return [j for j in await ctx.api.list_room_jobs(room_id) if j.state in models.ACTIVE_JOB_STATES]
+
+    async def _stop(self, ctx: ApplyContext, room_id: str, job_id: str) -> None:
+        async def stop() -> None:
+            try:
+                await ctx.patient(lambda: ctx.api.stop_job(room_id, job_id))
+            except RemoteError as exc:
+                if exc.code != JOB_STATE_CONFLICT:
+                    raise  # else it has already ended (perhaps by our own lost stop): the goal is reached
+
+        await ctx.until_known(f"stop of job {job_id}", stop)
+
+    async def _start(
+        self, change: ResourceChange, inputs: DesiredJobInputs, ctx: ApplyContext
+    ) -> tuple[str, tuple[str, ...]]:
+        room_id = inputs.job.room_id
+        request = inputs.build_request()
+        before = {j.job_id for j in await self._active(ctx, room_id)} if change.is_restart else set()
+        await ctx.record(self._record(change, inputs, PENDING, ctx))  # the intent
+        limiter = ctx.limiter(START_OPERATION)
+        warnings: tuple[str, ...] = ()
+
+        async def start() -> str:
+            nonlocal warnings
+            response = await ctx.patient(lambda: ctx.api.start_job(room_id, request), limiter=limiter)
+            warnings = start_warnings(response)
+            return response.job_id or ""
+
+        async def lookup() -> str | None:
+            appeared = [j for j in await self._active(ctx, room_id) if j.job_id not in before]
+            return appeared[0].job_id or "" if appeared else None
+
+        job_id = await ctx.until_known(f"{change.address}: start", start, lookup=lookup)
+        await ctx.record(self._record(change, inputs, job_id, ctx))
+        return job_id, warnings
+
+    async def _refresh(self, change: ResourceChange, inputs: DesiredJobInputs, ctx: ApplyContext) -> Applied:
+        request = inputs.build_request()
+        params = {"output_urls": request.output_urls or [], "stream_keys": request.stream_keys or []}
+        job_id = change.remote_id or ""
+        room_id = inputs.job.room_id
+        # Setting the same output again is idempotent.
+        await ctx.until_known(
+            f"{change.address}: refresh",
+            lambda: ctx.patient(
+                lambda: ctx.api.execute_command(room_id, job_id, "REFRESH_OUTPUT_URL", params)
+            ),
+        )
+        await ctx.record(self._record(change, inputs, job_id, ctx))
+        return Applied(f"output refreshed without restart (job {job_id})", job_id)
+
+    async def settle(self, ctx: ApplyContext, written: Mapping[Address, Desired[DesiredJobInputs]]) -> None:
+        return None
+
+    async def import_record(self, api: MetaStudioApi, address: Address, remote_id: str) -> ManagedRecord:
+        active = [job for job in await api.list_project_jobs() if job.job_id == remote_id]
+        if not active:
+            raise ImportRefused(
+                f"no running job {remote_id} in project {api.http.target.project_id}: only a WAITING or PROCESSING job can "
+                "be imported (for a job that has ended, apply starts a new one)"
+            )
+        return ManagedRecord(address, remote_id, room_id=active[0].room_id or "")
+
+
+def start_warnings(response: models.StartSmartLiveResponse) -> tuple[str, ...]:
+    """StartSmartLive's live_warning_info, one line each (never thrown away)."""
+    out = []
+    for warning in getattr(response, "live_warning_info", None) or []:
+        data = (
+            warning.model_dump(mode="json", exclude_none=True) if isinstance(warning, BaseModel) else warning
+        )
+        pairs = sorted(data.items()) if isinstance(data, dict) else None
+        out.append(", ".join(f"{k}={v}" for k, v in pairs) if pairs is not None else str(data))
+    return tuple(out)
+
+
+KIND = LiveJobKind()

@@ -1,0 +1,72 @@
+"""The value types every layer shares: a resource's address, a reference to another resource, and what
+the state store remembers of a managed resource.
+
+A leaf module: it imports nothing of the project, so cloud/, state/, engine/ and kinds/ can all use it
+without pointing at each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+#: The remote id of an intent: the record written just before a create or start, completed after it.
+PENDING: Final = ""
+
+
+class AddressError(ValueError):
+    """Text that is not `Kind/name`."""
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class Address:
+    """A resource in the manifest set: its kind and its metadata.name. Rendered `Kind/name`, here only."""
+
+    kind: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+    @classmethod
+    def parse(cls, text: str) -> Address:
+        """`Kind/name` back into an Address (the name may itself hold slashes)."""
+        kind, slash, name = text.partition("/")
+        if not slash or not kind.strip() or not name.strip():
+            raise AddressError(f"{text!r} is not an address of the form Kind/name")
+        return cls(kind, name)
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A field of one resource that names another resource by its manifest address, as Crossplane's
+    ResolutionRequest: the referring field's path (for positions in diagnostics) and what it points to.
+    It is resolved to the target's remote id only when apply builds a request."""
+
+    source: Address
+    #: Where the reference is written, from the document root: ("spec", "room").
+    path: tuple[str | int, ...]
+    target: Address
+
+
+@dataclass(frozen=True)
+class ManagedRecord:
+    """What the state store remembers of a resource this tool created or imported."""
+
+    address: Address
+    remote_id: str
+    #: Where the remote object lives when its id alone does not say (a job's room).
+    room_id: str = ""
+    fingerprint: str = ""
+    field_fingerprints: Mapping[str, str] = field(default_factory=dict)
+    update_time: str = ""
+
+    @property
+    def kind(self) -> str:
+        return self.address.kind
+
+    @property
+    def is_intent(self) -> bool:
+        """Written before a create or start whose outcome is not recorded yet."""
+        return self.remote_id == PENDING

@@ -1,0 +1,468 @@
+"""Carry out a plan: in dependency order, in parallel where independent, safely where the API gives no
+help. The actions themselves are each kind's (reconciler/kinds/); this module orders them, guards the
+live streams, waits out throttling, keeps the state store up to date and reports every action.
+
+Order: the plan's dependency graph, level by level (engine/graph.py): a referenced resource is
+created or updated before what references it, and deleted after it. A failed change skips, and reports,
+exactly the changes that depend on it; independent ones still run. Every success is written to the state
+store before anything that depends on it starts, so a crash loses nothing already done; the writes go
+through one worker thread, in order, so the event loop never waits on the disk or the database.
+
+The API has no idempotency token. A create or start whose answer was lost (OutcomeUnknownError) may
+have happened, so before trying again the kind looks for it (`until_known` with a lookup) and adopts
+what it finds. An update (a whole PUT) is idempotent and simply sent again; a stop or delete that finds
+its object already gone counts as done.
+
+A crash can strike between an answer and the state write that records it. So before each create or
+start the kind writes an intent: the resource's record with no remote id yet (and the fingerprints of
+what it is about to send). The next apply, finding the object the plan matched and an intent for it,
+records the object as this tool's own (`adopt_records`); an object with no intent is never claimed that
+way, so `--prune` can still touch only what this tool created or imported.
+
+Throttling (429) means the gateway refused the request before the service saw it: waited out and sent
+again (`patient`), never counted as a failure. Paced operations (StartSmartLive) are also spaced below
+the tenant's rate so the limit is not tripped in the first place.
+
+A change that interrupts a live stream (a running job stopped or restarted) runs only when the run
+allows it (--allow-restart) or its manifest does (annotation smartlive.io/allow-restart: "true");
+otherwise it is skipped loudly, its dependents with it, and the run fails after doing the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from reconciler.cloud.api import MetaStudioApi
+from reconciler.cloud.http import THROTTLE_CODES
+from reconciler.cloud.retry import BACKOFF, GIVE_UP, RetryPolicy, Verdict, retrying
+from reconciler.engine.graph import dependents, levels
+from reconciler.engine.kind import Applied, Desired, Fingerprinter, Kind, Limiter
+from reconciler.engine.plan import RESTART, Action, Plan, ResourceChange
+from reconciler.errors import OutcomeUnknownError, RemoteError, UserError
+from reconciler.kinds import RESOURCE_KINDS
+from reconciler.resources import PENDING, Address, ManagedRecord
+
+T = TypeVar("T")
+
+#: How many times a write whose outcome was unknown is looked up and tried again.
+UNKNOWN_OUTCOME_ATTEMPTS = 4
+#: How long a throttled write is sent again (after the HTTP layer's own few retries) before it fails.
+THROTTLE_PATIENCE_SECONDS = 120.0
+#: Pause after a throttled answer: Huawei advises retrying after 2-5 s; the HTTP layer has waited too.
+THROTTLE_PAUSE_SECONDS = 1.0
+#: Paced calls are spaced this much wider than 1/rate, so that jitter on the way (up to 40 ms at 4/s)
+#: never lands rate+1 calls in one second of the service's window: 100 starts at 4/s take 25.7 s, not 25.
+START_SPACING_MARGIN = 0.04
+#: Throttled writes: sent again after each pause, until THROTTLE_PATIENCE_SECONDS have passed.
+THROTTLE_PATIENCE = RetryPolicy(
+    attempts=None, base_seconds=0.0, jitter=False, patience_seconds=THROTTLE_PATIENCE_SECONDS
+)
+#: Lost answers: looked up and sent again at once, UNKNOWN_OUTCOME_ATTEMPTS tries in all (no pause).
+UNKNOWN_OUTCOME = RetryPolicy(attempts=UNKNOWN_OUTCOME_ATTEMPTS, base_seconds=0.0, jitter=False)
+#: The verb of apply's per-action line, by the change's actions.
+_DONE_VERBS: Mapping[tuple[Action, ...], str] = {
+    (Action.CREATE,): "created",
+    (Action.UPDATE,): "updated",
+    (Action.DELETE,): "deleted",
+    (Action.START,): "started",
+    (Action.STOP,): "stopped",
+    (Action.REFRESH_OUTPUT,): "refreshed",
+    RESTART: "restarted",
+}
+
+__all__ = ["PENDING", "ActionResult", "ApplyOptions", "ApplyResult", "Executor", "SpacingLimiter"]
+
+
+class RecordSink(Protocol):
+    """The part of the state store apply writes to."""
+
+    def put(self, target: str, record: ManagedRecord, applied_by: str) -> None: ...
+
+    def remove(self, target: str, address: Address) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    address: Address
+    verb: str
+    ok: bool
+    message: str
+    skipped: bool = False
+    remote_id: str = ""
+    #: Warnings the service returned with a successful answer (StartSmartLive's live_warning_info).
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    allow_restart: bool = False
+    #: Calls per second of the paced API operations (StartSmartLive: 4/s per tenant in cn-north-4).
+    rates: Mapping[str, float] = field(default_factory=lambda: {"StartSmartLive": 4.0})
+    applied_by: str = ""
+
+
+@dataclass
+class ApplyResult:
+    results: list[ActionResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[ActionResult]:
+        return [r for r in self.results if not r.ok]
+
+    def count(self, *verbs: str) -> int:
+        return sum(1 for r in self.results if r.ok and r.verb in verbs)
+
+    def summary_line(self) -> str:
+        created = self.count("created", "started")
+        updated = self.count("updated", "refreshed")
+        restarted = self.count("restarted")
+        destroyed = self.count("stopped", "deleted")
+        head = "Apply complete" if not self.failed else "Apply finished with errors"
+        return f"{head}: {created} created, {updated} updated, {restarted} restarted, {destroyed} stopped or deleted."
+
+
+class SpacingLimiter:
+    """Spaces one operation's calls evenly below the tenant's rate, so the service's limit is not tripped.
+
+    Even spacing (rather than bursts of `rate` per second) stays under the limit whatever window the
+    gateway counts in: sliding, fixed or a token bucket. The next slot is measured from when a call was
+    actually let go, so a late wake-up (a busy machine) delays the calls after it instead of squeezing
+    them together."""
+
+    def __init__(
+        self,
+        per_second: float,
+        clock: Callable[[], float] = time.monotonic,
+        margin: float = START_SPACING_MARGIN,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._interval = (1.0 + margin) / per_second if per_second > 0 else 0.0
+        self._next = 0.0
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = asyncio.Lock()
+
+    @property
+    def interval(self) -> float:
+        return self._interval
+
+    async def wait(self) -> None:
+        # One call at a time through here: the lock is held across the sleep on purpose.
+        async with self._lock:
+            delay = self._next - self._clock()
+            if delay > 0:
+                await self._sleep(delay)
+            self._next = max(self._next, self._clock() + self._interval)
+
+    def pause(self, seconds: float) -> None:
+        """The service throttled a call anyway (another client of the tenant): hold every call back."""
+        self._next = max(self._next, self._clock() + seconds)
+
+
+#: The name the tests and older callers know the StartSmartLive limiter by.
+StartLimiter = SpacingLimiter
+
+
+def _outcome_unknown(exc: Exception) -> Verdict:
+    return BACKOFF if isinstance(exc, OutcomeUnknownError) else GIVE_UP
+
+
+def error_text(exc: Exception) -> str:
+    if isinstance(exc, RemoteError):
+        return f"{exc.code or 'HTTP ' + str(exc.status)}: {exc.error_msg}"
+    return str(exc)
+
+
+def is_throttled(exc: BaseException) -> bool:
+    """A 429 from the gateway: the request was refused before the service saw it."""
+    return isinstance(exc, RemoteError) and (exc.status == 429 or exc.code in THROTTLE_CODES)
+
+
+class Executor:
+    """Runs a plan's changes through their kinds; implements the kinds' ApplyContext."""
+
+    def __init__(
+        self,
+        api: MetaStudioApi,
+        store: RecordSink | None,
+        target_key: str,
+        options: ApplyOptions,
+        *,
+        fingerprint: Fingerprinter | None = None,
+        on_result: Callable[[ActionResult], None] = lambda _r: None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        kinds: Sequence[Kind[Any, Any]] = RESOURCE_KINDS,
+    ) -> None:
+        self._api = api
+        self.kinds = {kind.name: kind for kind in kinds}
+        self.store = store
+        self.target = target_key
+        self.options = options
+        self._fingerprint = fingerprint
+        self.on_result = on_result
+        self._sleep = sleep
+        self._clock = clock
+        self.limiters = {op: SpacingLimiter(rate, clock, sleep=sleep) for op, rate in options.rates.items()}
+        self.result = ApplyResult()
+        #: Throttled answers waited out at this level (each after the HTTP layer's own retries).
+        self.throttled_waits = 0
+        self._ids: dict[Address, str] = {}
+        # One writer thread: state writes keep their order and never block the event loop.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smartlive-state")
+
+    # ApplyContext -------------------------------------------------------------------------------
+
+    @property
+    def api(self) -> MetaStudioApi:
+        return self._api
+
+    @property
+    def fingerprint(self) -> Fingerprinter | None:
+        return self._fingerprint
+
+    async def record(self, record: ManagedRecord) -> None:
+        if self.store is not None:
+            store = self.store
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._writer, store.put, self.target, record, self.options.applied_by)
+
+    async def forget(self, address: Address) -> None:
+        if self.store is not None:
+            await asyncio.get_running_loop().run_in_executor(
+                self._writer, self.store.remove, self.target, address
+            )
+
+    def resolve(self, reference: Address) -> str:
+        remote_id = self._ids.get(reference)
+        if not remote_id:
+            raise UserError(f"{reference} has no remote id yet: it was not created")
+        return remote_id
+
+    def limiter(self, operation: str) -> Limiter | None:
+        return self.limiters.get(operation)
+
+    async def patient(self, call: Callable[[], Awaitable[T]], *, limiter: Limiter | None = None) -> T:
+        """Send a write again while the gateway throttles it: a 429 is waited out, never a failure
+        (unless it lasts THROTTLE_PATIENCE_SECONDS). With a limiter, each try waits for its slot and a
+        throttled answer holds back every call of that operation instead of sleeping here."""
+
+        async def attempt() -> T:
+            if limiter is not None:
+                await limiter.wait()
+            return await call()
+
+        def classify(exc: Exception) -> Verdict:
+            return THROTTLE_PAUSE_SECONDS if is_throttled(exc) else GIVE_UP
+
+        def waited(_exc: Exception, _pause: float) -> None:
+            self.throttled_waits += 1
+
+        async def hold(seconds: float) -> None:
+            if limiter is not None:
+                limiter.pause(seconds)
+            else:
+                await self._sleep(seconds)
+
+        policy = RetryPolicy(
+            attempts=None, base_seconds=0.0, patience_seconds=THROTTLE_PATIENCE_SECONDS, jitter=False
+        )
+        return await retrying(attempt, classify, policy, sleep=hold, clock=self._clock, on_retry=waited)
+
+    async def until_known(
+        self,
+        what: str,
+        write: Callable[[], Awaitable[T]],
+        *,
+        lookup: Callable[[], Awaitable[T | None]] | None = None,
+    ) -> T:
+        """`write` until its outcome is known. After every lost answer `lookup` (when given) looks for
+        what the write may have made, and only then is the write sent again."""
+
+        async def attempt() -> T:
+            try:
+                return await write()
+            except OutcomeUnknownError:
+                found = None if lookup is None else await lookup()
+                if found is None:
+                    raise  # not there: sent again while tries are left
+                return found
+
+        try:
+            return await retrying(
+                attempt, _outcome_unknown, UNKNOWN_OUTCOME, sleep=self._sleep, clock=self._clock
+            )
+        except OutcomeUnknownError:
+            raise OutcomeUnknownError(f"{what} kept failing without an answer") from None
+
+    # Bookkeeping --------------------------------------------------------------------------------
+
+    def _done(self, result: ActionResult) -> None:
+        self.result.results.append(result)
+        self.on_result(result)
+
+    def _may_interrupt(self, desired: Desired[Any] | None) -> bool:
+        return self.options.allow_restart or (desired is not None and desired.allow_interrupt)
+
+    async def _run(self, change: ResourceChange, desired: Desired[Any] | None) -> bool:
+        """One change; reported; True when it succeeded."""
+        kind = self.kinds[change.kind]
+        if change.interrupts_stream and not self._may_interrupt(desired):
+            verb = "restart" if change.is_restart else "stop"
+            self._done(
+                ActionResult(
+                    change.address,
+                    verb,
+                    False,
+                    f"SKIPPED: {verb} of {change.remote_id} would interrupt the broadcast; re-run with "
+                    '--allow-restart or annotate it smartlive.io/allow-restart: "true"',
+                    skipped=True,
+                )
+            )
+            return False
+        verb = _DONE_VERBS.get(change.actions, str(change.actions[0]))
+        try:
+            applied: Applied = await kind.apply(change, desired, self)
+        except UserError as exc:
+            self._done(ActionResult(change.address, verb, False, error_text(exc)))
+            return False
+        if applied.remote_id:
+            self._ids[change.address] = applied.remote_id
+        remote_id = applied.remote_id or change.remote_id or ""
+        self._done(
+            ActionResult(
+                change.address, verb, True, applied.message, remote_id=remote_id, warnings=applied.warnings
+            )
+        )
+        return True
+
+    def _skip(self, change: ResourceChange, failed: Collection[Address]) -> None:
+        causes = (
+            ", ".join(str(a) for a in sorted(set(change.depends_on) & set(failed)))
+            or "a change it depends on"
+        )
+        verb = _DONE_VERBS.get(change.actions, str(change.actions[0]))
+        self._done(
+            ActionResult(
+                change.address,
+                verb,
+                False,
+                f"SKIPPED: it depends on {causes}, which did not succeed",
+                skipped=True,
+            )
+        )
+
+    # Records the plan found out of date -------------------------------------------------------
+
+    def adopt_records(
+        self,
+        plan: Plan,
+        managed: Mapping[Address, ManagedRecord] | None,
+        desired: Mapping[Address, Desired[Any]],
+        live: Mapping[str, Any],
+    ) -> list[str]:
+        """Bring the store up to date with what the plan found, without one API request: each kind says
+        which of its records are out of date (an interrupted apply's intent whose object the plan
+        matched, a version that moved). Returns one line per adopted intent, for the user to see."""
+        if self.store is None or managed is None:
+            return []
+        notes: list[str] = []
+        for change in plan.changes:
+            record = managed.get(change.address)
+            kind = self.kinds.get(change.kind)
+            if record is None or not change.remote_id or kind is None or kind.name not in live:
+                continue
+            adoption = kind.adopt(change, record, desired.get(change.address), live[kind.name])
+            if adoption is not None:
+                self.store.put(self.target, adoption.record, self.options.applied_by)
+                if adoption.note:
+                    notes.append(adoption.note)
+        return notes
+
+    def forget_gone(
+        self,
+        managed: Mapping[Address, ManagedRecord] | None,
+        declared: Collection[Address],
+        live: Mapping[str, Any],
+        targets: Collection[Address] = (),
+    ) -> list[str]:
+        """For --prune: drop the records of undeclared objects that no longer exist (a delete or stop
+        whose state write a crash cut off, an object removed by hand). There is nothing left to prune
+        for them, and a record would only make `state list` lie. Returns one line per record dropped."""
+        if self.store is None or managed is None:
+            return []
+        forgotten = []
+        for address, record in sorted(managed.items()):
+            kind = self.kinds.get(address.kind)
+            if kind is None or kind.name not in live:
+                continue
+            if address in declared or (targets and address not in targets) or record.is_intent:
+                continue
+            if record.remote_id not in kind.live_ids(live[kind.name]):
+                self.store.remove(self.target, address)
+                forgotten.append(
+                    f"{address}: forgotten, no {kind.live_noun} {record.remote_id} exists any more"
+                )
+        return forgotten
+
+    # The whole plan -----------------------------------------------------------------------------
+
+    async def execute(self, plan: Plan, desired: Mapping[Address, Desired[Any]]) -> ApplyResult:
+        """Every actionable change, level by level; then each kind's bookkeeping."""
+        self._ids = {c.address: c.remote_id for c in plan.changes if c.remote_id}
+        actionable = plan.actionable
+        downstream = dependents(actionable)
+        failed: set[Address] = set()
+        written: dict[str, dict[Address, Desired[Any]]] = {name: {} for name in self.kinds}
+        try:
+            for level in levels(actionable):
+
+                async def one(change: ResourceChange) -> None:
+                    if change.address in failed:
+                        self._skip(change, failed)
+                        return
+                    wanted = desired.get(change.address)
+                    if await self._run(change, wanted):
+                        if wanted is not None and not change.is_delete:
+                            written.setdefault(change.kind, {})[change.address] = wanted
+                    else:
+                        failed.update(downstream.get(change.address, ()))
+                        failed.add(change.address)
+
+                await asyncio.gather(*(one(c) for c in level))
+            if self.store is not None:  # settling is bookkeeping for the store: nothing to do without one
+                await asyncio.gather(*(kind.settle(self, written[name]) for name, kind in self.kinds.items()))
+        finally:
+            self._writer.shutdown(wait=True)
+        return self.result
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What an apply run did before its first write: state-only corrections, one line each."""
+
+    notes: tuple[str, ...]
+
+
+def prepare(
+    executor: Executor,
+    plan: Plan,
+    managed: Mapping[Address, ManagedRecord] | None,
+    desired: Mapping[Address, Desired[Any]],
+    live: Mapping[str, Any],
+    *,
+    prune: bool,
+    targets: Collection[Address] = (),
+) -> Prepared:
+    """The corrections an apply makes to the state store before it acts, with no API request: records
+    of what interrupted applies left half-written (`adopt_records`), and with --prune, records of
+    objects that no longer exist (`forget_gone`)."""
+    notes = executor.adopt_records(plan, managed, desired, live)
+    if prune:
+        notes += executor.forget_gone(managed, desired.keys(), live, targets)
+    return Prepared(tuple(notes))

@@ -1,0 +1,87 @@
+"""`smartlive import`'s rules: adopt an existing remote object into the state store, changing nothing
+on the service. The kind reads the object and checks it is what the address says
+(`Kind.import_record`); this module checks that neither the address nor the object is managed already,
+and records it. The record carries no fingerprint of an applied spec, since smartlive applied none: the
+next plan compares the object in full, and shows fields the service never returns as not verifiable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reconciler.cloud.api import MetaStudioApi
+from reconciler.engine.kind import ImportRefused
+from reconciler.kinds import RESOURCE_KINDS, resource_kind
+from reconciler.resources import Address, AddressError, ManagedRecord
+from reconciler.state.base import StateStore
+
+
+@dataclass(frozen=True)
+class Imported:
+    record: ManagedRecord
+    #: False when the address already recorded this very object: nothing was written.
+    written: bool
+    #: What the remote id is called ("group_id", "job").
+    id_name: str
+
+
+def parse_address(text: str) -> Address:
+    """An address of a kind that can be imported, or ImportRefused naming the ones that can."""
+    names = " or ".join(f"{kind.name}/NAME" for kind in RESOURCE_KINDS)
+    try:
+        address = Address.parse(text)
+    except AddressError:
+        address = None
+    if address is None or resource_kind(address.kind) is None:
+        raise ImportRefused(f"{text!r} is not an address smartlive can import: use {names}")
+    return address
+
+
+def _check_unmanaged(
+    store: StateStore, target: str, record: ManagedRecord, force: bool, id_name: str
+) -> bool:
+    """False when the address already records this very object (nothing to do); raises when the address
+    or the object is managed otherwise."""
+    for other in store.records(target).values():
+        if (
+            other.address != record.address
+            and other.kind == record.kind
+            and other.remote_id == record.remote_id
+        ):
+            raise ImportRefused(
+                f"{record.kind} {record.remote_id} is already managed as {other.address}; one object has one "
+                f"address (`smartlive state rm {other.address}` first to move it)"
+            )
+    existing = store.get(target, record.address)
+    if existing is None or existing.is_intent:  # an interrupted apply's intent: replaced
+        return True
+    if existing.kind == record.kind and existing.remote_id == record.remote_id:
+        return False
+    if not force:
+        raise ImportRefused(
+            f"{record.address} is already managed as {existing.kind} {id_name} {existing.remote_id} "
+            f"(applied {existing.applied_at} by {existing.applied_by or 'unknown'}); "
+            f"pass --force to record {id_name} {record.remote_id} instead"
+        )
+    return True
+
+
+async def import_object(
+    api: MetaStudioApi,
+    store: StateStore,
+    target: str,
+    address: Address,
+    remote_id: str,
+    *,
+    force: bool = False,
+    applied_by: str = "",
+) -> Imported:
+    """Read, check and record one object; the caller holds the target's lock."""
+    kind = resource_kind(address.kind)
+    if kind is None:
+        raise ImportRefused(f"{address.kind} is not a kind smartlive manages")
+    record = await kind.import_record(api, address, remote_id)
+    written = _check_unmanaged(store, target, record, force, kind.remote_id_name)
+    if written:
+        store.put(target, record, applied_by)
+    return Imported(record, written, kind.remote_id_name)

@@ -1,0 +1,206 @@
+"""One plan (and apply) session: manifests + live state + state store -> Plan, and what apply needs.
+
+This is where the I/O edges meet the pure core: load the manifests (reconciler.manifest), let every
+registered kind read its live state, take what was applied from the state store, and hand plain values
+to the planner. Secrets are resolved here only to fingerprint them under the store's HMAC key. No kind is
+named here: each one builds, reads and plans its own resources (reconciler/kinds/).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reconciler.cloud.api import MetaStudioApi
+from reconciler.engine.kind import BuildContext, Desired, Kind, ReadRequest
+from reconciler.engine.plan import Plan
+from reconciler.engine.planner import PlanInput, PlanOptions, make_plan
+from reconciler.errors import ManifestError
+from reconciler.kinds import RESOURCE_KINDS, resource_kind
+from reconciler.manifest import LoadResult, Manifest, load_manifests
+from reconciler.resources import Address, ManagedRecord
+
+if TYPE_CHECKING:
+    from reconciler.state.base import StateStore
+
+
+@dataclass(frozen=True)
+class DesiredSet:
+    """Every declared resource of the resource kinds, built, in load order."""
+
+    resources: dict[Address, Desired[Any]]
+    manifests: dict[Address, Manifest[Any]]
+    #: Digest of the manifests' content: a saved plan is stale when they changed since.
+    digest: str
+    notes: tuple[str, ...] = ()
+
+    def of_kind(self, name: str) -> list[Desired[Any]]:
+        return [d for a, d in self.resources.items() if a.kind == name]
+
+
+@dataclass(frozen=True)
+class Session:
+    desired: DesiredSet
+    #: kind name -> that kind's live view, as its `read` returned it.
+    live: dict[str, Any]
+    plan: Plan
+    managed: Mapping[Address, ManagedRecord] | None = None
+    request_count: int = 0
+
+    def live_ids(self) -> set[str]:
+        """Every remote id the live state holds, of every kind."""
+        out: set[str] = set()
+        for kind in RESOURCE_KINDS:
+            if kind.name in self.live:
+                out.update(kind.live_ids(self.live[kind.name]))
+        return out
+
+
+def load(paths: Sequence[str | Path]) -> LoadResult:
+    """Manifests that must be valid: any error stops here, with validate's own messages."""
+    result = load_manifests(paths)
+    if not result.ok:
+        shown = "\n".join(str(d) for d in result.errors[:20])
+        more = f"\n... and {len(result.errors) - 20} more" if len(result.errors) > 20 else ""
+        raise ManifestError(
+            f"the manifests have {len(result.errors)} error(s); run `smartlive validate` for all of them:\n{shown}{more}"
+        )
+    return result
+
+
+def manifest_digest(result: LoadResult) -> str:
+    """Digest of every resource as loaded (secret references, never values)."""
+    digest = hashlib.sha256()
+    for resource in sorted(result.resources, key=lambda r: (r.kind, r.name)):
+        digest.update(f"{Address(resource.kind, resource.name)}\0".encode())
+        digest.update(resource.spec.model_dump_json(exclude_none=True).encode())
+        digest.update(repr(sorted(resource.annotations.items())).encode())
+    return digest.hexdigest()
+
+
+class DesiredBuilder:
+    """Builds the desired state one resource at a time, so that plan can do it while the live state is
+    being read (the event loop is idle most of that time), and can build one resource early when a
+    kind's read cache needs its fingerprint. With a state store's key, fingerprints of the fields the
+    service never returns are computed from the resolved secrets."""
+
+    #: Resources built between two yields to the event loop: small enough not to delay answers waiting.
+    CHUNK = 20
+
+    def __init__(
+        self, result: LoadResult, hmac_key: bytes | None, environ: Mapping[str, str] | None = None
+    ) -> None:
+        self.result = result
+        self.context = BuildContext(fingerprint=self._fingerprinter(hmac_key), environ=environ or os.environ)
+        self._manifests: dict[Address, tuple[Kind[Any, Any], Manifest[Any]]] = {}
+        for manifest in result.resources:
+            kind = resource_kind(manifest.kind)
+            if kind is not None:
+                self._manifests[Address(manifest.kind, manifest.name)] = (kind, manifest)
+        self._built: dict[Address, Desired[Any]] = {}
+
+    @staticmethod
+    def _fingerprinter(hmac_key: bytes | None) -> Any:
+        if hmac_key is None:
+            return None
+        from reconciler.state.base import fingerprint
+
+        return lambda value: fingerprint(value, hmac_key)
+
+    @property
+    def addresses(self) -> list[Address]:
+        return list(self._manifests)
+
+    def get(self, address: Address) -> Desired[Any] | None:
+        """The declared resource at `address` (None when none is declared), built once."""
+        built = self._built.get(address)
+        if built is None:
+            entry = self._manifests.get(address)
+            if entry is None:
+                return None
+            kind, manifest = entry
+            built = self._built[address] = kind.build(manifest, self.context)
+        return built
+
+    def _steps(self) -> Iterator[None]:
+        for address in self._manifests:
+            self.get(address)
+            yield
+
+    def _desired(self) -> DesiredSet:
+        resources = {address: self._built[address] for address in self._manifests}
+        manifests = {address: manifest for address, (_kind, manifest) in self._manifests.items()}
+        notes = tuple(d.note for d in resources.values() if d.note is not None)
+        return DesiredSet(resources, manifests, manifest_digest(self.result), notes)
+
+    def build(self) -> DesiredSet:
+        for _ in self._steps():
+            pass
+        return self._desired()
+
+    async def build_async(self) -> DesiredSet:
+        """`build`, giving the event loop a turn every CHUNK resources."""
+        for count, _ in enumerate(self._steps(), start=1):
+            if count % self.CHUNK == 0:
+                await asyncio.sleep(0)
+        return self._desired()
+
+
+def build_desired(
+    result: LoadResult, hmac_key: bytes | None, environ: Mapping[str, str] | None = None
+) -> DesiredSet:
+    """The desired state (see DesiredBuilder), all at once."""
+    return DesiredBuilder(result, hmac_key, environ).build()
+
+
+async def read_live(
+    api: MetaStudioApi,
+    builder: DesiredBuilder,
+    managed: Mapping[Address, ManagedRecord],
+    *,
+    refresh: bool = False,
+) -> dict[str, Any]:
+    """Every kind's live view, read at once."""
+    declared = builder.addresses
+
+    async def one(kind: Kind[Any, Any]) -> Any:
+        request = ReadRequest(
+            declared=[a for a in declared if a.kind == kind.name],
+            records={a: r for a, r in managed.items() if a.kind == kind.name},
+            desired=builder.get,
+            refresh=refresh,
+        )
+        return await kind.read(api, request)
+
+    views = await asyncio.gather(*(one(kind) for kind in RESOURCE_KINDS))
+    return {kind.name: view for kind, view in zip(RESOURCE_KINDS, views, strict=True)}
+
+
+async def plan_session(
+    api: MetaStudioApi,
+    paths: Sequence[str | Path],
+    *,
+    store: StateStore | None,
+    target_key: str,
+    options: PlanOptions,
+    refresh: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> Session:
+    result = load(paths)
+    managed = store.records(target_key) if store is not None else None
+    builder = DesiredBuilder(result, store.hmac_key() if store is not None else None, environ)
+    before = api.http.stats.total
+    # The desired state is built while the live state is read: the event loop mostly waits on the network.
+    live, desired = await asyncio.gather(
+        read_live(api, builder, managed or {}, refresh=refresh), builder.build_async()
+    )
+    inputs = [PlanInput(kind, desired.of_kind(kind.name), live[kind.name]) for kind in RESOURCE_KINDS]
+    plan = make_plan(inputs, managed=managed, options=options)
+    if desired.notes:
+        plan = replace(plan, notes=plan.notes + desired.notes)
+    return Session(desired, live, plan, managed, api.http.stats.total - before)
