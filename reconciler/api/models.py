@@ -33,7 +33,7 @@ import operator
 import types
 import typing
 from collections.abc import Mapping
-from typing import Annotated, Any, Final, Literal, TypeVar, cast, get_args, get_origin
+from typing import Annotated, Any, Final, Literal, Self, TypeVar, cast, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,18 +46,22 @@ __all__ = [
     "LIVE_EVENT_TYPES",
     "LIVE_WARNING_TYPES",
     "ROOM_LAST_JOB_STATUSES",
+    "ROOM_LIVE_STATES",
     "ROOM_STATES",
     "RTC_USER_TYPES",
     "RTMP_STREAM_STATES",
     "RULE_EVENT_TYPES",
     "TERMINAL_JOB_STATES",
     "USED_RESOURCE_TYPES",
+    "BackgroundConfigInfo",
+    "BackgroundImageConfig",
     "CoStreamerConfig",
     "CommentContent",
     "ControlSmartLiveReq",
     "CreateInteractionRuleGroupResponse",
     "CreateSmartLiveRoomReq",
     "CreateSmartLiveRoomResponse",
+    "DeleteSmartLiveRoomResponse",
     "EntryContent",
     "ErrorResponse",
     "EventContent",
@@ -68,19 +72,24 @@ __all__ = [
     "GiftInfo",
     "HitCondition",
     "HitConditionTag",
+    "ImageLayerConfig",
     "InteractionRuleDetailInfo",
     "InteractionRuleGroup",
     "InteractionRuleGroupDetail",
     "InteractionRuleGroupSummary",
     "InteractionRuleInfo",
+    "LayerConfig",
     "LayerPositionConfig",
+    "LayerRotationConfig",
     "LayerSizeConfig",
     "LikeContent",
     "ListInteractionRuleGroupsResponse",
     "ListSmartLiveJobsResponse",
     "ListSmartLiveQuery",
     "ListSmartLiveResponse",
+    "ListSmartLiveRoomsQuery",
     "ListSmartLiveRoomsResponse",
+    "LiveAudioConfig",
     "LiveEvent",
     "LiveEventCallBackConfig",
     "LiveEventReportQuery",
@@ -91,7 +100,10 @@ __all__ = [
     "LiveRoomEventCallBackConfig",
     "LiveRoomInteractionConfig",
     "LiveRoomInteractionRuleInfo",
+    "LiveShootScriptItem",
+    "LiveVideoScriptInfo",
     "LiveWarningItem",
+    "ModelInfo",
     "PlatformLiveDetailInfo",
     "PlatformLiveInfo",
     "PlayPolicy",
@@ -99,11 +111,15 @@ __all__ = [
     "RTCRoomInfoList",
     "RTCUserInfo",
     "RefreshOutputUrlConfig",
+    "RelationProductInfo",
     "ReplyAudioInfo",
     "ReportLiveEventReq",
     "RequestModel",
     "ResponseModel",
     "ReviewConfig",
+    "RewriteInteractionRulesParams",
+    "RewritePlayScriptParams",
+    "SharedConfig",
     "ShowInteractionRuleGroupResponse",
     "ShowSmartLiveResponse",
     "ShowSmartLiveRoomResponse",
@@ -112,14 +128,20 @@ __all__ = [
     "SmartLiveJob",
     "SmartLiveRoomBaseInfo",
     "SmartLiveRoomConfig",
+    "SmartLiveRoomInfo",
     "SmartTextLayerConfig",
     "SmartVideoLayerConfig",
     "StartSmartLiveReq",
     "StartSmartLiveResponse",
     "SubtitleConfig",
+    "TextConfig",
+    "TextLayerConfig",
     "TriggerProcess",
     "UpdateInteractionRuleGroupResponse",
+    "UpdateSmartLiveRoomReq",
+    "UpdateSmartLiveRoomResponse",
     "VideoConfig",
+    "VideoLayerConfig",
     "ViewerCountContent",
     "VoiceConfig",
     "encode_event_content",
@@ -279,6 +301,15 @@ ViewMode = Literal["LANDSCAPE", "VERTICAL"]
 StreamerAction = Literal["SILENCE", "VOLUME_DOWN"]
 AllowResourceType = Literal["PERIOD", "ONDEMAND", "UNLIMITED", "ONE_TIME"]
 RoomType = Literal["NORMAL", "TEMP", "TEMPLATE"]
+BackgroundType = Literal["IMAGE", "COLOR"]
+# LayerConfig (a scene script's layers) adds HUMAN, the digital human's own layer, to LayerType.
+ScriptLayerType = Literal["HUMAN", "IMAGE", "VIDEO", "TEXT"]
+SharedType = Literal["PRIVATE", "PUBLIC", "SHARED"]
+SharedState = Literal["PUBLISHED", "DRAFT", "REVIEW"]
+# ListSmartLiveRooms.template_own_type, spelled as documented ("OHTERS").
+TemplateOwnType = Literal["OWNED", "SHARED_TO_OHTERS", "SHARED_FROM_OHTERS", "PUBLIC"]
+# ListSmartLiveRooms.confirm_state: the query documents lower case, the room answers upper case.
+ConfirmStateFilter = Literal["unconfirm", "confirmed", "reject", "UNCONFIRM", "CONFIRMED", "REJECT"]
 SortKey = Literal["create_time", "update_time", "asset_order"]
 SortDir = Literal["asc", "desc"]
 # ControlSmartLiveReq.command, union of the values the SDK documents on the request and response.
@@ -316,6 +347,9 @@ USED_RESOURCE_TYPES: Final = ("PERIOD", "ONDEMAND", "ONE_TIME", "UNKNOW")
 ROOM_STATES: Final = ("ENABLE", "DISABLE", "BLOCKED")
 ROOM_LAST_JOB_STATUSES: Final = ("WAITING", "PROCESSING", "SUCCEED", "FAILED", "CANCELED", "BLOCKED")
 CONFIRM_STATES: Final = ("UNCONFIRM", "CONFIRMED", "REJECT")
+# ListSmartLiveRooms.live_state values (a comma list): the last job's state, SUCCESS for SUCCEED, and NULL
+# for a room that never ran a job.
+ROOM_LIVE_STATES: Final = ("WAITING", "PROCESSING", "SUCCESS", "FAILED", "CANCELED", "NULL")
 # state inside the RTMP_STREAM_STATE_CHANGE callback message (seed 002 table 10, 003 table 7).
 RTMP_STREAM_STATES: Final = ("CONNECTING", "CONNECTED", "DISCONNECTED", "RECONNECTING", "END")
 
@@ -375,6 +409,12 @@ DOCUMENTED_DEFAULTS: Final[Mapping[str, Mapping[str, object]]] = {
     "StartSmartLiveReq": {"view_mode": "VERTICAL"},
     "LiveRoomInteractionConfig": {"ignore_current_sentence": False},
     "ListSmartLiveQuery": {"offset": 0, "limit": 10, "sort_dir": "asc"},
+    "ListSmartLiveRoomsQuery": {"offset": 0, "limit": 10},
+    # A room list entry's view_mode: "默认值为：VERTICAL".
+    "SmartLiveRoomBaseInfo": {"view_mode": "VERTICAL"},
+    "LayerRotationConfig": {"angle": 0},
+    # video_sound "特殊取值为0，表示不开启声音（默认值）"; is_play_the_entire_video "默认值为false".
+    "VideoLayerConfig": {"video_sound": 0, "is_play_the_entire_video": False},
 }
 
 # --------------------------------------------------------------------------------------------------
@@ -791,7 +831,11 @@ class RefreshOutputUrlConfig(RequestModel):
 
 
 class ControlSmartLiveReq(RequestModel):
-    """ControlSmartLiveReq (SDK): body of ExecuteSmartLiveCommand."""
+    """ControlSmartLiveReq (SDK): body of ExecuteSmartLiveCommand. params per command:
+    REFRESH_OUTPUT_URL RefreshOutputUrlConfig, REWRITE_INTERACTION_RULES RewriteInteractionRulesParams,
+    REWRITE_PLAY_SCRIPT RewritePlayScriptParams, RESET_EXIT_CONFIG LiveExitConfig; GET_LIVE_JOB_CONFIG_INFO
+    takes none.
+    """
 
     command: SmartLiveCommand
     params: dict[str, Any] | None = None  # shape depends on the command
@@ -802,7 +846,9 @@ ExecuteSmartLiveCommandReq = ControlSmartLiveReq
 
 
 class ExecuteSmartLiveCommandResponse(ResponseModel):
-    """ExecuteSmartLiveCommand 200 body (SDK)."""
+    """ExecuteSmartLiveCommand 200 body (SDK). ``result`` is the command's outcome; a command that
+    answers with data (GET_LIVE_JOB_CONFIG_INFO: SmartLiveRoomInfo.from_result) puts it there as JSON.
+    """
 
     command_id: str | None = None
     command: str | None = None
@@ -933,8 +979,137 @@ def encode_event_content(content: EventContent) -> str:
 
 
 # --------------------------------------------------------------------------------------------------
-# Rooms (SDK; needed by the emulator). Fields not modelled in detail are permissive JSON.
+# Rooms (SDK): the show a job runs. Scene scripts and their parts, then the room itself.
 # --------------------------------------------------------------------------------------------------
+
+
+class BackgroundImageConfig(RequestModel):
+    """BackgroundImageConfig (SDK): where a background image sits on the canvas (1920x1080 landscape,
+    1080x1920 portrait). "The image covers the canvas" (dx <= 0, dx + width >= canvas width, ...) is a
+    cross-field rule for the lint layer.
+    """
+
+    dx: int
+    dy: int
+    width: int
+    height: int
+
+
+class BackgroundConfigInfo(RequestModel):
+    """BackgroundConfigInfo (SDK): a scene's background, an image or a colour."""
+
+    background_type: BackgroundType
+    background_config: str | None = Field(default=None, min_length=1, max_length=2048)  # image URL
+    background_color_config: str | None = Field(default=None, max_length=16)  # RGB, for COLOR
+    background_asset_id: str | None = Field(default=None, max_length=64)
+    background_image_config: BackgroundImageConfig | None = None
+
+
+class LayerRotationConfig(RequestModel):
+    """LayerRotationConfig (SDK): rotation about the material's centre (videos do not rotate)."""
+
+    angle: int | None = Field(default=None, ge=0, le=360)
+
+
+class ImageLayerConfig(RequestModel):
+    """ImageLayerConfig (SDK): an image layer of a scene."""
+
+    image_url: str | None = Field(default=None, min_length=1, max_length=2048)
+
+
+class VideoLayerConfig(RequestModel):
+    """VideoLayerConfig (SDK): a video layer of a scene."""
+
+    video_url: str | None = Field(default=None, min_length=1, max_length=2048)
+    video_cover_url: str | None = Field(default=None, min_length=1, max_length=2048)
+    loop_count: int | None = Field(default=None, ge=-1)  # 0 not played, -1 loops forever
+    video_sound: int | None = Field(default=None, ge=0, le=100)  # percent; 0 mutes
+    is_play_the_entire_video: bool | None = None
+
+
+class TextLayerConfig(RequestModel):
+    """TextLayerConfig (SDK): a text layer of a scene; text_context is Base64 text."""
+
+    text_context: str | None = Field(default=None, max_length=1024)
+    font_name: str | None = Field(default=None, max_length=64)
+    # API range 0-120; the business range 4-120 is for the lint layer.
+    font_size: int | None = Field(default=None, ge=0, le=120)
+    font_color: str | None = Field(default=None, max_length=16)
+
+
+class LayerConfig(RequestModel):
+    """LayerConfig (SDK): one layer of a scene script (the digital human, an image, a video, a text)."""
+
+    layer_type: ScriptLayerType
+    asset_id: str | None = Field(default=None, max_length=64)
+    group_id: str | None = Field(default=None, max_length=64)  # layers shared across scenes
+    sequence_no: int | None = None  # shown from this paragraph on (live only)
+    position: LayerPositionConfig | None = None
+    size: LayerSizeConfig | None = None
+    rotation: LayerRotationConfig | None = None
+    image_config: ImageLayerConfig | None = None
+    video_config: VideoLayerConfig | None = None
+    text_config: TextLayerConfig | None = None
+
+
+class TextConfig(RequestModel):
+    """TextConfig (SDK): a paragraph's lines, plain text or SSML. "At most 10,000 characters without
+    the SSML tags" is for the lint layer; the API's own range is the whole text's length.
+    """
+
+    text: str = Field(max_length=131072)
+
+
+class LiveAudioConfig(RequestModel):
+    """LiveAudioConfig (SDK): a paragraph spoken from an audio file (MP3) instead of text."""
+
+    asset_id: str | None = Field(default=None, max_length=64)
+    audio_url: str | None = Field(default=None, max_length=2048)
+    subtitle_url: str | None = Field(default=None, max_length=2048)  # SRT
+
+
+class RelationProductInfo(RequestModel):
+    """RelationProductInfo (SDK): the product a paragraph presents (echoed in SHOOT_SCRIPT_SWITCH)."""
+
+    product_id: str | None = None
+    product_title: str | None = None
+
+
+class LiveShootScriptItem(RequestModel):
+    """LiveShootScriptItem (SDK): one paragraph of a scene script."""
+
+    sequence_no: int | None = None
+    title: str | None = Field(default=None, max_length=256)
+    text_config: TextConfig | None = None
+    audio_config: LiveAudioConfig | None = None
+    relation_product: RelationProductInfo | None = None
+
+
+class LiveVideoScriptInfo(RequestModel):
+    """LiveVideoScriptInfo (SDK): one scene of a room's show: who speaks (model_asset_id, voice_config),
+    in front of what (background_config, layer_config), saying what (shoot_scripts, in order).
+    """
+
+    script_id: str | None = Field(default=None, min_length=1, max_length=64)  # "该字段无需填写"
+    script_name: str = Field(min_length=1, max_length=256)
+    script_description: str | None = Field(default=None, max_length=1024)
+    dh_id: str | None = Field(default=None, max_length=64)  # "暂未启用"
+    model_asset_id: str | None = Field(default=None, max_length=64)
+    voice_config: VoiceConfig | None = None
+    background_config: list[BackgroundConfigInfo] | None = None
+    layer_config: list[LayerConfig] | None = None
+    shoot_scripts: list[LiveShootScriptItem]
+
+
+class SharedConfig(RequestModel):
+    """SharedConfig (SDK): who may use a room template."""
+
+    shared_type: SharedType | None = None
+    shared_state: SharedState | None = None  # only for shared_type SHARED
+    expire_time: str | None = Field(default=None, max_length=20)  # RFC 3339; absent = never
+    allowed_project_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        default=None, max_length=100
+    )
 
 
 class LiveRoomInteractionConfig(RequestModel):
@@ -945,7 +1120,9 @@ class LiveRoomInteractionConfig(RequestModel):
 
 
 class LiveRoomInteractionRuleInfo(InteractionRuleInfo):
-    """LiveRoomInteractionRuleInfo (SDK): a room's rule, possibly imported from a rule group."""
+    """LiveRoomInteractionRuleInfo (SDK): a room's rule. A room holds copies: group_id/group_name are
+    "carried when imported from the interaction library", they say where a copy came from.
+    """
 
     group_id: str | None = Field(default=None, min_length=1, max_length=64)
     group_name: str | None = Field(default=None, min_length=1, max_length=256)
@@ -974,7 +1151,7 @@ class SmartLiveRoomConfig(RequestModel):
     room_name: str = Field(min_length=1, max_length=256)
     room_description: str | None = Field(default=None, max_length=1024)
     room_type: RoomType | None = None
-    scene_scripts: list[dict[str, Any]] | None = None  # LiveVideoScriptInfo, not modelled
+    scene_scripts: list[LiveVideoScriptInfo] | None = None
     interaction_config: LiveRoomInteractionConfig | None = None
     interaction_rules: list[LiveRoomInteractionRuleInfo] | None = None
     play_policy: PlayPolicy | None = None
@@ -987,16 +1164,21 @@ class SmartLiveRoomConfig(RequestModel):
     live_event_callback_config: LiveRoomEventCallBackConfig | None = None
     rtc_callback_config: RTCLiveEventCallBackConfig | None = None
     review_config: ReviewConfig | None = None
-    shared_config: dict[str, Any] | None = None  # SharedConfig, not modelled
-    view_mode: ViewMode | None = None
+    shared_config: SharedConfig | None = None  # templates only
+    view_mode: ViewMode | None = None  # the service derives it from video_config's resolution
     co_streamer_config: CoStreamerConfig | None = None
     priv_data: str | None = Field(default=None, max_length=8192)
 
 
 class CreateSmartLiveRoomReq(SmartLiveRoomConfig):
-    """CreateSmartLiveRoomReq (SDK): body of CreateSmartLiveRoom."""
+    """CreateSmartLiveRoomReq (SDK): body of CreateSmartLiveRoom, and of UpdateSmartLiveRoom (the whole
+    room: fields left out are gone)."""
 
     relation_live_platform_info: PlatformLiveInfo | None = None
+
+
+# UpdateSmartLiveRoomRequest.body is a CreateSmartLiveRoomReq in the SDK.
+UpdateSmartLiveRoomReq = CreateSmartLiveRoomReq
 
 
 class CreateSmartLiveRoomResponse(ResponseModel):
@@ -1018,8 +1200,41 @@ class ShowSmartLiveRoomResponse(SmartLiveRoomConfig, ResponseModel):
     thumbnail: str | None = None
     room_state: str | None = None  # ROOM_STATES
     confirm_state: str | None = None  # CONFIRM_STATES
+    # "调用update接口即更新版本。使用时间戳": a timestamp that moves on every update.
     script_version: str | None = None
     error_info: ErrorResponse | None = None
+
+
+class UpdateSmartLiveRoomResponse(ShowSmartLiveRoomResponse):
+    """UpdateSmartLiveRoom 200 body: the room as shown after the update."""
+
+
+class DeleteSmartLiveRoomResponse(ResponseModel):
+    """DeleteSmartLiveRoom answer: no body (the SDK's class holds only the X-Request-Id header)."""
+
+
+class ListSmartLiveRoomsQuery(RequestModel):
+    """ListSmartLiveRooms query parameters (SDK; ranges from the API reference page)."""
+
+    offset: int | None = Field(default=None, ge=0, le=INT32_MAX)
+    limit: int | None = Field(default=None, ge=1, le=100)
+    room_name: str | None = None  # substring
+    dh_id: str | None = None
+    model_name: str | None = None  # substring of the digital human's asset name
+    live_state: str | None = None  # comma list of ROOM_LIVE_STATES
+    start_time: str | None = None  # RFC 3339
+    end_time: str | None = None
+    room_type: RoomType | None = None
+    template_own_type: TemplateOwnType | None = None
+    confirm_state: ConfirmStateFilter | None = None
+
+
+class ModelInfo(ResponseModel):
+    """ModelInfo (SDK): a digital human of a room list entry."""
+
+    model_asset_id: str | None = None
+    asset_name: str | None = None
+    backup_model_asset_ids: list[str] | None = None
 
 
 class SmartLiveRoomBaseInfo(ResponseModel):
@@ -1032,11 +1247,11 @@ class SmartLiveRoomBaseInfo(ResponseModel):
     room_state: str | None = None  # ROOM_STATES
     view_mode: str | None = None
     error_info: ErrorResponse | None = None
-    shared_config: dict[str, Any] | None = None
+    shared_config: SharedConfig | None = None
     room_description: str | None = None
     cover_url: str | None = None
     thumbnail: str | None = None
-    model_infos: list[dict[str, Any]] | None = None
+    model_infos: list[ModelInfo] | None = None
     create_time: str | None = None
     update_time: str | None = None
     last_job_start_time: str | None = None
@@ -1051,3 +1266,42 @@ class ListSmartLiveRoomsResponse(ResponseModel):
 
     count: int | None = Field(default=None, ge=0, le=INT32_MAX)
     smart_live_rooms: list[SmartLiveRoomBaseInfo] | None = None
+
+
+# --------------------------------------------------------------------------------------------------
+# Commands to a running job (ExecuteSmartLiveCommand): the params of the room-shaped ones
+# --------------------------------------------------------------------------------------------------
+
+
+class RewriteInteractionRulesParams(RequestModel):
+    """params of REWRITE_INTERACTION_RULES: the running job's rules, replaced whole, no restart.
+
+    The SDK types params as an object and points at CreateSmartLiveRoom's interaction_rules: the
+    object carries that field. It is required here: a rewrite without it would say nothing (an empty
+    list clears the rules).
+    """
+
+    interaction_rules: list[LiveRoomInteractionRuleInfo]
+
+
+class RewritePlayScriptParams(RequestModel):
+    """params of REWRITE_PLAY_SCRIPT: the running job's scene scripts ("未播放剧本"), replaced whole.
+    Shaped as CreateSmartLiveRoom's scene_scripts, as REWRITE_INTERACTION_RULES's params are."""
+
+    scene_scripts: list[LiveVideoScriptInfo]
+
+
+class SmartLiveRoomInfo(ShowSmartLiveRoomResponse):
+    """The answer of GET_LIVE_JOB_CONFIG_INFO ("SmartLiveRoomInfo": "与直播间详情响应体一致"): a running
+    job's effective configuration, shaped as ShowSmartLiveRoom's answer.
+
+    ExecuteSmartLiveCommandResponse has no field for it but ``result`` (a string): it travels there as
+    JSON text; ``from_result`` reads it back.
+    """
+
+    @classmethod
+    def from_result(cls, result: str | None) -> Self:
+        """The configuration in an ExecuteSmartLiveCommandResponse.result; ValueError when there is none."""
+        if not result:
+            raise ValueError("the command's result carries no configuration")
+        return cls.model_validate_json(result)

@@ -47,12 +47,23 @@ def group_detail(
     """A show (or update) response of a rule group. HitConditionTag.value is text, numbers included
     (`"20"`); a value the service returns as a JSON number is read as that text, not refused."""
     if isinstance(body, dict):
-        for rule in body.get("interaction_rules") or []:
-            condition = rule.get("hit_condition") if isinstance(rule, dict) else None
-            for tag in (condition.get("tags") or []) if isinstance(condition, dict) else []:
-                if isinstance(tag, dict) and isinstance(tag.get("value"), int | float):
-                    tag["value"] = number_text(tag["value"])
+        _tag_values_as_text(body)
     return parse(models.ShowInteractionRuleGroupResponse, body, operation)
+
+
+def _tag_values_as_text(body: dict[str, Any]) -> None:
+    for rule in body.get("interaction_rules") or []:
+        condition = rule.get("hit_condition") if isinstance(rule, dict) else None
+        for tag in (condition.get("tags") or []) if isinstance(condition, dict) else []:
+            if isinstance(tag, dict) and isinstance(tag.get("value"), int | float):
+                tag["value"] = number_text(tag["value"])
+
+
+def room_detail(body: Any, operation: str = "ShowSmartLiveRoom") -> models.ShowSmartLiveRoomResponse:
+    """A show response of a room; its rules' tag values are read as group_detail reads them."""
+    if isinstance(body, dict):
+        _tag_values_as_text(body)
+    return parse(models.ShowSmartLiveRoomResponse, body, operation)
 
 
 class MetaStudioApi:
@@ -151,3 +162,38 @@ class MetaStudioApi:
             body={"command": command, "params": params},
         )
         return parse(models.ExecuteSmartLiveCommandResponse, body, "ExecuteSmartLiveCommand")
+
+    # Rooms --------------------------------------------------------------------------------------
+
+    async def list_rooms(self, room_name: str | None = None) -> list[models.SmartLiveRoomBaseInfo]:
+        params = {"room_name": room_name} if room_name else None
+        items = await self.http.list_all(
+            ROOMS, "smart_live_rooms", template=ROOMS, params=params, key="room_id"
+        )
+        return [parse(models.SmartLiveRoomBaseInfo, i, "ListSmartLiveRooms") for i in items]
+
+    async def show_room(self, room_id: str) -> models.ShowSmartLiveRoomResponse:
+        body = await self.http.request("GET", f"{ROOMS}/{_seg(room_id)}", template=ROOMS + "/{room_id}")
+        return room_detail(body)
+
+    async def create_room(self, room: models.CreateSmartLiveRoomReq) -> str:
+        body = await self.http.request("POST", ROOMS, template=ROOMS, body=models.to_wire(room))
+        return str(parse(models.CreateSmartLiveRoomResponse, body, "CreateSmartLiveRoom").room_id or "")
+
+    async def update_room(self, room_id: str, room: models.CreateSmartLiveRoomReq) -> None:
+        await self.http.request(
+            "PUT", f"{ROOMS}/{_seg(room_id)}", template=ROOMS + "/{room_id}", body=models.to_wire(room)
+        )
+
+    async def delete_room(self, room_id: str) -> None:
+        await self.http.request("DELETE", f"{ROOMS}/{_seg(room_id)}", template=ROOMS + "/{room_id}")
+
+    async def job_config(self, room_id: str, job_id: str) -> models.SmartLiveRoomInfo:
+        """GET_LIVE_JOB_CONFIG_INFO: a running job's effective configuration, shaped as a room."""
+        answer = await self.execute_command(room_id, job_id, "GET_LIVE_JOB_CONFIG_INFO", {})
+        try:
+            return models.SmartLiveRoomInfo.from_result(answer.result)
+        except ValueError:
+            raise RemoteError(
+                200, "", "GET_LIVE_JOB_CONFIG_INFO answered no configuration", "ExecuteSmartLiveCommand"
+            ) from None

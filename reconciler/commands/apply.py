@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.render import render
     from reconciler.render.color import use_color
     from reconciler.runs import planfile
-    from reconciler.runs.apply import ApplyOptions, Executor, prepare
+    from reconciler.runs.apply import DEFAULT_RATES, ApplyOptions, Executor, prepare
     from reconciler.runs.session import plan_session
     from reconciler.state import LockHolder, fingerprint, open_store, whoami
 
@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
                 target.key,
                 ApplyOptions(
                     allow_restart=args.allow_restart,
-                    rates={"StartSmartLive": args.start_rate},
+                    rates={**DEFAULT_RATES, "StartSmartLive": args.start_rate},
                     applied_by=whoami(),
                 ),
                 fingerprint=lambda value: fingerprint(value, key),

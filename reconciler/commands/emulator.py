@@ -103,6 +103,24 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     seed.set_defaults(func=handle_seed)
 
+    replies = commands.add_parser(
+        "replies",
+        help="print the replies the embedded (--local) emulator's rules made for a job",
+        description="Print what the rules of a job running in the embedded emulator answered to the live "
+        "events reported to it (smartlive events report --local), one reply a line: the event, the rule "
+        "that fired, the reply text.",
+    )
+    which = replies.add_mutually_exclusive_group(required=True)
+    which.add_argument("--job", metavar="NAME", help="a SmartLiveJob applied by smartlive --local")
+    which.add_argument("--job-id", metavar="JOB_ID", help="the job's id")
+    replies.add_argument(
+        "--state",
+        metavar="URL",
+        default=None,
+        help="the state store that names --job's job (default .smartlive/state.db, or SMARTLIVE_STATE)",
+    )
+    replies.set_defaults(func=handle_replies)
+
 
 def handle_seed(args: argparse.Namespace) -> int:
     from reconciler.emulator.local import local_app
@@ -155,4 +173,36 @@ def handle_serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     app_server.run(sockets=[sock])
+    return exitcodes.OK
+
+
+def handle_replies(args: argparse.Namespace) -> int:
+    from reconciler.cloud.config import resolve_target
+    from reconciler.emulator.local import local_app
+    from reconciler.kinds import live_job
+    from reconciler.state import open_store
+
+    target = resolve_target(local=True, endpoint=None, region=None, project_id=None, env={})
+    job_id = args.job_id
+    if args.job is not None:
+        store = open_store(args.state, workdir=Path.cwd())
+        try:
+            record = store.records(target.key).get(live_job.address(args.job))
+        finally:
+            store.close()
+        if record is None or not record.remote_id:
+            raise ConfigError(f"no SmartLiveJob {args.job!r} applied with --local: apply it first")
+        job_id = record.remote_id
+    assert target.local_data is not None
+    state = local_app(target.local_data).state.emulator
+    try:
+        found = state.reactions.replies(job_id) if state.reactions is not None else []
+    finally:
+        state.store.close()
+    for reply in found:
+        said = reply.get("reply_text") or (reply.get("reply_audio") or {}).get("audio_name") or "(no text)"
+        print(
+            f"event {reply.get('event_index')}: rule {reply.get('rule_name')} ({reply.get('reply_mode')}): {said}"
+        )
+    print(f"{len(found)} repl{'y' if len(found) == 1 else 'ies'} from job {job_id}.", file=sys.stderr)
     return exitcodes.OK

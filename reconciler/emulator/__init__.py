@@ -7,6 +7,9 @@ official SDK. Modules:
     gateway.py   per-request gateway steps: stats, faults, authentication, throttling, error bodies
     auth.py      AK/SK (reconciler.api.signing) and X-Auth-Token, project id check
     backend.py   MetaStudioBackend: state and operations named after the API's, no HTTP
+    snapshot.py  a job's configuration: its room at start + the start body, rewritten by commands
+    jobcontrol.py  ExecuteSmartLiveCommand: the commands modelled (rewrites, config info, outputs)
+    views.py     answers built from stored rows (rooms, jobs, job configuration), secrets masked
     storage.py   SQLite schema and queries (file or :memory:, one code path)
     exceptions.py  the service's error answers (status, code, message)
     eventurl.py  live_event_report_url: auth_key HMAC, expiry, redaction

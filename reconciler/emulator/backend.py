@@ -2,7 +2,8 @@
 
 Requests arrive as validated models of reconciler.api.models and answers leave as models of it; the HTTP
 layer (routes.py) only parses and serialises. Choices where the service's behaviour is unknown are listed in
-README ("Emulator" section) and tested in tests/emulator/.
+README ("Emulator" section) and, for rooms and commands, in docs/emulator-rooms.md; each is tested in
+tests/emulator/.
 """
 
 from __future__ import annotations
@@ -19,17 +20,35 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from reconciler.api import models as m
-from reconciler.emulator import eventurl, exceptions
+from reconciler.emulator import eventurl, exceptions, jobcontrol, snapshot, views
 from reconciler.emulator.clock import Clock, rfc3339, to_ms
-from reconciler.emulator.reactions import Reactions, check_rules, resolve_rules
-from reconciler.emulator.storage import GroupRow, JobQuery, JobRow, Page, RoomRow, Store, TimeRange
+from reconciler.emulator.exceptions import validation_message
+from reconciler.emulator.reactions import Reactions, check_rules, room_rules
+from reconciler.emulator.storage import (
+    GroupRow,
+    JobQuery,
+    JobRow,
+    Page,
+    RoomQuery,
+    RoomRow,
+    Store,
+    TimeRange,
+    Tx,
+)
 
 log = logging.getLogger("reconciler.emulator")
 
-#: What responses show in place of a secret (stream keys, callback keys): the service never echoes them
-#: in this emulator, so a client cannot come to depend on reading a secret back.
-MASK = "******"
 RTC_APP_ID = "smartlive-emulator"
+#: room_type of a room created without one (the SDK documents no default).
+DEFAULT_ROOM_TYPE = "NORMAL"
+#: ListSmartLiveRooms' live_state values (and the job states) -> the job state they stand for ("NULL": the
+#: room ran no job). CANCELED is documented; no emulated job ends so, so it matches no room.
+_LIVE_STATE_FILTER = {
+    **{state: state for state in m.JOB_STATES},
+    "SUCCESS": "SUCCEED",
+    "CANCELED": "CANCELED",
+    "NULL": "NULL",
+}
 
 # Thresholds of the start warnings (seed 003 table 16 names them; the service does not publish its limits).
 MIN_SCRIPT_ITEMS = 3
@@ -48,38 +67,31 @@ class GroupListQuery:
     page: Page = field(default_factory=Page)
 
 
+@dataclass(frozen=True)
+class RoomListQuery:
+    """ListSmartLiveRooms' filters (ListSmartLiveRoomsQuery), plus model_asset_id and voice_asset_id, which
+    API.md lists and SDK 3.1.219 does not send."""
+
+    room_name: str | None = None
+    room_type: str | None = None
+    dh_id: str | None = None
+    model_asset_id: str | None = None
+    voice_asset_id: str | None = None
+    live_state: str | None = None
+    confirm_state: str | None = None
+    page: Page = field(default_factory=Page)
+
+
 def _new_id() -> str:
     return str(uuid.uuid4())
 
 
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def _dump(model: BaseModel) -> str:
-    return json.dumps(m.to_wire(model), ensure_ascii=False, separators=(",", ":"))
-
-
-def _field_path(loc: Sequence[int | str]) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path
-
-
-def validation_message(error: ValidationError, prefix: str = "") -> str:
-    """A pydantic error as the service-style message, naming each field (e.g. events[0].timestamp)."""
-    parts = []
-    for item in error.errors(include_url=False)[:5]:
-        loc = _field_path(item["loc"])
-        where = f"{prefix}.{loc}" if prefix and loc else (prefix or loc)
-        parts.append(f"{where}: {item['msg']}" if where else str(item["msg"]))
-    return "; ".join(parts)
-
-
-def _mask_callback(config: dict[str, Any] | None) -> dict[str, Any] | None:
-    if config is None:
-        return None
-    shown = {k: v for k, v in config.items() if k != "is_inheritance_platform_callback"}
-    if shown.get("key"):
-        shown["key"] = MASK
-    return shown
+    return _dumps(m.to_wire(model))
 
 
 class MetaStudioBackend:
@@ -204,20 +216,20 @@ class MetaStudioBackend:
             raise exceptions.not_found("Smart live room", room_id)
         return row
 
+    @staticmethod
+    def _room_wire(body: m.CreateSmartLiveRoomReq) -> dict[str, Any]:
+        """The body as stored: what was sent (rules as copies, secrets included), room_type filled in."""
+        wire = m.to_wire(body)
+        # The SDK documents no default room_type; a room that says none is kept and reusable, as NORMAL is.
+        wire.setdefault("room_type", DEFAULT_ROOM_TYPE)
+        return wire
+
     def create_smart_live_room(
         self, body: m.CreateSmartLiveRoomReq, room_id: str | None = None
     ) -> m.CreateSmartLiveRoomResponse:
         now = self.now_ms()
-        wire = m.to_wire(body)
-        wire.setdefault("room_type", "NORMAL")
-        row = RoomRow(
-            room_id or _new_id(),
-            body.room_name,
-            wire["room_type"],
-            json.dumps(wire, ensure_ascii=False, separators=(",", ":")),
-            now,
-            now,
-        )
+        wire = self._room_wire(body)
+        row = RoomRow(room_id or _new_id(), body.room_name, wire["room_type"], _dumps(wire), now, now)
         with self.store.write() as tx:
             tx.insert_room(row)
         return m.CreateSmartLiveRoomResponse(room_id=row.room_id)
@@ -227,101 +239,93 @@ class MetaStudioBackend:
             return tx.room(room_id) is not None
 
     def show_smart_live_room(self, room_id: str) -> m.ShowSmartLiveRoomResponse:
-        row = self._room(room_id)
-        body = json.loads(row.body)
-        if body.get("stream_keys"):
-            body["stream_keys"] = [MASK for _ in body["stream_keys"]]
-        if body.get("live_event_callback_config", {}).get("key"):
-            body["live_event_callback_config"]["key"] = MASK
-        platform = body.pop("relation_live_platform_info", None)
-        return m.ShowSmartLiveRoomResponse.model_validate(
-            {
-                **body,
-                "room_id": row.room_id,
-                "relation_live_platform_info": platform,
-                "create_time": rfc3339(row.create_ms),
-                "update_time": rfc3339(row.update_ms),
-                "room_state": "ENABLE",
-                "confirm_state": "CONFIRMED",
-            }
-        )
+        return m.ShowSmartLiveRoomResponse.model_validate(views.room_detail(self._room(room_id)))
 
-    def list_smart_live_rooms(
-        self, room_name: str | None, room_type: str | None, page: Page
-    ) -> m.ListSmartLiveRoomsResponse:
+    def update_smart_live_room(
+        self, room_id: str, body: m.UpdateSmartLiveRoomReq
+    ) -> m.UpdateSmartLiveRoomResponse:
+        """The body is the whole room: fields left out are gone. Jobs already started keep their snapshot."""
+        wire = self._room_wire(body)
         now = self.now_ms()
-        entries = []
-        with self.store.read() as tx:
-            count, rows = tx.list_rooms(room_name, room_type, page)
-            last_jobs = {row.room_id: tx.last_job_of_room(row.room_id) for row in rows}
-        for row in rows:
-            body = json.loads(row.body)
-            entry: dict[str, Any] = {
-                "room_id": row.room_id,
-                "project_id": self.project_id,
-                "room_name": row.room_name,
-                "room_type": row.room_type,
-                "room_state": "ENABLE",
-                "room_description": body.get("room_description"),
-                "view_mode": body.get("view_mode"),
-                "priv_data": body.get("priv_data"),
-                "create_time": rfc3339(row.create_ms),
-                "update_time": rfc3339(row.update_ms),
-                "confirm_state": "CONFIRMED",
-            }
-            job = last_jobs[row.room_id]
-            if job is not None:
-                view = self._job_view(job, now)
-                entry.update(
-                    last_job_start_time=view.get("start_time"),
-                    last_job_end_time=view.get("end_time"),
-                    last_job_status=view["state"],
+        with self.store.write() as tx:
+            old = tx.room(room_id)
+            if old is None:
+                raise exceptions.not_found("Smart live room", room_id)
+            # update_ms is script_version too: it must move even for two updates in one millisecond.
+            row = RoomRow(
+                room_id,
+                body.room_name,
+                wire["room_type"],
+                _dumps(wire),
+                old.create_ms,
+                snapshot.next_stamp(old.update_ms, now),
+            )
+            tx.replace_room(row)
+        return m.UpdateSmartLiveRoomResponse.model_validate(views.room_detail(row))
+
+    def delete_smart_live_room(self, room_id: str) -> None:
+        """Refused while a job runs in the room (the service documents nothing: see docs/emulator-rooms.md);
+        the room's ended jobs stay listed, with the room's name as it was when they started."""
+        with self.store.write() as tx:
+            if tx.room(room_id) is None:
+                raise exceptions.not_found("Smart live room", room_id)
+            active = tx.active_jobs(room_id)
+            if active:
+                raise exceptions.state_conflict(
+                    f"room {room_id} has an active job {active[0].job_id}; stop it before deleting the room"
                 )
-            entries.append(m.SmartLiveRoomBaseInfo.model_validate(entry))
-        return m.ListSmartLiveRoomsResponse(count=count, smart_live_rooms=entries)
+            tx.delete_room(room_id)
+
+    def _live_states(self, live_state: str | None) -> tuple[str, ...]:
+        """live_state's comma list as job states ("SUCCESS" is the job state SUCCEED; "NULL": no job)."""
+        states = []
+        for value in (live_state or "").split(","):
+            state = value.strip()
+            if not state:
+                continue
+            if state not in _LIVE_STATE_FILTER:
+                known = ", ".join(dict.fromkeys((*m.ROOM_LIVE_STATES, *m.JOB_STATES)))
+                raise exceptions.invalid_parameter(f"live_state: unknown state {state!r} (known: {known})")
+            states.append(_LIVE_STATE_FILTER[state])
+        return tuple(states)
+
+    def list_smart_live_rooms(self, query: RoomListQuery) -> m.ListSmartLiveRoomsResponse:
+        """The query's filters that the emulator can derive; model_name, start_time, end_time and
+        template_own_type are accepted and not applied (docs/emulator-rooms.md)."""
+        now = self.now_ms()
+        rooms = RoomQuery(
+            room_name=query.room_name,
+            room_type=query.room_type,
+            dh_id=query.dh_id,
+            model_asset_id=query.model_asset_id,
+            voice_asset_id=query.voice_asset_id,
+            live_states=self._live_states(query.live_state),
+            page=query.page,
+        )
+        if query.confirm_state is not None and query.confirm_state.upper() != views.CONFIRM_STATE:
+            return m.ListSmartLiveRoomsResponse(count=0, smart_live_rooms=[])  # every room is CONFIRMED
+        with self.store.read() as tx:
+            count, rows = tx.list_rooms(rooms, now)
+            last_jobs = {row.room_id: tx.last_job_of_room(row.room_id) for row in rows}
+        entries = []
+        for row in rows:
+            job = last_jobs[row.room_id]
+            last = views.job_view(job, now, {}) if job is not None else None
+            entries.append(views.room_entry(row, self.project_id, last))
+        return m.ListSmartLiveRoomsResponse.model_validate({"count": count, "smart_live_rooms": entries})
 
     # ------------------------------------------------------------------------------------------------
     # Jobs
     # ------------------------------------------------------------------------------------------------
 
-    def _job_view(self, job: JobRow, now: int, room_body: dict[str, Any] | None = None) -> dict[str, Any]:
-        request = json.loads(job.request)
-        room = room_body if room_body is not None else self._room_body(job.room_id)
-        end = job.end_ms if job.end_ms is not None else now
-        started = job.processing_ms <= end
-        running_ms = max(0, end - job.processing_ms) if started else 0
-        view: dict[str, Any] = {
-            "job_id": job.job_id,
-            "room_id": job.room_id,
-            "room_name": job.room_name,
-            "state": job.state(now),
-            "duration": running_ms / 1000,
-            "start_time": rfc3339(job.processing_ms) if started else None,
-            "end_time": rfc3339(job.end_ms) if job.end_ms is not None else None,
-            "create_time": rfc3339(job.create_ms),
-            "lastupdate_time": rfc3339(job.last_update_ms(now)),
-            "rtc_room_info": json.loads(job.rtc_room_info),
-            "live_event_report_url": job.report_url,
-            "live_event_callback_config": _mask_callback(
-                request.get("live_event_callback_config", room.get("live_event_callback_config"))
-            ),
-            "rtc_callback_config": request.get("rtc_callback_config")
-            or room.get("rtc_callback_config")
-            # "未携带配置则默认订阅LIVE_PROGRESS" (seed 003 table 8).
-            or {"rtc_callback_event_type": ["LIVE_PROGRESS"]},
-            "co_streamer_config": request.get("co_streamer_config", room.get("co_streamer_config")),
-            # The RTMP push runs exactly while the job is PROCESSING.
-            "stream_duration": running_ms / 1000,
-        }
-        platform = room.get("relation_live_platform_info")
-        if platform:
-            view["relation_live_platform_info"] = platform
-        return {k: v for k, v in view.items() if v is not None}
-
-    def _room_body(self, room_id: str) -> dict[str, Any]:
+    def _job_view_fields(self, jobs: Sequence[JobRow]) -> dict[str, dict[str, Any]]:
+        """views.JOB_VIEW_FIELDS of each job's configuration, in one query; derived for older jobs."""
         with self.store.read() as tx:
-            row = tx.room(room_id)
-        return {} if row is None else dict(json.loads(row.body))
+            found = tx.job_config_fields([job.job_id for job in jobs], views.JOB_VIEW_FIELDS)
+            for job in jobs:
+                if job.job_id not in found:
+                    found[job.job_id] = json.loads(snapshot.config_of(tx, job).config)
+        return found
 
     def _job_in_room(self, room_id: str, job_id: str) -> JobRow:
         with self.store.read() as tx:
@@ -343,29 +347,26 @@ class MetaStudioBackend:
             )
         return {"app_id": RTC_APP_ID, "room_id": job_id.replace("-", ""), "users": users}
 
-    def _warnings(
-        self, body: m.StartSmartLiveReq, room: dict[str, Any], rules: Sequence[dict[str, Any]]
-    ) -> list[m.LiveWarningItem]:
-        """live_warning_info of seed 003 table 16, derived from the request and the room."""
+    @staticmethod
+    def _warnings(config: dict[str, Any], rules: Sequence[dict[str, Any]]) -> list[m.LiveWarningItem]:
+        """live_warning_info of seed 003 table 16, derived from the job's configuration (room and start body)."""
         warnings = []
         items = [
-            item for script in room.get("scene_scripts") or [] for item in script.get("shoot_scripts") or []
+            item for script in config.get("scene_scripts") or [] for item in script.get("shoot_scripts") or []
         ]
         if len(items) < MIN_SCRIPT_ITEMS:
             warnings.append("TOO_LESSS_SCRIPT_ITEMS")
         chars = sum(len(((item.get("text_config") or {}).get("text")) or "") for item in items)
         if chars < MIN_SCRIPT_CHARS:
             warnings.append("TOO_SHORT_SCRIPT_TIME")
-        # The rules the job runs: the room's own and those it imports from groups.
         danmaku = [
             rule for rule in rules if rule.get("event_type") == 1 and rule.get("enabled", True) is not False
         ]
         if len(danmaku) < MIN_DANMAKU_RULES:
             warnings.append("TOO_LESS_DANMAKU_RULES")
-        policy = m.to_wire(body.play_policy) if body.play_policy else (room.get("play_policy") or {})
-        if policy.get("random_play_mode") == "NONE":
+        if (config.get("play_policy") or {}).get("random_play_mode") == "NONE":
             warnings.append("RANDOM_PLAY_CLOSED")
-        if not room.get("backup_model_asset_ids"):
+        if not config.get("backup_model_asset_ids"):
             warnings.append("ROTATION_MODEL_CLOSED")
         return [m.LiveWarningItem(warning_type=w) for w in warnings]
 
@@ -381,10 +382,6 @@ class MetaStudioBackend:
         single = bool(body.job_run_config and body.job_run_config.single_job_in_room)
         capture = bool(body.play_policy and body.play_policy.need_independent_capture_client)
         request = m.to_wire(body)
-        outputs = {
-            "output_urls": request.get("output_urls", []),
-            "stream_keys": request.get("stream_keys", []),
-        }
         with self.store.write() as tx:
             room_row = tx.room(room_id)
             if room_row is None:
@@ -396,12 +393,14 @@ class MetaStudioBackend:
                 raise exceptions.concurrency_exceeded(
                     f"room {room_id} already has an active job {active[0].job_id} (single_job_in_room)"
                 )
+            # The job runs its room as it is now, with the start body's fields in place of the room's.
+            config = snapshot.merge_start(json.loads(room_row.body), request)
             job = JobRow(
                 job_id=job_id,
                 room_id=room_id,
                 room_name=room_row.room_name,
-                request=json.dumps(request, ensure_ascii=False, separators=(",", ":")),
-                outputs=json.dumps(outputs, ensure_ascii=False, separators=(",", ":")),
+                request=_dumps(request),
+                outputs=_dumps(snapshot.outputs_of(config)),
                 rtc_room_info=json.dumps(self._rtc_room_info(job_id, capture, now)),
                 report_url=self._report_url(base_url, room_id, job_id, now),
                 single_job=single,
@@ -412,23 +411,17 @@ class MetaStudioBackend:
                 final_state=None,
             )
             tx.insert_job(job)
-            room = dict(json.loads(room_row.body))
-            # The job runs the rules its room has now (group imports resolved); group edits reach the next job.
-            rules, problems = resolve_rules(tx, room)
+            rules, problems = room_rules(config)
             problems += check_rules(rules)
-            tx.insert_job_rules(
-                job_id,
-                json.dumps(rules, ensure_ascii=False, separators=(",", ":")),
-                json.dumps(problems, ensure_ascii=False),
-            )
-        view = self._job_view(job, now, room)
+            tx.save_job_config(snapshot.new_config(job_id, room_row, config, problems))
+        view = views.job_view(job, now, config)
         return m.StartSmartLiveResponse.model_validate(
             {
                 "job_id": job_id,
                 "rtc_room_info": view["rtc_room_info"],
                 "live_event_report_url": job.report_url,
                 "live_event_callback_config": view.get("live_event_callback_config"),
-                "live_warning_info": self._warnings(body, room, rules),
+                "live_warning_info": self._warnings(config, rules),
             }
         )
 
@@ -444,12 +437,8 @@ class MetaStudioBackend:
         now = self.now_ms()
         with self.store.read() as tx:
             count, rows = tx.list_jobs(query, now)
-        rooms: dict[str, dict[str, Any]] = {}
-        jobs = []
-        for row in rows:
-            if row.room_id not in rooms:
-                rooms[row.room_id] = self._room_body(row.room_id)
-            jobs.append(m.SmartLiveJob.model_validate(self._job_view(row, now, rooms[row.room_id])))
+        shown = self._job_view_fields(rows)
+        jobs = [m.SmartLiveJob.model_validate(views.job_view(row, now, shown[row.job_id])) for row in rows]
         return count, jobs
 
     def list_smart_live(self, room_id: str, query: JobQuery) -> m.ListSmartLiveResponse:
@@ -473,51 +462,45 @@ class MetaStudioBackend:
 
     def show_smart_live(self, room_id: str, job_id: str) -> m.ShowSmartLiveResponse:
         job = self._job_in_room(room_id, job_id)
-        return m.ShowSmartLiveResponse.model_validate(self._job_view(job, self.now_ms()))
+        shown = self._job_view_fields([job])[job.job_id]
+        return m.ShowSmartLiveResponse.model_validate(views.job_view(job, self.now_ms(), shown))
+
+    def _active_job(self, tx: Tx, room_id: str, job_id: str, now: int) -> JobRow:
+        job = tx.job(job_id)
+        if job is None or job.room_id != room_id:
+            raise exceptions.not_found("Smart live job", job_id)
+        state = job.state(now)
+        if state not in m.ACTIVE_JOB_STATES:
+            raise exceptions.state_conflict(f"job {job_id} is {state}")
+        return job
 
     def stop_smart_live(self, room_id: str, job_id: str) -> None:
         now = self.now_ms()
         with self.store.write() as tx:
-            job = tx.job(job_id)
-            if job is None or job.room_id != room_id:
-                raise exceptions.not_found("Smart live job", job_id)
-            state = job.state(now)
-            if state not in m.ACTIVE_JOB_STATES:
-                raise exceptions.state_conflict(f"job {job_id} is {state}")
+            self._active_job(tx, room_id, job_id, now)
             tx.end_job(job_id, now, "SUCCEED")
+            room = tx.room(room_id)
+            # "TEMP：临时直播间，直播任务结束后自动清理直播间": the room goes with its last running job.
+            if room is not None and room.room_type == "TEMP" and not tx.active_jobs(room_id):
+                tx.delete_room(room_id)
         if self.reactions is not None:
             self.reactions.forget(job_id)
 
     def execute_smart_live_command(
         self, room_id: str, job_id: str, body: m.ControlSmartLiveReq
     ) -> m.ExecuteSmartLiveCommandResponse:
-        if body.command != "REFRESH_OUTPUT_URL":
-            raise exceptions.invalid_parameter(
-                f"command: {body.command} is not emulated (the emulator implements REFRESH_OUTPUT_URL)"
-            )
-        try:
-            params = m.RefreshOutputUrlConfig.model_validate(body.params or {})
-        except ValidationError as error:
-            raise exceptions.invalid_parameter(validation_message(error, "params")) from None
+        """The commands of jobcontrol.py, on an active job only (400 MSS.20020001 otherwise)."""
+        command = jobcontrol.parse(body)
         now = self.now_ms()
         command_id = _new_id()
         with self.store.write() as tx:
-            job = tx.job(job_id)
-            if job is None or job.room_id != room_id:
-                raise exceptions.not_found("Smart live job", job_id)
-            state = job.state(now)
-            if state not in m.ACTIVE_JOB_STATES:
-                raise exceptions.state_conflict(f"job {job_id} is {state}")
-            outputs = json.loads(job.outputs)
-            if params.output_urls is not None:
-                outputs["output_urls"] = params.output_urls
-            if params.stream_keys is not None:
-                outputs["stream_keys"] = params.stream_keys
-            tx.set_job_outputs(job_id, json.dumps(outputs, ensure_ascii=False), now)
-            tx.insert_command(command_id, job_id, body.command, _dump(params), now)
-        return m.ExecuteSmartLiveCommandResponse(
-            command_id=command_id, command=body.command, result="SUCCESS"
-        )
+            job = self._active_job(tx, room_id, job_id, now)
+            result = command.run(tx, job, now)
+            tx.insert_command(command_id, job_id, command.name, _dumps(command.params), now)
+        if command.rewrites_rules and self.reactions is not None:
+            # The engine is built again from the new rules on the job's next events.
+            self.reactions.forget(job_id)
+        return m.ExecuteSmartLiveCommandResponse(command_id=command_id, command=command.name, result=result)
 
     # ------------------------------------------------------------------------------------------------
     # Live events
@@ -610,7 +593,7 @@ class MetaStudioBackend:
                 raise exceptions.not_found("Smart live job", job_id)
             commands = tx.commands(job_id)
             event_count = tx.event_count(job_id)
-            rules = tx.job_rules(job_id)
+            config = snapshot.config_of(tx, job)
         return {
             "job_id": job.job_id,
             "room_id": job.room_id,
@@ -622,9 +605,12 @@ class MetaStudioBackend:
                 for cid, name, params, at in commands
             ],
             "event_count": event_count,
-            # The rules the job runs (group imports resolved when it started) and what could not be resolved.
-            "interaction_rules": json.loads(rules[0]) if rules else None,
-            "rule_problems": json.loads(rules[1]) if rules else [],
+            # The job's effective configuration (room at start + start body + rewrites), secrets in clear.
+            "config": snapshot.body_of(config, job.outputs),
+            "script_version": config.script_version,
+            # The rules the job runs (as its room held them, or as rewritten) and why some can never fire.
+            "interaction_rules": snapshot.rules_of(config),
+            "rule_problems": json.loads(config.problems),
         }
 
     def events(self, job_id: str) -> list[dict[str, Any]]:

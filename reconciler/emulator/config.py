@@ -22,8 +22,11 @@ DEFAULT_START_DELAY = 2.0
 #: Lifetime of a live_event_report_url's auth_key.
 DEFAULT_EVENT_URL_TTL = 24 * 3600.0
 
-#: Per-tenant limits per operation, requests per second, as MetaStudio publishes them (cn-north-4).
-DEFAULT_RATE_LIMITS: Mapping[str, int] = MappingProxyType({"StartSmartLive": 4})
+#: Per-tenant limits per operation, requests per second, as MetaStudio publishes them (cn-north-4). The
+#: limits of other operations were not found published; set them through `rate_limits` (or /_emulator/faults).
+DEFAULT_RATE_LIMITS: Mapping[str, int] = MappingProxyType(
+    {"StartSmartLive": 4, "CreateSmartLiveRoom": 1, "UpdateSmartLiveRoom": 1}
+)
 
 
 @dataclass(frozen=True)

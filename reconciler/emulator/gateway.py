@@ -21,8 +21,8 @@ from pydantic import BaseModel, ValidationError
 from starlette.types import Message, Receive, Scope, Send
 
 from reconciler.emulator import auth, exceptions
-from reconciler.emulator.backend import MetaStudioBackend, validation_message
-from reconciler.emulator.exceptions import ServiceError
+from reconciler.emulator.backend import MetaStudioBackend
+from reconciler.emulator.exceptions import ServiceError, validation_message
 from reconciler.emulator.faults import Faults
 from reconciler.emulator.stats import Stats
 

@@ -1,18 +1,17 @@
 """The emulator reacts to live events: the rule engine over each running job's events, the replies it
-records, the callbacks it sends (README, "Reacting to events").
+records, the callbacks it sends (README, "Reacting to events"; rooms and commands: docs/emulator-rooms.md).
 
-- **Which rules**: a job runs its room's `interaction_rules` as they were when the job started
-  (`resolve_rules`, called by StartSmartLive; the result is kept in the `job_rules` table). A room
-  entry that names a group (`group_id`, else `group_name`) and has no `event_type` of its own imports
-  that group's rules, in the group's order (only the one(s) called `rule_name` when the entry names
-  one; all disabled when the entry says `enabled: false`). An entry with an `event_type` is a rule of
-  its own, its group fields only saying where it came from. Group edits reach the next job, not a
-  running one.
+- **Which rules**: a job runs the `interaction_rules` of its configuration (snapshot.py): its room's as
+  they were when the job started, until REWRITE_INTERACTION_RULES replaces them. A room holds copies:
+  every entry is a rule as it was sent, its `group_id` / `group_name` only saying where it was copied
+  from; editing a group changes no room and no job. An entry without an `event_type` matches no event
+  (`room_rules` reports it, naming the group when it names one: the service imports nothing by name).
 - **One RuleEngine per job**, seeded with ENGINE_SEED (0), which is also `smartlive test`'s seed when a
   test names none: RANDOM replies come out as the test predicts. The engine lives in memory; when a
   process meets a job whose events are already stored (an emulator restart with `--data`, each `--local`
   CLI run) it first replays them, silently, so time windows, once-per-job rules, aggregates and reply
-  positions carry on as if it had never stopped.
+  positions carry on as if it had never stopped. Rules rewritten by command start afresh: the replay
+  begins at the first event after the rewrite (`rules_since`).
 - **Each rule that fires** is one reply record (`replies` table, GET /_emulator/replies/{job_id}) with a
   fresh reply_id; CALLBACK modes POST to the job's interaction_callback_url, spoken replies send
   REPLY_COMMAND_FINISH to live_event_callback_config when subscribed, signed by
@@ -29,9 +28,10 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from reconciler.api import models as m
+from reconciler.emulator import snapshot
 from reconciler.emulator.callbacks_out import Deliverer, Delivery, redact_url, refusal
 from reconciler.emulator.clock import Clock, rfc3339, to_ms
-from reconciler.emulator.storage import JobRow, Store, Tx
+from reconciler.emulator.storage import JobRow, Store
 from reconciler.events.callbacks import sign_callback
 from reconciler.events.engine import Event, Outcome, RuleEngine, RuleError
 
@@ -42,8 +42,6 @@ ENGINE_SEED: Final = 0
 #: Callback record types.
 INTERACTION: Final = "INTERACTION"
 REPLY_COMMAND_FINISH: Final = "REPLY_COMMAND_FINISH"
-
-_SERVER_FIELDS: Final = ("rule_id", "create_ms", "update_ms", "create_time", "update_time")
 
 
 def _new_id() -> str:
@@ -60,32 +58,25 @@ def _dumps(value: Any) -> str:
 # ----------------------------------------------------------------------------------------------------
 
 
-def resolve_rules(tx: Tx, room_body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
-    """The rules a job of this room runs (wire dicts, in order) and what could not be resolved."""
-    rules: list[dict[str, Any]] = []
-    problems: list[str] = []
-    for index, entry in enumerate(room_body.get("interaction_rules") or []):
-        group_id, group_name = entry.get("group_id"), entry.get("group_name")
-        if entry.get("event_type") is not None or (group_id is None and group_name is None):
-            rules.append(dict(entry))
+def room_rules(config: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The rules a job with this configuration runs (its interaction_rules, as sent, in order) and the
+    entries that can never fire for want of an event_type.
+
+    An entry that only names a group is not an import: nothing documents the service looking a group up,
+    and a room holds what it was sent. It stays in the room (and the job) as a rule that matches nothing.
+    """
+    rules = [dict(entry) for entry in config.get("interaction_rules") or []]
+    problems = []
+    for index, rule in enumerate(rules):
+        if rule.get("event_type") is not None:
             continue
-        where = f"interaction_rules[{index}]"
-        group = tx.group(group_id) if group_id else tx.group_named(group_name)
-        if group is None:
-            named = f"group_id {group_id}" if group_id else f"group_name {group_name!r}"
-            problems.append(f"{where}: no rule group with {named}; it imports no rules")
-            continue
-        imported = []
-        for rule in json.loads(group.rules):
-            if entry.get("rule_name") is not None and rule.get("rule_name") != entry["rule_name"]:
-                continue
-            rule = {k: v for k, v in rule.items() if k not in _SERVER_FIELDS}
-            if entry.get("enabled") is False:
-                rule["enabled"] = False
-            imported.append({**rule, "group_id": group.group_id, "group_name": group.group_name})
-        if not imported and entry.get("rule_name") is not None:
-            problems.append(f"{where}: group {group.group_name!r} has no rule named {entry['rule_name']!r}")
-        rules.extend(imported)
+        group = rule.get("group_id") or rule.get("group_name")
+        copied = (
+            f"; it names group {group!r}, but a room holds copies of rules, not references to a group"
+            if group
+            else ""
+        )
+        problems.append(f"interaction_rules[{index}]: no event_type, it matches no event{copied}")
     return rules, problems
 
 
@@ -158,13 +149,8 @@ class Reactions:
 
     def _load(self, job: JobRow, arrived: int) -> _JobReactor:
         with self.store.read() as tx:
-            stored = tx.job_rules(job.job_id)
-            room = tx.room(job.room_id)
-            room_body: dict[str, Any] = json.loads(room.body) if room is not None else {}
-            if stored is None:  # a job started by an older emulator: resolve the rules now
-                rules, _ = resolve_rules(tx, room_body)
-            else:
-                rules = json.loads(stored[0])
+            stored = snapshot.config_of(tx, job)
+            rules = snapshot.rules_of(stored)
             history = tx.events(job.job_id) if rules else []
         engine: RuleEngine | None = None
         if rules:
@@ -172,14 +158,15 @@ class Reactions:
                 engine = build_engine(rules)
             except (RuleError, ValueError) as error:
                 log.warning("emulator: job %s will not react to events: %s", job.job_id, error)
-        # Replay what this process has not seen (the events of earlier runs), to restore the job's state.
+        # Replay what this process has not seen (the events of earlier runs), to restore the job's state; the
+        # events before a rules rewrite met other rules, so the current ones start after them.
         earlier = history[: len(history) - arrived] if arrived else history
         if engine is not None:
-            for _, raw in earlier:
+            for _, raw in earlier[stored.rules_since :]:
                 data = json.loads(raw)
                 engine.evaluate(Event.of(data.get("type"), int(data["timestamp"]), data.get("content")))
         request = json.loads(job.request)
-        config = request.get("live_event_callback_config", room_body.get("live_event_callback_config"))
+        config = json.loads(stored.config).get("live_event_callback_config")
         subscribed = bool(config) and REPLY_COMMAND_FINISH in (config.get("callback_event_type") or [])
         return _JobReactor(
             engine=engine,

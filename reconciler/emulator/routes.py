@@ -6,13 +6,14 @@ Paths and query parameters are the SDK's (huaweicloudsdkmetastudio/v1/metastudio
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import ValidationError
 
 from reconciler.api import models as m
 from reconciler.emulator import eventurl, exceptions
-from reconciler.emulator.backend import GroupListQuery, MetaStudioBackend, validation_message
+from reconciler.emulator.backend import GroupListQuery, MetaStudioBackend, RoomListQuery
+from reconciler.emulator.exceptions import validation_message
 from reconciler.emulator.gateway import ApiRequest, Handler, Reply
 from reconciler.emulator.storage import JobQuery, Page, TimeRange
 
@@ -26,6 +27,8 @@ JOB = f"{ROOM_JOBS}/{{job_id}}"
 PROJECT_JOBS = f"{P}/smart-live-jobs"
 
 _JOB_QUERY = ("offset", "limit", "state", "sort_key", "sort_dir", "create_since", "create_until")
+_ROOM_QUERY = tuple(m.ListSmartLiveRoomsQuery.model_fields)
+_DEFAULT_SORT_DIR = cast(Literal["asc", "desc"], m.DOCUMENTED_DEFAULTS["ListSmartLiveQuery"]["sort_dir"])
 
 
 def _moment(request: ApiRequest, name: str) -> int | None:
@@ -46,13 +49,22 @@ def _time_range(request: ApiRequest) -> TimeRange:
     return TimeRange(_moment(request, "create_since"), _moment(request, "create_until"))
 
 
+def _paged(offset: int | None, limit: int | None, query_model: str) -> Page:
+    """A page, absent bounds filled with the query model's documented defaults."""
+    defaults = m.DOCUMENTED_DEFAULTS[query_model]
+    return Page(
+        offset=offset if offset is not None else cast(int, defaults["offset"]),
+        limit=limit if limit is not None else cast(int, defaults["limit"]),
+    )
+
+
 def _page(request: ApiRequest) -> Page:
     # The same bounds as seed 002's list (offset 0-2147483647, limit 1-100, default 10).
     try:
         query = m.ListSmartLiveQuery.model_validate(request.params(("offset", "limit")))
     except ValidationError as error:
         raise exceptions.invalid_parameter(validation_message(error)) from None
-    return Page(offset=query.offset or 0, limit=query.limit or 10)
+    return _paged(query.offset, query.limit, "ListSmartLiveQuery")
 
 
 def _job_query(request: ApiRequest, room_id: str | None) -> JobQuery:
@@ -71,8 +83,8 @@ def _job_query(request: ApiRequest, room_id: str | None) -> JobQuery:
         states=states,
         created=_time_range(request),
         sort_key=sort_key,
-        sort_dir=query.sort_dir or "asc",
-        page=Page(offset=query.offset or 0, limit=query.limit or 10),
+        sort_dir=query.sort_dir or _DEFAULT_SORT_DIR,
+        page=_paged(query.offset, query.limit, "ListSmartLiveQuery"),
     )
 
 
@@ -109,13 +121,45 @@ def create_room(backend: MetaStudioBackend, request: ApiRequest) -> Reply:
     return 200, backend.create_smart_live_room(request.json(m.CreateSmartLiveRoomReq))
 
 
+def _room_query(request: ApiRequest) -> RoomListQuery:
+    # Empty values are absent (the SDK leaves unset ones out; a hand-written URL may send "room_type=").
+    given = {name: value for name, value in request.params(_ROOM_QUERY).items() if value != ""}
+    try:
+        query = m.ListSmartLiveRoomsQuery.model_validate(given)
+    except ValidationError as error:
+        raise exceptions.invalid_parameter(validation_message(error)) from None
+    # Not applied (docs/emulator-rooms.md), but a time that is no time is still refused.
+    _moment(request, "start_time")
+    _moment(request, "end_time")
+    return RoomListQuery(
+        room_name=query.room_name,
+        room_type=query.room_type,
+        dh_id=query.dh_id,
+        model_asset_id=request.param("model_asset_id") or None,
+        voice_asset_id=request.param("voice_asset_id") or None,
+        live_state=query.live_state,
+        confirm_state=query.confirm_state,
+        page=_paged(query.offset, query.limit, "ListSmartLiveRoomsQuery"),
+    )
+
+
 def list_rooms(backend: MetaStudioBackend, request: ApiRequest) -> Reply:
-    room_type = request.param("room_type") or None
-    return 200, backend.list_smart_live_rooms(request.param("room_name") or None, room_type, _page(request))
+    return 200, backend.list_smart_live_rooms(_room_query(request))
 
 
 def show_room(backend: MetaStudioBackend, request: ApiRequest) -> Reply:
     return 200, backend.show_smart_live_room(request.path_params["room_id"])
+
+
+def update_room(backend: MetaStudioBackend, request: ApiRequest) -> Reply:
+    body = request.json(m.UpdateSmartLiveRoomReq)
+    return 200, backend.update_smart_live_room(request.path_params["room_id"], body)
+
+
+def delete_room(backend: MetaStudioBackend, request: ApiRequest) -> Reply:
+    # The API reference answers 200 with no body (DeleteInteractionRuleGroup answers 204 here).
+    backend.delete_smart_live_room(request.path_params["room_id"])
+    return 200, None
 
 
 # Jobs
@@ -182,6 +226,8 @@ OPERATIONS: list[tuple[str, str, str, Handler]] = [
     ("CreateSmartLiveRoom", "POST", ROOMS, create_room),
     ("ListSmartLiveRooms", "GET", ROOMS, list_rooms),
     ("ShowSmartLiveRoom", "GET", ROOM, show_room),
+    ("UpdateSmartLiveRoom", "PUT", ROOM, update_room),
+    ("DeleteSmartLiveRoom", "DELETE", ROOM, delete_room),
     ("StartSmartLive", "POST", ROOM_JOBS, start_job),
     ("ListSmartLive", "GET", ROOM_JOBS, list_room_jobs),
     ("ListSmartLiveJobs", "GET", PROJECT_JOBS, list_project_jobs),

@@ -22,7 +22,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from reconciler.api import models as m
-from reconciler.emulator.backend import MetaStudioBackend, validation_message
+from reconciler.emulator.backend import MetaStudioBackend
+from reconciler.emulator.exceptions import validation_message
 from reconciler.errors import ConfigError
 
 

@@ -4,6 +4,10 @@ Rows are typed; bodies are kept as the JSON the client sent (plus server fields)
 be able to answer with exactly what was stored. Job state is not a column: it is derived from timestamps in
 SQL (`_STATE_SQL`), so filtering and sorting by state or update time need no background task.
 
+Schema changes are additive, so that a `--data` file of an older emulator opens as it is: new tables come with
+`CREATE TABLE IF NOT EXISTS`, and rows an older version did not write are derived on read (a job without a
+`job_configs` row: see snapshot.py).
+
 Concurrency: one connection per Store behind a lock (the ASGI app runs on one event loop; tests may touch the
 store from another thread). Writes use BEGIN IMMEDIATE so that two processes sharing a file (two `--local`
 CLI runs) serialise instead of failing on lock upgrade; busy_timeout makes the second one wait.
@@ -11,6 +15,8 @@ CLI runs) serialise instead of failing on lock upgrade; busy_timeout makes the s
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
 import sqlite3
 import threading
@@ -74,7 +80,8 @@ CREATE TABLE IF NOT EXISTS commands (
     params TEXT NOT NULL,
     create_ms INTEGER NOT NULL
 );
--- The interaction rules a job runs, resolved from its room (group imports expanded) when it started.
+-- The interaction rules a job runs, as an older emulator resolved them at start (read for its jobs only:
+-- newer jobs keep their rules in job_configs).
 CREATE TABLE IF NOT EXISTS job_rules (
     job_id TEXT PRIMARY KEY,
     rules TEXT NOT NULL,
@@ -100,9 +107,30 @@ CREATE TABLE IF NOT EXISTS callbacks (
     finish_ms INTEGER
 );
 CREATE INDEX IF NOT EXISTS callbacks_job ON callbacks (job_id, seq);
+-- A job's configuration: its room as it was at StartSmartLive, merged with the start body, then changed by
+-- REWRITE_INTERACTION_RULES / REWRITE_PLAY_SCRIPT (snapshot.py). Outputs live in jobs.outputs.
+CREATE TABLE IF NOT EXISTS job_configs (
+    job_id TEXT PRIMARY KEY,
+    config TEXT NOT NULL,
+    problems TEXT NOT NULL,
+    rules_since INTEGER NOT NULL,
+    room_create_ms INTEGER NOT NULL,
+    update_ms INTEGER NOT NULL,
+    script_version TEXT NOT NULL
+);
 """
 
-_STATE_TABLES = ("rule_groups", "rooms", "jobs", "events", "commands", "job_rules", "replies", "callbacks")
+_STATE_TABLES = (
+    "rule_groups",
+    "rooms",
+    "jobs",
+    "events",
+    "commands",
+    "job_rules",
+    "job_configs",
+    "replies",
+    "callbacks",
+)
 
 # A job's state and last update as of :now, from its timestamps (see module docstring).
 _STATE_SQL = (
@@ -119,6 +147,9 @@ _JOB_COLUMNS = (
 )
 
 SortDir = Literal["asc", "desc"]
+
+#: Top-level names a job_configs query may extract (they are spliced into SQL JSON paths).
+_JSON_NAME = re.compile(r"^[a-z_]+$")
 
 
 @dataclass(frozen=True)
@@ -137,6 +168,7 @@ class RoomRow:
     room_type: str
     body: str  # JSON of the CreateSmartLiveRoomReq as accepted
     create_ms: int
+    #: Strictly increasing per room (see MetaStudioBackend.update_smart_live_room): it is script_version too.
     update_ms: int
 
 
@@ -170,6 +202,23 @@ class JobRow:
 
 
 @dataclass(frozen=True)
+class JobConfigRow:
+    job_id: str
+    #: JSON of the room-shaped configuration (CreateSmartLiveRoomReq fields, secrets included), rules included,
+    #: output_urls / stream_keys not (jobs.outputs holds those).
+    config: str
+    #: JSON list of what keeps the rules from reacting (reactions.room_rules).
+    problems: str
+    #: How many of the job's stored events came before its current rules (REWRITE_INTERACTION_RULES): a
+    #: restarted engine replays only the events after them.
+    rules_since: int
+    room_create_ms: int
+    #: The room's update time at start, then the last rewrite's time.
+    update_ms: int
+    script_version: str
+
+
+@dataclass(frozen=True)
 class Page:
     offset: int = 0
     limit: int = 10
@@ -191,6 +240,61 @@ class TimeRange:
             params["until_ms"] = (self.until_s + 1) * 1000
             clauses.append(f"{column} < :until_ms")
         return clauses
+
+
+@dataclass(frozen=True)
+class RoomQuery:
+    room_name: str | None = None  # substring
+    room_type: str | None = None
+    #: Rooms with a scene script whose dh_id / model_asset_id / voice_config.voice_asset_id is this.
+    dh_id: str | None = None
+    model_asset_id: str | None = None
+    voice_asset_id: str | None = None
+    #: The state of the room's last job (job states; "NULL": the room has run no job).
+    live_states: tuple[str, ...] = ()
+    page: Page = field(default_factory=Page)
+
+
+#: A scene-script filter of RoomQuery -> the JSON path inside one scene script.
+_SCRIPT_FILTERS = {
+    "dh_id": "$.dh_id",
+    "model_asset_id": "$.model_asset_id",
+    "voice_asset_id": "$.voice_config.voice_asset_id",
+}
+# The state of a room's last job as of :now (NULL when it has none), for ListSmartLiveRooms' live_state.
+_LAST_STATE_SQL = (
+    f"(SELECT {_STATE_SQL} FROM jobs j WHERE j.room_id = rooms.room_id "
+    "ORDER BY j.create_ms DESC, j.seq DESC LIMIT 1)"
+)
+
+
+def _room_filters(query: RoomQuery, params: dict[str, Any]) -> list[str]:
+    clauses = []
+    if query.room_name:
+        params["name"] = _like(query.room_name)
+        clauses.append("room_name LIKE :name ESCAPE '\\'")
+    if query.room_type:
+        params["room_type"] = query.room_type
+        clauses.append("room_type = :room_type")
+    for name, path in _SCRIPT_FILTERS.items():
+        value = getattr(query, name)
+        if value:
+            params[name] = value
+            clauses.append(
+                "EXISTS (SELECT 1 FROM json_each(rooms.body, '$.scene_scripts') s "
+                f"WHERE json_extract(s.value, '{path}') = :{name})"
+            )
+    if query.live_states:
+        states = [state for state in query.live_states if state != "NULL"]
+        names = []
+        for index, state in enumerate(states):
+            params[f"s{index}"] = state
+            names.append(f":s{index}")
+        either = [f"{_LAST_STATE_SQL} IN ({', '.join(names)})"] if names else []
+        if "NULL" in query.live_states:
+            either.append(f"{_LAST_STATE_SQL} IS NULL")
+        clauses.append("(" + " OR ".join(either) + ")")
+    return clauses
 
 
 @dataclass(frozen=True)
@@ -303,15 +407,19 @@ class Tx:
         ).fetchone()
         return None if row is None else RoomRow(*row)
 
-    def list_rooms(self, name: str | None, room_type: str | None, page: Page) -> tuple[int, list[RoomRow]]:
-        params: dict[str, Any] = {"limit": page.limit, "offset": page.offset}
-        clauses = []
-        if name:
-            params["name"] = _like(name)
-            clauses.append("room_name LIKE :name ESCAPE '\\'")
-        if room_type:
-            params["room_type"] = room_type
-            clauses.append("room_type = :room_type")
+    def replace_room(self, room: RoomRow) -> None:
+        self._conn.execute(
+            "UPDATE rooms SET room_name = ?, room_type = ?, body = ?, update_ms = ? WHERE room_id = ?",
+            (room.room_name, room.room_type, room.body, room.update_ms, room.room_id),
+        )
+
+    def delete_room(self, room_id: str) -> bool:
+        return self._conn.execute("DELETE FROM rooms WHERE room_id = ?", (room_id,)).rowcount > 0
+
+    def list_rooms(self, query: RoomQuery, now_ms: int) -> tuple[int, list[RoomRow]]:
+        page = query.page
+        params: dict[str, Any] = {"limit": page.limit, "offset": page.offset, "now": now_ms}
+        clauses = _room_filters(query, params)
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         count = self._conn.execute(f"SELECT COUNT(*) FROM rooms{where}", params).fetchone()[0]
         rows = self._conn.execute(
@@ -403,6 +511,10 @@ class Tx:
             "UPDATE jobs SET outputs = ?, touched_ms = ? WHERE job_id = ?", (outputs, touched_ms, job_id)
         )
 
+    def touch_job(self, job_id: str, touched_ms: int) -> None:
+        """The job changed (a command): its lastupdate_time moves."""
+        self._conn.execute("UPDATE jobs SET touched_ms = ? WHERE job_id = ?", (touched_ms, job_id))
+
     def set_job_report_url(self, job_id: str, report_url: str) -> None:
         self._conn.execute("UPDATE jobs SET report_url = ? WHERE job_id = ?", (report_url, job_id))
 
@@ -442,6 +554,50 @@ class Tx:
             "INSERT OR REPLACE INTO job_rules (job_id, rules, problems) VALUES (?, ?, ?)",
             (job_id, rules, problems),
         )
+
+    def save_job_config(self, config: JobConfigRow) -> None:
+        self._conn.execute(
+            "INSERT OR REPLACE INTO job_configs (job_id, config, problems, rules_since, room_create_ms, "
+            "update_ms, script_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                config.job_id,
+                config.config,
+                config.problems,
+                config.rules_since,
+                config.room_create_ms,
+                config.update_ms,
+                config.script_version,
+            ),
+        )
+
+    def job_config(self, job_id: str) -> JobConfigRow | None:
+        row = self._conn.execute(
+            "SELECT job_id, config, problems, rules_since, room_create_ms, update_ms, script_version "
+            "FROM job_configs WHERE job_id = ?",
+            (job_id,),
+        ).fetchone()
+        return None if row is None else JobConfigRow(*row)
+
+    def job_config_fields(self, job_ids: Sequence[str], names: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The given top-level fields of each job's configuration (absent ones as None), extracted by SQLite so
+        that a list page does not decode every job's scene scripts; jobs without a row are left out."""
+        if not job_ids or not names:
+            return {}
+        for name in names:
+            if not _JSON_NAME.match(name):
+                raise ValueError(f"not a configuration field name: {name!r}")
+        # With two paths or more json_extract answers one JSON array of their values, in order (with one, a
+        # string would come back bare): the first name is asked twice.
+        paths = ", ".join(f"'$.{name}'" for name in [*names, names[0]])
+        marks = ", ".join("?" for _ in job_ids)
+        rows = self._conn.execute(
+            f"SELECT job_id, json_extract(config, {paths}) FROM job_configs WHERE job_id IN ({marks})",
+            tuple(job_ids),
+        ).fetchall()
+        found: dict[str, dict[str, Any]] = {}
+        for job_id, values in rows:
+            found[str(job_id)] = dict(zip(names, json.loads(values), strict=False))
+        return found
 
     def job_rules(self, job_id: str) -> tuple[str, str] | None:
         row = self._conn.execute(

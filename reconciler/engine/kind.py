@@ -12,6 +12,7 @@ kind that made them, never looks inside. What it does read is in `Desired` and i
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
@@ -54,13 +55,34 @@ class Desired(Generic[D]):
     note: str | None = None
 
 
+def _nothing(_address: Address) -> Desired[Any] | None:
+    return None
+
+
 @dataclass(frozen=True)
 class BuildContext:
-    """What building a desired value may use: the store's fingerprint function (None without a store)
-    and the environment secrets are resolved from."""
+    """What building a desired value may use: the store's fingerprint function (None without a store),
+    the environment secrets are resolved from, and the other declared resources (a room copies the rules
+    of the groups it imports)."""
 
     fingerprint: Fingerprinter | None
     environ: Mapping[str, str]
+    lookup: Callable[[Address], Desired[Any] | None] = _nothing
+
+
+class SharedReads:
+    """A read several kinds need in one plan (the project's active jobs: the jobs' own, and the rooms'
+    running jobs), made once and awaited by each."""
+
+    def __init__(self) -> None:
+        self._reads: dict[str, asyncio.Future[Any]] = {}
+
+    async def get(self, key: str, read: Callable[[], Awaitable[T]]) -> T:
+        future = self._reads.get(key)
+        if future is None:
+            future = self._reads[key] = asyncio.ensure_future(read())
+        result: T = await asyncio.shield(future)
+        return result
 
 
 @dataclass(frozen=True)
@@ -72,8 +94,8 @@ class ReadRequest:
     records: Mapping[Address, ManagedRecord]
     desired: Callable[[Address], Desired[Any] | None]
     refresh: bool = False
-    #: Every declared resource of every kind: a kind may read what references it needs (a job's room).
-    all_declared: Mapping[Address, Desired[Any]] = field(default_factory=dict)
+    #: Reads shared with the other kinds of the same plan.
+    shared: SharedReads = field(default_factory=SharedReads)
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,17 @@ class Reason:
     remote_state: str = ""
     #: The version the state store recorded (UNCHANGED_SINCE_APPLY).
     version: str = ""
+    #: The referenced resources whose own change this one carries (a room's rules copied from a group).
+    caused_by: tuple[Address, ...] = ()
+
+
+@dataclass(frozen=True)
+class LiveCommand:
+    """A command apply sends to a running job so that a change reaches it without a restart
+    (ExecuteSmartLiveCommand: REWRITE_INTERACTION_RULES, REWRITE_PLAY_SCRIPT)."""
+
+    command: str
+    job_id: str
 
 
 @dataclass(frozen=True)
@@ -102,6 +113,12 @@ class ResourceChange:
     interrupts_stream: bool = False
     #: The changes that must succeed before this one runs (references, deletes after their referrers).
     depends_on: tuple[Address, ...] = ()
+    #: Commands that carry this change into running jobs, with no restart.
+    live_commands: tuple[LiveCommand, ...] = ()
+    #: Changed fields that running jobs keep until their next start (no command carries them).
+    deferred: tuple[str, ...] = ()
+    #: The running jobs `deferred` concerns.
+    deferred_jobs: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:

@@ -13,13 +13,14 @@ from typing import Any, Final
 
 from reconciler.engine.kind import Kind
 from reconciler.engine.references import ReferenceSummary, reference_cycles, undeclared_references
-from reconciler.kinds import live_job, rule_group, rule_test
+from reconciler.kinds import live_job, rule_group, rule_test, smart_live_room
 from reconciler.manifest.lint_set import duplicate_names
 from reconciler.manifest.registry import KindSpec, Manifest, register_document, register_set_check
 
 #: The kinds that plan and apply manage, in the order their plan sections read.
 RESOURCE_KINDS: Final[tuple[Kind[Any, Any], ...]] = (
     rule_group.KIND,
+    smart_live_room.KIND,
     live_job.KIND,
 )
 #: Manifest documents that plan nothing (`smartlive test` runs InteractionRuleTest).

@@ -17,14 +17,13 @@ REFRESH_OUTPUT_URL when only the output changed. Starts are spaced by the run's 
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from reconciler.api import models
 from reconciler.cloud.api import MetaStudioApi
@@ -40,6 +39,7 @@ from reconciler.engine.kind import (
     ImportRefused,
     PlanContext,
     ReadRequest,
+    SharedReads,
 )
 from reconciler.engine.plan import (
     RESTART,
@@ -50,12 +50,15 @@ from reconciler.engine.plan import (
     ReasonCode,
     ResourceChange,
 )
-from reconciler.errors import AuthError, ManifestError, RemoteError
+from reconciler.errors import ManifestError, RemoteError
+from reconciler.kinds import active_jobs
+from reconciler.kinds.smart_live_room import NAME as ROOM_KIND
+from reconciler.kinds.smart_live_room import RoomManifest
 from reconciler.manifest import codes
 from reconciler.manifest.diagnostics import Finding, format_path
 from reconciler.manifest.lint_jobs import lint_live_job
 from reconciler.manifest.registry import KindSpec, Manifest, ResourceRef, SetCheck
-from reconciler.manifest.secrets import LiteralSecret, ReferenceOnly, ReferenceOrLiteral, Secret, SecretRef
+from reconciler.manifest.secrets import ReferenceOnly, ReferenceOrLiteral, Secret, SecretRef, resolved_wire
 from reconciler.resources import PENDING, Address, ManagedRecord, Reference
 
 NAME: Final = "SmartLiveJob"
@@ -66,8 +69,6 @@ ALLOW_RESTART: Final = "smartlive.io/allow-restart"
 JOB_STATE_CONFLICT: Final = "MSS.20020001"
 #: The StartSmartLive operation, whose calls the run spaces below the tenant's rate.
 START_OPERATION: Final = "StartSmartLive"
-#: Statuses meaning "this operation is not offered here": fall back to per-room job lists.
-_UNAVAILABLE_STATUSES: Final = frozenset({403, 404, 405, 501})
 
 
 def address(name: str) -> Address:
@@ -100,7 +101,18 @@ class LiveJobSpec(BaseModel):
 
     model_config = _FORBID
 
-    room_id: str = Field(min_length=1, max_length=64, description="the smart-live room the job runs in")
+    room: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=256,
+        description="metadata.name of the SmartLiveRoom the job runs in",
+    )
+    room_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="the id of a room made elsewhere (instead of room)",
+    )
     state: Literal["running", "stopped"] = Field(
         default="running", description="running: apply starts the job; stopped: apply stops it"
     )
@@ -115,6 +127,18 @@ class LiveJobSpec(BaseModel):
     co_streamer_config: models.CoStreamerConfig | None = None
     job_run_config: models.LiveJobRunConfig | None = None
 
+    @model_validator(mode="after")
+    def _one_room(self) -> LiveJobSpec:
+        if (self.room is None) == (self.room_id is None):
+            raise ValueError(
+                "give the room the job runs in: room (a declared SmartLiveRoom) or room_id, exactly one"
+            )
+        return self
+
+
+#: Spec fields that are not StartSmartLive body fields.
+_NOT_IN_BODY: Final = frozenset({"room", "room_id", "state"})
+
 
 @dataclass(frozen=True)
 class LiveJobManifest(Manifest[LiveJobSpec]):
@@ -122,7 +146,13 @@ class LiveJobManifest(Manifest[LiveJobSpec]):
 
     @property
     def room_id(self) -> str:
-        return self.spec.room_id
+        """The room's id when the manifest gives it (room_id), else "" (it names a declared room)."""
+        return self.spec.room_id or ""
+
+    @property
+    def room(self) -> Address | None:
+        """The declared room the job runs in (room), else None."""
+        return Address(ROOM_KIND, self.spec.room) if self.spec.room is not None else None
 
     @property
     def state(self) -> Literal["running", "stopped"]:
@@ -145,9 +175,7 @@ class LiveJobManifest(Manifest[LiveJobSpec]):
 
     def request_with_references(self) -> dict[str, Any]:
         """The StartSmartLive body as written: secrets stay references."""
-        body: dict[str, Any] = self.spec.model_dump(
-            mode="json", exclude_none=True, exclude={"room_id", "state"}
-        )
+        body: dict[str, Any] = self.spec.model_dump(mode="json", exclude_none=True, exclude=set(_NOT_IN_BODY))
         return body
 
     def to_start_request(self, environ: Mapping[str, str] | None = None) -> models.StartSmartLiveReq:
@@ -156,7 +184,7 @@ class LiveJobManifest(Manifest[LiveJobSpec]):
         ManifestError if a secret is unavailable or its value breaks an API limit (key over 32
         characters, ...); messages name the field and the reference, never a value."""
         try:
-            body = _resolved(self.spec, environ, exclude=frozenset({"room_id", "state"}))
+            body = resolved_wire(self.spec, environ, exclude=_NOT_IN_BODY)
         except ManifestError as exc:
             raise ManifestError(f"SmartLiveJob {self.name!r} ({self.source}): {exc}") from None
         try:
@@ -169,43 +197,31 @@ class LiveJobManifest(Manifest[LiveJobSpec]):
             raise ManifestError(f"SmartLiveJob {self.name!r} ({self.source}): {problems}") from None
 
 
-def _resolved(value: Any, environ: Mapping[str, str] | None, exclude: frozenset[str] = frozenset()) -> Any:
-    """Plain wire data of ``value`` with secrets replaced by their values and None fields left out."""
-    if isinstance(value, BaseModel):
-        return {
-            name: _resolved(getattr(value, name), environ)
-            for name in type(value).model_fields
-            if name not in exclude and getattr(value, name) is not None
-        }
-    if isinstance(value, list):
-        return [_resolved(item, environ) for item in value]
-    if isinstance(value, SecretRef | LiteralSecret):
-        return value.resolve(environ)
-    return value
-
-
-def running_room(resource: Manifest[Any]) -> str | None:
-    """The room of a SmartLiveJob declared running, else None."""
+def running_room(resource: Manifest[Any]) -> tuple[str, str, str] | None:
+    """(how the room is named, its id or name, the field) of a SmartLiveJob declared running, else None."""
     if isinstance(resource, LiveJobManifest) and resource.state == "running":
-        return resource.room_id
+        if resource.spec.room is not None:
+            return ("SmartLiveRoom", resource.spec.room, "room")
+        return ("room", resource.room_id, "room_id")
     return None
 
 
 def duplicate_rooms(summaries: Sequence[tuple[ResourceRef, Any]]) -> Iterator[tuple[ResourceRef, Finding]]:
     """At most one SmartLiveJob per room may be declared running: apply would start them all."""
-    running: dict[str, ResourceRef] = {}
+    running: dict[tuple[str, str], ResourceRef] = {}
     for ref, room in summaries:
         if room is None:
             continue
-        seen = running.setdefault(room, ref)
+        how, which, field_name = room
+        seen = running.setdefault((how, which), ref)
         if seen is not ref:
             yield (
                 ref,
                 Finding(
                     codes.ROOM_RUNNING_TWICE,
-                    f"room {room} already has running SmartLiveJob {seen.name!r} ({seen.source}); "
+                    f"{how} {which} already has running SmartLiveJob {seen.name!r} ({seen.source}); "
                     "declare at most one running job per room",
-                    ("spec", "room_id"),
+                    ("spec", field_name),
                 ),
             )
 
@@ -353,6 +369,8 @@ class DesiredJobInputs:
 
     job: DesiredJob
     manifest: LiveJobManifest | None = None
+    #: The declared room the job runs in; its id is known at plan time if it exists, else after apply.
+    room: Address | None = None
 
     def build_request(self, environ: Mapping[str, str] | None = None) -> models.StartSmartLiveReq:
         if self.manifest is None:
@@ -401,24 +419,12 @@ class LiveJobs:
     source: str = "project"
 
 
-async def read_active_jobs(api: MetaStudioApi, rooms: Iterable[str]) -> LiveJobs:
-    try:
-        jobs = await api.list_project_jobs()
-        source = "project"
-    except AuthError:
-        raise
-    except RemoteError as exc:
-        if exc.status not in _UNAVAILABLE_STATUSES:
-            raise
-        per_room = await asyncio.gather(*(api.list_room_jobs(room) for room in sorted(set(rooms))))
-        jobs = [job for room_jobs in per_room for job in room_jobs]
-        source = "rooms"
-    # The filter is asked of the server; checking again keeps a lenient server from confusing the plan.
-    seen: dict[str, LiveJob] = {}
-    for job in jobs:
-        if job.state in models.ACTIVE_JOB_STATES and job.job_id:
-            seen[job.job_id] = live_job(job)  # pages read concurrently may overlap: one entry per id
-    return LiveJobs(tuple(seen.values()), source)
+async def read_active_jobs(
+    api: MetaStudioApi, rooms: Iterable[str], shared: SharedReads | None = None
+) -> LiveJobs:
+    """The active jobs (active_jobs.py), normalized for planning."""
+    active = await active_jobs.read_active_jobs(api, rooms, shared)
+    return LiveJobs(tuple(live_job(job) for job in active.jobs), active.source)
 
 
 # Plan -----------------------------------------------------------------------------------------------
@@ -509,7 +515,7 @@ class LiveJobKind:
     name = NAME
     remote_id_name = "job_id"
     live_noun = "active job"
-    referenced_kinds: frozenset[str] = frozenset()
+    referenced_kinds: frozenset[str] = frozenset({ROOM_KIND})
 
     def document(self) -> KindSpec:
         return KindSpec(
@@ -522,10 +528,12 @@ class LiveJobKind:
         )
 
     def set_checks(self) -> tuple[SetCheck, ...]:
-        return (SetCheck(duplicate_rooms, running_room),)
+        return (SetCheck(duplicate_rooms, running_room), SetCheck(room_overrides, declared_room_fields))
 
     def references(self, manifest: Manifest[Any]) -> Iterable[Reference]:
-        return ()
+        assert isinstance(manifest, LiveJobManifest)
+        room = manifest.room
+        return (Reference(address(manifest.name), ("spec", "room"), room),) if room is not None else ()
 
     def secret_references(self, manifest: Manifest[Any]) -> Iterable[tuple[str, Secret]]:
         assert isinstance(manifest, LiveJobManifest)
@@ -556,16 +564,20 @@ class LiveJobKind:
             fingerprint=ctx.fingerprint if resolved is not None else None,
         )
         return Desired(
-            address, DesiredJobInputs(built, manifest), allow_interrupt=manifest.allow_restart, note=note
+            address,
+            DesiredJobInputs(built, manifest, manifest.room),
+            references=tuple(self.references(manifest)),
+            allow_interrupt=manifest.allow_restart,
+            note=note,
         )
 
     async def read(self, api: MetaStudioApi, request: ReadRequest) -> LiveJobs:
         rooms = {r.room_id for r in request.records.values()}
         for address in request.declared:
             desired = request.desired(address)
-            if desired is not None:
+            if desired is not None and desired.value.job.room_id:
                 rooms.add(desired.value.job.room_id)
-        return await read_active_jobs(api, rooms)
+        return await read_active_jobs(api, rooms, request.shared)
 
     def live_material(self, live: LiveJobs) -> Any:
         # A job moving from WAITING to PROCESSING does not make a plan stale; a new or vanished job does.
@@ -581,7 +593,9 @@ class LiveJobKind:
         record: ManagedRecord | None,
         ctx: PlanContext,
     ) -> Sequence[LiveJob]:
-        return [j for j in live.jobs if j.room_id == desired.value.job.room_id]
+        room_id = _room_id(desired.value, ctx)
+        # A room yet to be created has no job: the job is started after the room.
+        return [j for j in live.jobs if j.room_id == room_id] if room_id else []
 
     def plan(
         self,
@@ -590,7 +604,8 @@ class LiveJobKind:
         record: ManagedRecord | None,
         ctx: PlanContext,
     ) -> ResourceChange:
-        return plan_job(desired.value.job, matched, record)
+        job = desired.value.job
+        return plan_job(replace(job, room_id=_room_id(desired.value, ctx)), matched, record)
 
     def prune(self, record: ManagedRecord, live: LiveJobs) -> ResourceChange | None:
         found = [j for j in live.jobs if j.job_id == record.remote_id]
@@ -657,6 +672,9 @@ class LiveJobKind:
         self, change: ResourceChange, desired: Desired[DesiredJobInputs] | None, ctx: ApplyContext
     ) -> Applied:
         inputs = desired.value if desired is not None else None
+        if inputs is not None and inputs.room is not None and not inputs.job.room_id:
+            # The room it names is resolved now: it may have been created earlier in this very run.
+            inputs = replace(inputs, job=replace(inputs.job, room_id=ctx.resolve(inputs.room)))
         room_id = change.room_id or (inputs.job.room_id if inputs is not None else "")
         if change.actions == (Action.STOP,):
             await self._stop(ctx, room_id, change.remote_id or "")
@@ -738,6 +756,66 @@ class LiveJobKind:
                 "be imported (for a job that has ended, apply starts a new one)"
             )
         return ManagedRecord(address, remote_id, room_id=active[0].room_id or "")
+
+
+#: Fields a StartSmartLive body and a room body share: the job's value replaces the room's whole.
+ROOM_DEFAULT_FIELDS: Final = (
+    "video_config",
+    "play_policy",
+    "output_urls",
+    "stream_keys",
+    "live_event_callback_config",
+    "rtc_callback_config",
+    "view_mode",
+    "co_streamer_config",
+)
+
+
+def declared_room_fields(resource: Manifest[Any]) -> tuple[str, str, tuple[str, ...]] | None:
+    """("room", name, fields) of a room, ("job", the room it names, fields) of a job in a declared room:
+    the shared fields each sets."""
+    if isinstance(resource, RoomManifest):
+        return (
+            "room",
+            resource.name,
+            tuple(f for f in ROOM_DEFAULT_FIELDS if getattr(resource.spec, f) is not None),
+        )
+    if isinstance(resource, LiveJobManifest) and resource.spec.room is not None:
+        fields = tuple(f for f in ROOM_DEFAULT_FIELDS if getattr(resource.spec, f) is not None)
+        return ("job", resource.spec.room, fields)
+    return None
+
+
+def room_overrides(summaries: Sequence[tuple[ResourceRef, Any]]) -> Iterator[tuple[ResourceRef, Finding]]:
+    """A job's StartSmartLive body overrides its room's defaults field by field (the API documents it):
+    a warning names each field both declare, so the room's value is not mistaken for the broadcast's."""
+    rooms = {name: set(fields) for ref, (side, name, fields) in _present(summaries) if side == "room"}
+    for ref, (side, name, fields) in _present(summaries):
+        if side != "job" or name not in rooms:
+            continue
+        for field_name in fields:
+            if field_name in rooms[name]:
+                yield (
+                    ref,
+                    Finding(
+                        codes.ROOM_FIELD_OVERRIDDEN,
+                        f"{field_name} overrides the one {Address(ROOM_KIND, name)} declares: this job runs with "
+                        "the job's value, whole",
+                        ("spec", field_name),
+                        at_key=True,
+                    ),
+                )
+
+
+def _present(summaries: Sequence[tuple[ResourceRef, Any]]) -> Iterator[tuple[ResourceRef, Any]]:
+    return ((ref, summary) for ref, summary in summaries if summary is not None)
+
+
+def _room_id(inputs: DesiredJobInputs, ctx: PlanContext) -> str:
+    """The id of the room a job runs in: given by room_id, or the declared room's, if it exists yet."""
+    if inputs.room is None:
+        return inputs.job.room_id
+    return ctx.remote_id(inputs.room) or ""
 
 
 def start_warnings(response: models.StartSmartLiveResponse) -> tuple[str, ...]:

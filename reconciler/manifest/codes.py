@@ -6,6 +6,7 @@ Codes never change meaning once released; a retired check keeps its number unuse
     M...  document structure and types (apiVersion, kind, unknown fields, ranges, secrets)
     R...  interaction rules (semantic checks beyond types)
     J...  live jobs (what the live service supports beyond the API's types)
+    L...  live rooms (scene layout, imports)
     S...  the manifest set as a whole (unique names, one running job per room, references)
 
 README.md lists every code (a test keeps the two in step).
@@ -100,8 +101,15 @@ CALLBACK_NOT_HTTPS = _code("J009", ERROR, "a callback URL that is not https://")
 CALLBACK_KEY_MISSING = _code("J010", ERROR, "auth_type MSS_A/MSS_A_HEAD without key")
 CALLBACK_KEY_UNUSED = _code("J011", WARNING, "a key with an auth_type that does not use it")
 
+# Live rooms
+BACKGROUND_NOT_COVERING = _code("L001", ERROR, "a background image that does not cover the room's canvas")
+ROOM_LAYER_OUTSIDE = _code("L002", ERROR, "a scene layer outside the room's canvas")
+TEXT_NOT_BASE64 = _code("L003", ERROR, "a text layer's text_context that is not Base64")
+GROUP_IMPORTED_TWICE = _code("L004", WARNING, "the same rule group imported twice into one room")
+
 # The manifest set
 DUPLICATE_NAME = _code("S001", ERROR, "two resources of one kind with the same metadata.name")
 ROOM_RUNNING_TWICE = _code("S002", ERROR, "more than one running SmartLiveJob for one room_id")
 REFERENCE_UNDECLARED = _code("S003", ERROR, "a reference to a resource the manifests do not declare")
 REFERENCE_CYCLE = _code("S004", ERROR, "references that form a cycle")
+ROOM_FIELD_OVERRIDDEN = _code("S005", WARNING, "a job overrides a field its declared room sets")

@@ -39,7 +39,7 @@ def lint_live_job(spec: Any) -> Iterator[Finding]:
             ("spec", "stream_keys") if spec.stream_keys is not None else ("spec", "output_urls"),
             at_key=True,
         )
-    callback_url = spec.interaction_callback_url
+    callback_url = getattr(spec, "interaction_callback_url", None)  # a job's; rooms have none
     if isinstance(callback_url, LiteralSecret) and not _is_https(callback_url.resolve()):
         # The URL itself is not shown: it may carry credentials.
         yield Finding(

@@ -28,10 +28,13 @@ _NUMBER = re.compile(r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*\Z")
 _RGB = re.compile(r"#[0-9A-Fa-f]{6}\Z")
 
 
-def lint_rules(rules: Sequence[InteractionRuleInfo], at: DocPath) -> Iterator[Finding]:
-    """The checks of one rule list (a group's, a room's inline rules) written at `at`."""
+def lint_rules(
+    rules: Sequence[InteractionRuleInfo], at: DocPath, positions: Sequence[int] | None = None
+) -> Iterator[Finding]:
+    """The checks of one rule list written at `at`; `positions` are the rules' indexes there when the
+    list holds other entries too (a room's imports)."""
     first_use: dict[str, int] = {}
-    for index, rule in enumerate(rules):
+    for index, rule in zip(positions if positions is not None else range(len(rules)), rules, strict=True):
         path: DocPath = (*at, index)
         if rule.rule_name is not None:
             if rule.rule_name in first_use:

@@ -218,3 +218,24 @@ def _secret_schema(validate: Callable[[Any, ValidationInfo], Any]) -> core_schem
         # Dumping a manifest shows the reference (or the mask), never a value.
         serialization=core_schema.plain_serializer_function_ser_schema(str),
     )
+
+
+def resolved_wire(
+    value: Any, environ: Mapping[str, str] | None, exclude: frozenset[str] = frozenset()
+) -> Any:
+    """Plain wire data of a spec model: secrets replaced by their values, None fields left out, and the
+    top-level fields in `exclude` (manifest-only fields such as a job's `state`) dropped. Field aliases
+    are not used: specs that need one build their request themselves."""
+    from pydantic import BaseModel
+
+    if isinstance(value, BaseModel):
+        return {
+            name: resolved_wire(getattr(value, name), environ)
+            for name in type(value).model_fields
+            if name not in exclude and getattr(value, name) is not None
+        }
+    if isinstance(value, list):
+        return [resolved_wire(item, environ) for item in value]
+    if isinstance(value, SecretRef | LiteralSecret):
+        return value.resolve(environ)
+    return value

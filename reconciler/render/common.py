@@ -17,6 +17,7 @@ from reconciler.engine.plan import (
     UNVERIFIABLE,
     Action,
     FieldChange,
+    LiveCommand,
     Plan,
     ReasonCode,
     ResourceChange,
@@ -95,11 +96,14 @@ def cause(change: ResourceChange) -> str:
     if code is ReasonCode.STOPPED:
         return "declared stopped, not running"
     if code is ReasonCode.FIELDS_DIFFER:
-        return (
-            f"{_plural(len(change.changes), 'field')} differ"
-            if len(change.changes) != 1
-            else "1 field differs"
+        count = (
+            "1 field differs"
+            if len(change.changes) == 1
+            else f"{_plural(len(change.changes), 'field')} differ"
         )
+        if reason.caused_by:
+            return f"{count}: the rules copied from {', '.join(str(a) for a in reason.caused_by)} changed"
+        return count
     if code is ReasonCode.OUTPUT_ONLY:
         heads = sorted({c.path.split("[", 1)[0].split(".", 1)[0] for c in change.changes})
         return f"only {', '.join(heads)} changed"
@@ -128,6 +132,27 @@ def describe(
     if with_interrupt and change.interrupts_stream and INTERRUPTS not in text:
         text += f" ({INTERRUPTS})"
     return text
+
+
+#: What each command sent to a running job does, as a plan line says it.
+_COMMAND_PHRASES = {
+    "REWRITE_INTERACTION_RULES": "rules rewritten",
+    "REWRITE_PLAY_SCRIPT": "scene scripts rewritten",
+}
+
+
+def live_command_line(command: LiveCommand) -> str:
+    """`rules rewritten in running job j-1 (no restart)`."""
+    what = _COMMAND_PHRASES.get(command.command, command.command)
+    return f"{what} in running job {clean(command.job_id)} (no restart)"
+
+
+def deferred_note(change: ResourceChange) -> str:
+    """`running job j-1 keeps video_config until its next start`."""
+    jobs = ", ".join(clean(j) for j in change.deferred_jobs)
+    fields = ", ".join(clean(f) for f in change.deferred)
+    noun = "job" if len(change.deferred_jobs) == 1 else "jobs"
+    return f"running {noun} {jobs} keep{'s' if len(change.deferred_jobs) == 1 else ''} {fields} until the next start"
 
 
 def counts_sentence(summary: Summary) -> str:

@@ -47,6 +47,8 @@ def _resource(change: ResourceChange) -> dict[str, Any]:
         "reason_detail": _reason_detail(change),
         "description": common.describe(change, with_address=False, escape=False),
         "depends_on": [str(a) for a in change.depends_on],
+        "live_commands": [{"command": c.command, "job_id": c.job_id} for c in change.live_commands],
+        "deferred": {"fields": list(change.deferred), "jobs": list(change.deferred_jobs)},
         "before": change.before,
         "after": change.after,
         "changes": [
@@ -67,6 +69,7 @@ def _reason_detail(change: ResourceChange) -> dict[str, Any]:
         "forced_by": list(reason.forced_by),
         "remote_state": reason.remote_state,
         "version": reason.version,
+        "caused_by": [str(a) for a in reason.caused_by],
     }
     return {k: v for k, v in detail.items() if v}
 

@@ -77,6 +77,9 @@ def _rows(change: ResourceChange) -> list[str]:
     else:
         for fc in change.changes:
             rows += _field_rows(fc)
+    rows += [f"~ {common.live_command_line(c)}" for c in change.live_commands]
+    if change.deferred:
+        rows.append(f"  # {common.deferred_note(change)}")
     if change.unverifiable:
         rows.append(f"  # {common.unverifiable_note(change.unverifiable)}")
     return rows

@@ -74,6 +74,9 @@ def _resource(change: ResourceChange, color: bool) -> list[str]:
         ]
     else:
         lines += [_field_change(fc, color) for fc in change.changes]
+    lines += [_body_line(0, "~", common.live_command_line(c), color) for c in change.live_commands]
+    if change.deferred:
+        lines.append(_body_line(0, None, "# " + common.deferred_note(change), color))
     if change.unverifiable:
         lines.append(_body_line(0, None, "# " + common.unverifiable_note(change.unverifiable), color))
     return lines

@@ -64,6 +64,13 @@ THROTTLE_PATIENCE = RetryPolicy(
 )
 #: Lost answers: looked up and sent again at once, UNKNOWN_OUTCOME_ATTEMPTS tries in all (no pause).
 UNKNOWN_OUTCOME = RetryPolicy(attempts=UNKNOWN_OUTCOME_ATTEMPTS, base_seconds=0.0, jitter=False)
+#: Huawei's published per-tenant limits of the writes apply paces: StartSmartLive 4/s in cn-north-4
+#: (3/s in cn-east-3), CreateSmartLiveRoom and UpdateSmartLiveRoom 1/s.
+DEFAULT_RATES: Mapping[str, float] = {
+    "StartSmartLive": 4.0,
+    "CreateSmartLiveRoom": 1.0,
+    "UpdateSmartLiveRoom": 1.0,
+}
 #: The verb of apply's per-action line, by the change's actions.
 _DONE_VERBS: Mapping[tuple[Action, ...], str] = {
     (Action.CREATE,): "created",
@@ -101,8 +108,8 @@ class ActionResult:
 @dataclass(frozen=True)
 class ApplyOptions:
     allow_restart: bool = False
-    #: Calls per second of the paced API operations (StartSmartLive: 4/s per tenant in cn-north-4).
-    rates: Mapping[str, float] = field(default_factory=lambda: {"StartSmartLive": 4.0})
+    #: Calls per second of the paced API operations.
+    rates: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_RATES))
     applied_by: str = ""
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler.cloud.api import MetaStudioApi
-from reconciler.engine.kind import BuildContext, Desired, Kind, ReadRequest
+from reconciler.engine.kind import BuildContext, Desired, Kind, ReadRequest, SharedReads
 from reconciler.engine.plan import Plan
 from reconciler.engine.planner import PlanInput, PlanOptions, make_plan
 from reconciler.errors import ManifestError
@@ -96,7 +96,9 @@ class DesiredBuilder:
         self, result: LoadResult, hmac_key: bytes | None, environ: Mapping[str, str] | None = None
     ) -> None:
         self.result = result
-        self.context = BuildContext(fingerprint=self._fingerprinter(hmac_key), environ=environ or os.environ)
+        self.context = BuildContext(
+            fingerprint=self._fingerprinter(hmac_key), environ=environ or os.environ, lookup=self.get
+        )
         self._manifests: dict[Address, tuple[Kind[Any, Any], Manifest[Any]]] = {}
         for manifest in result.resources:
             kind = resource_kind(manifest.kind)
@@ -167,6 +169,7 @@ async def read_live(
 ) -> dict[str, Any]:
     """Every kind's live view, read at once."""
     declared = builder.addresses
+    shared = SharedReads()
 
     async def one(kind: Kind[Any, Any]) -> Any:
         request = ReadRequest(
@@ -174,6 +177,7 @@ async def read_live(
             records={a: r for a, r in managed.items() if a.kind == kind.name},
             desired=builder.get,
             refresh=refresh,
+            shared=shared,
         )
         return await kind.read(api, request)
 

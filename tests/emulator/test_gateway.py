@@ -11,6 +11,7 @@ import pytest
 
 from reconciler.api import signing
 from reconciler.emulator.clock import ManualClock
+from reconciler.emulator.config import EmulatorConfig
 from reconciler.emulator.controls import is_loopback
 from reconciler.emulator.storage import JobQuery
 from tests.emulator.conftest import PROJECT, Api, InProcessClient, MakeApi, app_of, error_of, signed_headers
@@ -130,6 +131,38 @@ def test_start_smart_live_is_limited_to_four_per_second(make_api: MakeApi, clock
     unlimited = make_api(rate_limits={})
     other_room = unlimited.room()
     assert all(unlimited.start(other_room).status_code == 202 for _ in range(10))
+
+
+def test_room_create_and_update_are_limited_to_one_per_second_by_default(
+    make_api: MakeApi, clock: ManualClock
+) -> None:
+    api = make_api(rate_limits=EmulatorConfig().rate_limits)  # the defaults, as `serve` runs without options
+    assert api.control("GET", "faults").json()["rate_limits"] == {
+        "StartSmartLive": 4,
+        "CreateSmartLiveRoom": 1,
+        "UpdateSmartLiveRoom": 1,
+    }
+    first = api.post("/smart-live-rooms", {"room_name": "one"})
+    refused = api.post("/smart-live-rooms", {"room_name": "two"})
+    assert first.status_code == 200 and error_of(refused) == (429, "APIGW.0308")
+    assert "limit:1," in refused.json()["error_msg"]
+    room_id = first.json()["room_id"]
+    # Each operation has its own window: the update passes, a second update in the same second does not.
+    assert api.put(f"/smart-live-rooms/{room_id}", {"room_name": "renamed"}).status_code == 200
+    assert error_of(api.put(f"/smart-live-rooms/{room_id}", {"room_name": "again"})) == (429, "APIGW.0308")
+    assert api.get(f"/smart-live-rooms/{room_id}").json()["room_name"] == "renamed"  # refused = no change
+    assert api.get("/smart-live-rooms").json()["count"] == 1
+    clock.advance(1.0)
+    assert api.post("/smart-live-rooms", {"room_name": "two"}).status_code == 200
+    assert api.put(f"/smart-live-rooms/{room_id}", {"room_name": "again"}).status_code == 200
+    # Configurable like the others: here through the faults control.
+    api.control("POST", "faults", {"rate_limits": {"CreateSmartLiveRoom": 3}})
+    assert [api.post("/smart-live-rooms", {"room_name": f"r{i}"}).status_code for i in range(4)] == [
+        200,
+        200,
+        200,
+        429,
+    ]
 
 
 def test_drop_after_commit_commits_then_drops(api: Api) -> None:

@@ -74,7 +74,10 @@ def test_warnings_follow_the_request_and_the_room(api: Api) -> None:
         "ROTATION_MODEL_CLOSED",
     ]
     danmaku = {"rule_name": "d", "event_type": 1, "enabled": True}
-    script = {"shoot_scripts": [{"sequence_no": i, "text_config": {"text": "话" * 500}} for i in range(3)]}
+    script = {
+        "script_name": "scene",
+        "shoot_scripts": [{"sequence_no": i, "text_config": {"text": "话" * 500}} for i in range(3)],
+    }
     rich = api.room(
         "rich",
         scene_scripts=[script],

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -116,3 +118,58 @@ def test_local_app_over_asgi_transport(tmp_path: Path) -> None:
 
     assert asyncio.run(create_group("first")) == ["first"]
     assert asyncio.run(create_group("second")) == ["first", "second"]  # a second process finds the first's
+
+
+def test_rooms_and_job_configurations_survive_a_restart(make_api: MakeApi, tmp_path: Path) -> None:
+    data = tmp_path / "state.db"
+    first = make_api(data_path=data)
+    room_id = first.room("before")
+    version = first.put(f"/smart-live-rooms/{room_id}", {"room_name": "after"}).json()["script_version"]
+    job_id = first.job(room_id, {"stream_keys": ["k"]})
+    rules = [{"rule_name": "hello", "event_type": 1, "trigger": {"reply_texts": ["hi"]}}]
+    path = f"/smart-live-rooms/{room_id}/smart-live-jobs/{job_id}/command"
+    assert (
+        first.post(
+            path, {"command": "REWRITE_INTERACTION_RULES", "params": {"interaction_rules": rules}}
+        ).status_code
+        == 200
+    )
+    gone = first.room("gone")
+    first.delete(f"/smart-live-rooms/{gone}")
+    first.http.close()
+    second = make_api(data_path=data)
+    room = second.get(f"/smart-live-rooms/{room_id}").json()
+    assert (room["room_name"], room["script_version"]) == ("after", version)
+    assert second.get(f"/smart-live-rooms/{gone}").status_code == 400
+    answer = second.post(path, {"command": "GET_LIVE_JOB_CONFIG_INFO"}).json()
+    info = json.loads(answer["result"])
+    assert (
+        info["interaction_rules"] == rules
+        and info["room_name"] == "after"
+        and info["stream_keys"] == ["******"]
+    )
+
+
+def test_a_job_of_an_older_emulator_keeps_the_rules_it_resolved(make_api: MakeApi, tmp_path: Path) -> None:
+    """A --data file written before job configurations existed: its jobs' rules are in job_rules and their
+    configuration is derived from the room."""
+    data = tmp_path / "state.db"
+    api = make_api(data_path=data)
+    room_id = api.room("old", play_policy={"random_play_mode": "NONE"})
+    job_id = api.job(room_id)
+    resolved = [{"rule_name": "from-group", "event_type": 1, "trigger": {"reply_texts": ["resolved"]}}]
+    api.http.close()
+    # What the older emulator left behind: a job_rules row and no job_configs row.
+    with closing(sqlite3.connect(data)) as db, db:
+        db.execute("DELETE FROM job_configs WHERE job_id = ?", (job_id,))
+        db.execute("INSERT INTO job_rules VALUES (?, ?, '[]')", (job_id, json.dumps(resolved)))
+    again = make_api(data_path=data)
+    record = again.control("GET", f"jobs/{job_id}").json()
+    assert record["interaction_rules"] == resolved and record["config"]["play_policy"] == {
+        "random_play_mode": "NONE"
+    }
+    url = again.show_job(room_id, job_id)["live_event_report_url"]
+    event = {"timestamp": 1, "type": 1, "content": json.dumps({"user": {"userId": "u"}, "content": "x"})}
+    assert again.report(url, {"total": 1, "events": [event]}).status_code == 200
+    replies = again.control("GET", f"replies/{job_id}").json()["replies"]
+    assert [r["reply_text"] for r in replies] == ["resolved"]

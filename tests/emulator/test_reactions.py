@@ -1,5 +1,5 @@
-"""The emulator reacts to live events: rules resolved per job, replies recorded, callbacks sent to loopback
-receivers only, signed as the service signs them."""
+"""The emulator reacts to live events: each job runs the rules its room held when it started (copies, as
+sent), replies recorded, callbacks sent to loopback receivers only, signed as the service signs them."""
 
 from __future__ import annotations
 
@@ -309,7 +309,7 @@ def test_callbacks_wait_must_be_a_bounded_number(api: Api) -> None:
 
 
 # ----------------------------------------------------------------------------------------------------
-# Rules imported from groups
+# Rules in a room are copies (docs/emulator-rooms.md)
 # ----------------------------------------------------------------------------------------------------
 
 
@@ -321,53 +321,74 @@ def make_group(api: Api, name: str, rules: list[dict[str, Any]]) -> str:
     return str(response.json()["group_id"])
 
 
-def test_rules_imported_from_a_group_by_name_or_id(api: Api) -> None:
-    group_id = make_group(api, "faq", RULES[:2])
-    make_group(api, "greet", RULES[2:3])
-    live = start(
-        api, {"interaction_rules": [{"group_name": "faq"}, {"group_id": group_id, "rule_name": "chatter"}]}
-    )
-    record = api.control("GET", f"jobs/{live.job_id}").json()
-    assert [r["rule_name"] for r in record["interaction_rules"]] == ["price", "chatter", "chatter"]
-    assert record["interaction_rules"][0]["group_id"] == group_id and record["rule_problems"] == []
-    live.report(comment("price?"), comment("hi", T0 + 1000), entry(T0 + 2000))
-    assert [r["rule_name"] for r in live.replies()] == ["price", "chatter"]  # "greet" is not imported
+def copies(api: Api, group_id: str) -> list[dict[str, Any]]:
+    """A group's rules as a console import copies them into a room: rule fields plus where they came from."""
+    shown = api.get(f"/smart-live-interaction-rule-groups/{group_id}").json()
+    server = {"rule_id", "create_time", "update_time"}
+    return [
+        {
+            **{k: v for k, v in r.items() if k not in server},
+            "group_id": group_id,
+            "group_name": shown["group_name"],
+        }
+        for r in shown["interaction_rules"]
+    ]
 
 
-def test_an_import_can_be_disabled_and_a_missing_group_is_reported(api: Api) -> None:
-    make_group(api, "faq", RULES[:2])
-    live = start(
-        api,
-        {"interaction_rules": [{"group_name": "faq", "enabled": False}, {"group_name": "nope"}, RULES[3]]},
-    )
-    problems = api.control("GET", f"jobs/{live.job_id}").json()["rule_problems"]
-    assert problems == ["interaction_rules[1]: no rule group with group_name 'nope'; it imports no rules"]
-    live.report(comment("price?"), gift(1))
-    assert [r["rule_name"] for r in live.replies()] == ["thanks"]
-
-
-def test_a_job_keeps_the_rules_it_started_with(api: Api) -> None:
+def test_a_group_edit_changes_neither_the_room_nor_its_running_job(api: Api) -> None:
     group_id = make_group(api, "faq", [rule("v1", 1, ["one"])])
-    room_id = api.room(interaction_rules=[{"group_id": group_id}])
+    room_id = api.room(interaction_rules=copies(api, group_id))
+    room_before = api.get(f"/smart-live-rooms/{room_id}").json()
     first = api.start(room_id).json()
     response = api.put(
         f"/smart-live-interaction-rule-groups/{group_id}",
         {"group_name": "faq", "interaction_rules": [rule("v2", 1, ["two"])]},
     )
     assert response.status_code == 200
-    second = api.start(room_id).json()
-    for started, expected in ((first, "v1"), (second, "v2")):
+    room_after = api.get(f"/smart-live-rooms/{room_id}").json()
+    assert room_after == room_before  # the room holds its copies; not even update_time moved
+    assert room_after["interaction_rules"][0]["group_id"] == group_id
+    second = api.start(room_id).json()  # a new job of the same room runs the room's copies too
+    for started in (first, second):
         assert api.report(started["live_event_report_url"], batch(comment("x"))).status_code == 200
         replies = api.control("GET", f"replies/{started['job_id']}").json()["replies"]
-        assert [r["rule_name"] for r in replies] == [expected]
+        assert [(r["rule_name"], r["reply_text"]) for r in replies] == [("v1", "one")]
 
 
-def test_imported_comment_rules_count_for_the_start_warnings(api: Api) -> None:
-    comments = [rule(f"c{i}", 1, ["x"]) for i in range(3)]
-    make_group(api, "comments", comments)
-    response = api.start(api.room(interaction_rules=[{"group_name": "comments"}]))
-    warnings = {w["warning_type"] for w in response.json()["live_warning_info"]}
-    assert "TOO_LESS_DANMAKU_RULES" not in warnings
+def test_a_room_stores_its_rules_exactly_as_sent(api: Api) -> None:
+    sent = [
+        {**RULES[0], "group_id": "g-1", "group_name": "faq", "enabled_scenes": ["opening"]},
+        RULES[3],
+    ]
+    room_id = api.room(interaction_rules=sent)
+    # No rule_index, rule_id or enabled filled in: the copies are what the client sent.
+    assert api.get(f"/smart-live-rooms/{room_id}").json()["interaction_rules"] == sent
+
+
+def test_an_entry_that_only_names_a_group_imports_nothing(api: Api) -> None:
+    """No documented import by reference: the entry stays as sent, a rule that matches no event."""
+    group_id = make_group(api, "faq", RULES[:2])
+    live = start(api, {"interaction_rules": [{"group_name": "faq"}, {"group_id": group_id}, RULES[3]]})
+    shown = api.get(f"/smart-live-rooms/{live.room_id}").json()
+    assert shown["interaction_rules"][:2] == [{"group_name": "faq"}, {"group_id": group_id}]
+    record = api.control("GET", f"jobs/{live.job_id}").json()
+    assert [r.get("rule_name") for r in record["interaction_rules"]] == [None, None, "thanks"]
+    assert record["rule_problems"] == [
+        "interaction_rules[0]: no event_type, it matches no event; it names group 'faq', but a room "
+        "holds copies of rules, not references to a group",
+        f"interaction_rules[1]: no event_type, it matches no event; it names group '{group_id}', but a "
+        "room holds copies of rules, not references to a group",
+    ]
+    live.report(comment("price?"), gift(1))
+    assert [r["rule_name"] for r in live.replies()] == ["thanks"]  # the group's "price" never runs
+
+
+def test_copied_comment_rules_count_for_the_start_warnings(api: Api) -> None:
+    group_id = make_group(api, "comments", [rule(f"c{i}", 1, ["x"]) for i in range(3)])
+    by_copy = api.start(api.room(interaction_rules=copies(api, group_id)))
+    assert "TOO_LESS_DANMAKU_RULES" not in {w["warning_type"] for w in by_copy.json()["live_warning_info"]}
+    by_name = api.start(api.room(interaction_rules=[{"group_id": group_id}]))
+    assert "TOO_LESS_DANMAKU_RULES" in {w["warning_type"] for w in by_name.json()["live_warning_info"]}
 
 
 def test_rules_that_cannot_run_are_reported_and_react_to_nothing(api: Api) -> None:

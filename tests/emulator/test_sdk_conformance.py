@@ -1,6 +1,8 @@
 """Conformance: the official SDK (huaweicloudsdkmetastudio), unchanged, against the emulator on a real
 socket with AK/SK. Every call of issue 3 item 8 succeeds and its response object carries what was sent;
-signing failures reach the SDK as 401; the seed pages' examples are accepted and answered in their shape."""
+so do every room operation (create, list with filters, show, update, delete) and every command the
+emulator models; signing failures reach the SDK as 401; the seed pages' examples are accepted and
+answered in their shape."""
 
 from __future__ import annotations
 
@@ -15,16 +17,20 @@ from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkcore.http.http_handler import HttpHandler
 from huaweicloudsdkmetastudio.v1 import (
+    BackgroundConfigInfo,
     ControlSmartLiveReq,
     CreateInteractionRuleGroupRequest,
     CreateSmartLiveRoomReq,
     CreateSmartLiveRoomRequest,
     DeleteInteractionRuleGroupRequest,
+    DeleteSmartLiveRoomRequest,
     ExecuteSmartLiveCommandRequest,
     HitCondition,
     HitConditionTag,
     InteractionRuleGroup,
     InteractionRuleInfo,
+    LayerConfig,
+    LayerPositionConfig,
     ListInteractionRuleGroupsRequest,
     ListSmartLiveJobsRequest,
     ListSmartLiveRequest,
@@ -32,17 +38,26 @@ from huaweicloudsdkmetastudio.v1 import (
     LiveEvent,
     LiveEventReportRequest,
     LiveJobRunConfig,
+    LiveRoomEventCallBackConfig,
+    LiveRoomInteractionRuleInfo,
+    LiveShootScriptItem,
+    LiveVideoScriptInfo,
     MetaStudioClient,
     PlayPolicy,
     ReportLiveEventReq,
+    SharedConfig,
     ShowInteractionRuleGroupRequest,
     ShowSmartLiveRequest,
     ShowSmartLiveRoomRequest,
     StartSmartLiveReq,
     StartSmartLiveRequest,
     StopSmartLiveRequest,
+    TextConfig,
     TriggerProcess,
     UpdateInteractionRuleGroupRequest,
+    UpdateSmartLiveRoomRequest,
+    VideoConfig,
+    VoiceConfig,
 )
 
 from reconciler.emulator.clock import ManualClock
@@ -242,6 +257,212 @@ def test_room_and_job_lifecycle(client: MetaStudioClient, clock: ManualClock) ->
     with pytest.raises(ClientRequestException) as again:
         client.stop_smart_live(StopSmartLiveRequest(room_id=room_id, job_id=job_id))
     assert (again.value.status_code, again.value.error_code) == (400, "MSS.20020001")
+
+
+# --------------------------------------------------------------------------------------------------
+# Rooms and commands through the SDK
+# --------------------------------------------------------------------------------------------------
+
+
+def scene(name: str, model: str, voice: str) -> LiveVideoScriptInfo:
+    return LiveVideoScriptInfo(
+        script_name=name,
+        model_asset_id=model,
+        dh_id=f"dh-{model}",
+        voice_config=VoiceConfig(voice_asset_id=voice, speed=100),
+        background_config=[BackgroundConfigInfo(background_type="COLOR", background_color_config="#FFFFFF")],
+        layer_config=[
+            LayerConfig(layer_type="HUMAN", position=LayerPositionConfig(dx=0, dy=0, layer_index=1))
+        ],
+        shoot_scripts=[
+            LiveShootScriptItem(sequence_no=1, title="opening", text_config=TextConfig(text="大家好"))
+        ],
+    )
+
+
+def room_rule(name: str, text: str) -> LiveRoomInteractionRuleInfo:
+    """A rule as a room holds it: a copy, with the group it was copied from."""
+    return LiveRoomInteractionRuleInfo(
+        rule_name=name,
+        event_type=1,
+        trigger=TriggerProcess(reply_mode="SYSTEM_REPLY", reply_texts=[text]),
+        group_id="sdk-group-id",
+        group_name="sdk-group",
+    )
+
+
+def sdk_error(call: Any) -> tuple[int, str]:
+    with pytest.raises(ClientRequestException) as refused:
+        call()
+    return refused.value.status_code, refused.value.error_code
+
+
+def test_room_operations_through_the_sdk(client: MetaStudioClient, clock: ManualClock) -> None:
+    body = CreateSmartLiveRoomReq(
+        room_name="sdk-rooms-main",
+        room_type="NORMAL",
+        scene_scripts=[scene("opening", "sdk-model-a", "sdk-voice-a")],
+        interaction_rules=[room_rule("hello", "hi there")],
+        video_config=VideoConfig(bitrate=4000, width=1920, height=1080),
+        output_urls=["rtmp://push.example/live/room"],
+        stream_keys=["sdk-room-key"],
+        live_event_callback_config=LiveRoomEventCallBackConfig(
+            live_event_type_callback_url="https://hooks.example/e", auth_type="MSS_A_HEAD", key="sdk-cb-key"
+        ),
+        shared_config=SharedConfig(shared_type="PRIVATE"),
+        backup_model_asset_ids=["sdk-model-b"],
+    )
+    room_id = client.create_smart_live_room(CreateSmartLiveRoomRequest(body=body)).room_id
+    other_id = client.create_smart_live_room(
+        CreateSmartLiveRoomRequest(
+            body=CreateSmartLiveRoomReq(room_name="sdk-rooms-other", room_type="TEMPLATE")
+        )
+    ).room_id
+
+    shown = client.show_smart_live_room(ShowSmartLiveRoomRequest(room_id=room_id))
+    assert shown.room_name == "sdk-rooms-main" and shown.room_type == "NORMAL"
+    [script] = shown.scene_scripts
+    assert (
+        script.shoot_scripts[0].text_config.text == "大家好"
+        and script.voice_config.voice_asset_id == "sdk-voice-a"
+    )
+    assert (
+        script.layer_config[0].position.layer_index == 1
+        and script.background_config[0].background_type == "COLOR"
+    )
+    [shown_rule] = shown.interaction_rules
+    assert (shown_rule.rule_name, shown_rule.group_id, shown_rule.group_name) == (
+        "hello",
+        "sdk-group-id",
+        "sdk-group",
+    )
+    assert shown.stream_keys == ["******"] and shown.live_event_callback_config.key == "******"
+    assert (shown.room_state, shown.confirm_state, shown.view_mode) == ("ENABLE", "CONFIRMED", "LANDSCAPE")
+    assert shown.shared_config.shared_type == "PRIVATE" and shown.script_version and shown.create_time
+
+    def listed(**query: Any) -> list[str]:
+        response = client.list_smart_live_rooms(ListSmartLiveRoomsRequest(room_name="sdk-rooms", **query))
+        return [room.room_id for room in response.smart_live_rooms]
+
+    assert listed() == [room_id, other_id]
+    assert listed(room_type="TEMPLATE") == [other_id]
+    assert listed(dh_id="dh-sdk-model-a", live_state="NULL", confirm_state="confirmed") == [room_id]
+    assert listed(limit=1, offset=1) == [other_id]
+    entry = client.list_smart_live_rooms(
+        ListSmartLiveRoomsRequest(room_name="sdk-rooms-main")
+    ).smart_live_rooms[0]
+    assert entry.model_infos[0].model_asset_id == "sdk-model-a" and entry.view_mode == "LANDSCAPE"
+
+    clock.advance(1)
+    updated = client.update_smart_live_room(
+        UpdateSmartLiveRoomRequest(
+            room_id=room_id,
+            body=CreateSmartLiveRoomReq(
+                room_name="sdk-rooms-renamed", scene_scripts=[scene("second", "sdk-model-c", "sdk-voice-c")]
+            ),
+        )
+    )
+    assert updated.status_code == 200 and updated.room_name == "sdk-rooms-renamed"
+    assert updated.scene_scripts[0].script_name == "second" and updated.interaction_rules is None
+    assert int(updated.script_version) > int(shown.script_version) and updated.update_time > shown.update_time
+
+    deleted = client.delete_smart_live_room(DeleteSmartLiveRoomRequest(room_id=other_id))
+    assert deleted.status_code == 200
+    assert listed() == [room_id]
+    assert sdk_error(lambda: client.show_smart_live_room(ShowSmartLiveRoomRequest(room_id=other_id))) == (
+        400,
+        "MSS.10001001",
+    )
+    assert sdk_error(
+        lambda: client.update_smart_live_room(
+            UpdateSmartLiveRoomRequest(
+                room_id=room_id, body=CreateSmartLiveRoomReq(room_name="x", room_type="PARTY")
+            )
+        )
+    ) == (400, "MSS.00000003")
+
+    job_id = client.start_smart_live(StartSmartLiveRequest(room_id=room_id, body=StartSmartLiveReq())).job_id
+    assert sdk_error(lambda: client.delete_smart_live_room(DeleteSmartLiveRoomRequest(room_id=room_id))) == (
+        400,
+        "MSS.20020001",
+    )
+    client.stop_smart_live(StopSmartLiveRequest(room_id=room_id, job_id=job_id))
+    assert client.delete_smart_live_room(DeleteSmartLiveRoomRequest(room_id=room_id)).status_code == 200
+
+
+def test_commands_through_the_sdk(client: MetaStudioClient, clock: ManualClock, raw: Api) -> None:
+    room = CreateSmartLiveRoomReq(
+        room_name="sdk-commands",
+        scene_scripts=[scene("opening", "sdk-model-a", "sdk-voice-a")],
+        interaction_rules=[room_rule("old", "the old reply")],
+        stream_keys=["sdk-room-key"],
+    )
+    room_id = client.create_smart_live_room(CreateSmartLiveRoomRequest(body=room)).room_id
+    started = client.start_smart_live(
+        StartSmartLiveRequest(
+            room_id=room_id,
+            body=StartSmartLiveReq(
+                video_config=VideoConfig(bitrate=6000, width=1080, height=1920), stream_keys=["sdk-start-key"]
+            ),
+        )
+    )
+    job_id = started.job_id
+    clock.advance(START_DELAY + 1)
+    query = parse_qs(urlsplit(started.live_event_report_url).query)
+
+    def execute(command: str, params: Any = None) -> Any:
+        return client.execute_smart_live_command(
+            ExecuteSmartLiveCommandRequest(
+                room_id=room_id, job_id=job_id, body=ControlSmartLiveReq(command=command, params=params)
+            )
+        )
+
+    def comment(text: str, at: int) -> list[str]:
+        content = json.dumps({"user": {"userId": "u1"}, "content": text})
+        client.live_event_report(
+            LiveEventReportRequest(
+                room_id=room_id,
+                job_id=job_id,
+                auth_key=query["auth_key"][0],
+                expires_time=int(query["expires_time"][0]),
+                body=ReportLiveEventReq(total=1, events=[LiveEvent(timestamp=at, type=1, content=content)]),
+            )
+        )
+        return [r["reply_text"] for r in raw.control("GET", f"replies/{job_id}").json()["replies"]]
+
+    assert comment("hello", 1_700_000_000_000) == ["the old reply"]
+    # params as the SDK sends them: SDK model objects inside the params object.
+    rewrite = execute("REWRITE_INTERACTION_RULES", {"interaction_rules": [room_rule("new", "the new reply")]})
+    assert (rewrite.command, rewrite.result) == (
+        "REWRITE_INTERACTION_RULES",
+        "SUCCESS",
+    ) and rewrite.command_id
+    assert comment("hello again", 1_700_000_001_000) == ["the old reply", "the new reply"]
+    scripts = execute(
+        "REWRITE_PLAY_SCRIPT", {"scene_scripts": [scene("second act", "sdk-model-c", "sdk-voice-c")]}
+    )
+    assert scripts.result == "SUCCESS"
+
+    config = execute("GET_LIVE_JOB_CONFIG_INFO")
+    assert config.command == "GET_LIVE_JOB_CONFIG_INFO" and config.command_id
+    info = json.loads(config.result)
+    assert info["room_id"] == room_id and info["room_name"] == "sdk-commands"
+    assert info["video_config"] == {"bitrate": 6000, "width": 1080, "height": 1920}  # the start body's
+    assert [r["rule_name"] for r in info["interaction_rules"]] == ["new"]
+    assert [s["script_name"] for s in info["scene_scripts"]] == ["second act"]
+    assert info["stream_keys"] == ["******"] and "sdk-start-key" not in config.result
+    assert "sdk-room-key" not in config.result
+
+    shown = client.show_smart_live(ShowSmartLiveRequest(room_id=room_id, job_id=job_id))
+    assert (shown.job_id, shown.state) == (job_id, "PROCESSING")  # no restart
+    with pytest.raises(ClientRequestException) as unmodelled:
+        execute("INSERT_PLAY_SCRIPT", {})
+    assert (unmodelled.value.status_code, unmodelled.value.error_code) == (400, "MSS.00000003")
+    assert "INSERT_PLAY_SCRIPT" in unmodelled.value.error_msg
+    client.stop_smart_live(StopSmartLiveRequest(room_id=room_id, job_id=job_id))
+    with pytest.raises(ClientRequestException) as ended:
+        execute("GET_LIVE_JOB_CONFIG_INFO")
+    assert (ended.value.status_code, ended.value.error_code) == (400, "MSS.20020001")
 
 
 def test_tampered_signature_is_401_through_the_sdk(base_url: str) -> None:

@@ -1,0 +1,712 @@
+"""SmartLiveRoom: a MetaStudio smart-live room, the show a job broadcasts and the rules it runs.
+
+The spec is the room body with the API's field names. An entry of `interaction_rules` is a rule of its
+own, or `{import: GROUP}`: the rules of the declared InteractionRuleGroup GROUP, copied into the room as
+the service holds them (each copy carries the group's real group_id and group_name). A room holds what it
+was last sent (API.md): keeping it in step with the groups it imports is this kind's work, so a group's
+change is a change of every room that imports it, planned and applied after the group's.
+
+Matching: the room the state store recorded, else the one live room of the same room_name.
+
+Live state: the paged room list, a show of each room the plan needs, and the project's active jobs (a
+room's change is carried into its running jobs).
+
+Apply: create (after an intent record; a lost answer is looked up by room_name); an update sends each
+running job the commands that carry the change without a restart (REWRITE_INTERACTION_RULES for rules,
+REWRITE_PLAY_SCRIPT for scene scripts) and then the whole-room PUT: commands first, so that a failure
+anywhere leaves the room differing from its declaration and the next plan does all of it again. Other room fields reach a running job at its next
+start (the plan says so). A room with an active job is never deleted: its jobs are stopped first (they
+depend on it), under the restart guard. Room writes are paced at CreateSmartLiveRoom and
+UpdateSmartLiveRoom's published limit, 1/s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Annotated, Any, Final
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
+
+from reconciler.api import models
+from reconciler.cloud.api import MetaStudioApi
+from reconciler.engine import normalize
+from reconciler.engine.diff import diff
+from reconciler.engine.kind import (
+    Adoption,
+    AmbiguityError,
+    Applied,
+    ApplyContext,
+    BuildContext,
+    Desired,
+    ImportRefused,
+    PlanContext,
+    ReadRequest,
+)
+from reconciler.engine.plan import (
+    SENSITIVE,
+    Action,
+    FieldChange,
+    LiveCommand,
+    Reason,
+    ReasonCode,
+    ResourceChange,
+)
+from reconciler.errors import AuthError, ManifestError, RemoteError
+from reconciler.kinds import active_jobs, rule_group
+from reconciler.kinds.room_lint import lint_room
+from reconciler.manifest.diagnostics import format_path
+from reconciler.manifest.registry import KindSpec, Manifest, SetCheck
+from reconciler.manifest.secrets import ReferenceOnly, Secret, SecretRef, resolved_wire
+from reconciler.resources import PENDING, Address, ManagedRecord, Reference
+
+NAME: Final = "SmartLiveRoom"
+#: Where a reference to a group not created yet stands in a plan: Terraform's "known after apply".
+KNOWN_AFTER_APPLY: Final = "(known after apply)"
+REWRITE_RULES: Final = "REWRITE_INTERACTION_RULES"
+REWRITE_SCRIPTS: Final = "REWRITE_PLAY_SCRIPT"
+#: "Job state does not allow this operation": a command to a job that has ended meanwhile.
+JOB_STATE_CONFLICT: Final = "MSS.20020001"
+#: Fields the service fills in or derives, never compared.
+_SERVER_FIELDS: Final = frozenset(
+    {
+        "room_id",
+        "create_time",
+        "update_time",
+        "room_state",
+        "confirm_state",
+        "script_version",
+        "cover_url",
+        "thumbnail",
+        "error_info",
+        "model_infos",
+    }
+)
+#: Filled by the service when a body leaves them out (the emulator: NORMAL, and the view_mode of the
+#: resolution): compared only when the manifest declares them.
+_FILLED_WHEN_ABSENT: Final = ("room_type", "view_mode")
+#: Paths holding secrets: the service shows them masked, so they are compared through fingerprints.
+SECRET_FIELDS: Final = ("stream_keys", "live_event_callback_config.key")
+#: Where each model with documented defaults sits in a room body.
+_ROOM_PLACES: Final = {
+    "VideoConfig": "video_config.",
+    "SubtitleConfig": "video_config.subtitle_config.",
+    "PlayPolicy": "play_policy.",
+    "LiveExitConfig": "play_policy.live_exit_config.",
+    "LiveEventCallBackConfig": "live_event_callback_config.",
+    "VoiceConfig": "co_streamer_config.voice_config.",
+    "LiveRoomInteractionConfig": "interaction_config.",
+}
+ROOM_DEFAULTS: Final = normalize.defaults_at(_ROOM_PLACES)
+#: Stands for the old value of a secret: only its fingerprint was kept.
+PREVIOUSLY_APPLIED: Final = "(previously applied value)"
+
+# Manifest -------------------------------------------------------------------------------------------
+
+StreamKey = Annotated[SecretRef, ReferenceOnly("STREAM_KEY")]
+CallbackKey = Annotated[SecretRef, ReferenceOnly("CALLBACK_KEY")]
+
+
+class ImportEntry(BaseModel):
+    """`{import: GROUP}`: the rules of a declared InteractionRuleGroup, copied into the room."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    import_: str = Field(
+        alias="import",
+        min_length=1,
+        max_length=256,
+        description="metadata.name of an InteractionRuleGroup: its rules are copied into the room",
+    )
+    enabled_scenes: list[Annotated[str, Field(min_length=1, max_length=256)]] | None = Field(
+        default=None, max_length=100, description="the scenes the imported rules are enabled in"
+    )
+
+
+class InlineRule(models.InteractionRuleInfo):
+    """A rule of the room's own (not imported): the API's rule, with the scenes it is enabled in."""
+
+    enabled_scenes: list[Annotated[str, Field(min_length=1, max_length=256)]] | None = Field(
+        default=None, max_length=100
+    )
+
+
+def _entry_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "import" if "import" in value else "rule"
+    return "import" if isinstance(value, ImportEntry) else "rule"
+
+
+RoomRuleEntry = Annotated[
+    Annotated[ImportEntry, Tag("import")] | Annotated[InlineRule, Tag("rule")], Discriminator(_entry_kind)
+]
+
+
+class RoomCallbackSpec(models.LiveRoomEventCallBackConfig):
+    """LiveRoomEventCallBackConfig as written in a manifest: ``key`` is a secret reference."""
+
+    key: CallbackKey | None = None  # type: ignore[assignment]
+
+
+class RoomSpec(models.CreateSmartLiveRoomReq):
+    """spec of a SmartLiveRoom: the CreateSmartLiveRoom body (a unit test keeps the fields in step),
+    room_name defaulting to metadata.name, secrets as references, rules inline or imported."""
+
+    room_name: str | None = Field(  # type: ignore[assignment]
+        default=None, min_length=1, max_length=256, description="the room's name (default: metadata.name)"
+    )
+    interaction_rules: list[RoomRuleEntry] | None = None  # type: ignore[assignment]
+    stream_keys: list[StreamKey] | None = Field(default=None, max_length=1)  # type: ignore[assignment]
+    live_event_callback_config: RoomCallbackSpec | None = None
+
+
+@dataclass(frozen=True)
+class RoomManifest(Manifest[RoomSpec]):
+    """A declared room."""
+
+    @property
+    def room_name(self) -> str:
+        return self.spec.room_name or self.name
+
+    def imports(self) -> Iterator[tuple[int, Address]]:
+        """(entry index, group address) of every `{import: GROUP}` entry."""
+        for index, entry in enumerate(self.spec.interaction_rules or []):
+            if isinstance(entry, ImportEntry):
+                yield index, Address(rule_group.NAME, entry.import_)
+
+    def secret_references(self) -> Iterator[tuple[str, Secret]]:
+        for index, key in enumerate(self.spec.stream_keys or []):
+            yield f"spec.stream_keys[{index}]", key
+        callback = self.spec.live_event_callback_config
+        if callback is not None and callback.key is not None:
+            yield "spec.live_event_callback_config.key", callback.key
+
+    def body(
+        self, environ: Mapping[str, str] | None, rules: list[dict[str, Any]]
+    ) -> models.CreateSmartLiveRoomReq:
+        """The Create/UpdateSmartLiveRoom body: secrets resolved, `rules` as the room's rules.
+
+        ManifestError when a secret is unavailable or breaks an API limit; messages name the field and
+        the reference, never a value."""
+        try:
+            wire = resolved_wire(self.spec, environ, exclude=frozenset({"interaction_rules"}))
+        except ManifestError as exc:
+            raise ManifestError(f"{NAME} {self.name!r} ({self.source}): {exc}") from None
+        wire["room_name"] = self.room_name
+        if self.spec.interaction_rules is not None:
+            wire["interaction_rules"] = rules
+        try:
+            return models.CreateSmartLiveRoomReq.model_validate(_wire(wire))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{format_path(('spec', *error['loc']))}: {error['msg']}"
+                for error in exc.errors(include_url=False, include_input=False, include_context=False)
+            )
+            raise ManifestError(f"{NAME} {self.name!r} ({self.source}): {problems}") from None
+
+
+def _wire(value: Any) -> Any:
+    """Models inside resolved_wire's output (a nested spec model) as plain JSON data."""
+    if isinstance(value, BaseModel):
+        return models.to_wire(value)
+    if isinstance(value, dict):
+        return {k: _wire(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_wire(v) for v in value]
+    return value
+
+
+# Values ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoomRule:
+    """One rule of the room, in order: canonical, and the group it is copied from (None: inline)."""
+
+    rule: dict[str, Any]
+    group: Address | None = None
+
+
+@dataclass(frozen=True)
+class DesiredRoom:
+    manifest: RoomManifest
+    room_name: str
+    #: The canonical body without rules and secrets (secrets are compared through fingerprints).
+    body: dict[str, Any]
+    rules: tuple[RoomRule, ...]
+    #: field -> HMAC of the resolved secret; None when no state store can verify them.
+    secret_fingerprints: Mapping[str, str] | None = None
+    #: The secret fields the manifest sets (shown as sensitive).
+    secrets: tuple[str, ...] = ()
+
+    def rules_with_ids(self, group_id: Callable[[Address], str | None]) -> list[dict[str, Any]]:
+        """The room's rules as the API takes them: copies carry their group's id and name."""
+        out = []
+        for entry in self.rules:
+            rule = dict(entry.rule)
+            if entry.group is not None:
+                rule["group_id"] = group_id(entry.group) or KNOWN_AFTER_APPLY
+                rule["group_name"] = entry.group.name
+            out.append(rule)
+        return out
+
+    def canonical(self, group_id: Callable[[Address], str | None]) -> dict[str, Any]:
+        out = dict(self.body)
+        out["interaction_rules"] = normalize.normalize_rules(self.rules_with_ids(group_id))
+        return out
+
+
+@dataclass(frozen=True)
+class LiveRoom:
+    room_id: str
+    room_name: str
+    update_time: str
+    canonical: dict[str, Any]
+    #: The room's active (WAITING or PROCESSING) jobs.
+    jobs: tuple[str, ...] = ()
+
+
+def canonical_room(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A room body (request or show answer) for comparison: server fields and secrets out, defaults in,
+    rules keyed by name."""
+    out: dict[str, Any] = normalize.clean({k: v for k, v in body.items() if k not in _SERVER_FIELDS})
+    out.pop("stream_keys", None)
+    callback = out.get("live_event_callback_config")
+    if isinstance(callback, dict):
+        callback.pop("key", None)
+        if not callback:
+            out.pop("live_event_callback_config")
+    platform = out.get("relation_live_platform_info")
+    if isinstance(platform, dict):  # the answer adds platform details the request does not carry
+        out["relation_live_platform_info"] = {
+            k: v for k, v in platform.items() if k in ("platform_id", "live_id")
+        }
+    normalize.fill(out, ROOM_DEFAULTS)
+    out["interaction_rules"] = normalize.normalize_rules(out.get("interaction_rules") or [])
+    return out
+
+
+def mask_room(canonical: Mapping[str, Any], secrets: Iterable[str]) -> dict[str, Any]:
+    out: dict[str, Any] = json.loads(json.dumps(canonical))
+    for path in secrets:
+        if path == "stream_keys":
+            out["stream_keys"] = [SENSITIVE]
+        elif path == "live_event_callback_config.key":
+            out.setdefault("live_event_callback_config", {})["key"] = SENSITIVE
+    return out
+
+
+# Reading --------------------------------------------------------------------------------------------
+
+
+async def read_rooms(api: MetaStudioApi, request: ReadRequest) -> tuple[LiveRoom, ...]:
+    names = set()
+    for address in request.declared:
+        desired = request.desired(address)
+        if desired is not None:
+            names.add(desired.value.room_name)
+    managed = {r.remote_id for r in request.records.values()}
+    summaries = await api.list_rooms()
+    wanted = [s for s in summaries if s.room_id and (s.room_name in names or s.room_id in managed)]
+    # The job kind's own read: one project-wide list for both kinds (per room where it is not offered).
+    active = await active_jobs.read_active_jobs(api, [s.room_id or "" for s in wanted], request.shared)
+    running: dict[str, list[str]] = defaultdict(list)
+    for job in active.jobs:
+        running[job.room_id or ""].append(job.job_id or "")
+
+    async def one(summary: models.SmartLiveRoomBaseInfo) -> LiveRoom:
+        room_id = summary.room_id or ""
+        detail = await api.show_room(room_id)
+        canonical = canonical_room(detail.model_dump(mode="json", exclude_none=True))
+        name = detail.room_name or summary.room_name or ""
+        return LiveRoom(room_id, name, detail.update_time or "", canonical, tuple(sorted(running[room_id])))
+
+    return tuple(await asyncio.gather(*(one(s) for s in wanted)))
+
+
+# Planning -------------------------------------------------------------------------------------------
+
+
+def _secret_changes(
+    desired: DesiredRoom, record: ManagedRecord | None
+) -> tuple[list[FieldChange], tuple[str, ...]]:
+    """Changes of the secrets, which the service shows masked, from the state store's fingerprints."""
+    if desired.secret_fingerprints is None or record is None or record.is_intent:
+        return [], tuple(sorted(desired.secrets))
+    recorded = record.field_fingerprints
+    changes = []
+    for name in sorted(set(desired.secret_fingerprints) | set(recorded)):
+        if desired.secret_fingerprints.get(name) != recorded.get(name):
+            before = PREVIOUSLY_APPLIED if name in recorded else None
+            after = SENSITIVE if name in desired.secret_fingerprints else None
+            changes.append(FieldChange(name, before, after))
+    return changes, ()
+
+
+def _comparable(live: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
+    """The live room as the manifest can see it: fields the service fills in when a body leaves them out
+    are compared only when declared."""
+    return {k: v for k, v in live.items() if k not in _FILLED_WHEN_ABSENT or k in desired}
+
+
+def _live_commands(room: LiveRoom, changes: Sequence[FieldChange]) -> tuple[LiveCommand, ...]:
+    """The commands that carry a change of the room's rules or scene scripts into its running jobs."""
+    heads = {c.path.split("[", 1)[0].split(".", 1)[0] for c in changes}
+    commands = []
+    for job_id in room.jobs:
+        if "interaction_rules" in heads:
+            commands.append(LiveCommand(REWRITE_RULES, job_id))
+        if "scene_scripts" in heads:
+            commands.append(LiveCommand(REWRITE_SCRIPTS, job_id))
+    return tuple(commands)
+
+
+def _caused_by(changes: Sequence[FieldChange], desired: DesiredRoom, ctx: PlanContext) -> tuple[Address, ...]:
+    """The imported groups whose own change this room's rule changes carry."""
+    keys = {
+        c.path.split("]", 1)[0].removeprefix("interaction_rules[")
+        for c in changes
+        if c.path.startswith("interaction_rules[")
+    }
+    ordered = normalize.normalize_rules([r.rule for r in desired.rules])
+    groups = set()
+    for key, entry in zip(ordered, desired.rules, strict=True):
+        change = ctx.change(entry.group) if entry.group is not None else None
+        if key in keys and entry.group is not None and change is not None and not change.is_noop:
+            groups.add(entry.group)
+    return tuple(sorted(groups))
+
+
+def plan_room(
+    address: Address,
+    desired: DesiredRoom,
+    matched: Sequence[LiveRoom],
+    record: ManagedRecord | None,
+    ctx: PlanContext,
+) -> ResourceChange:
+    wanted = desired.canonical(ctx.remote_id)
+    after = mask_room(wanted, desired.secrets)
+    if len(matched) > 1:
+        ids = ", ".join(sorted(r.room_id for r in matched))
+        raise AmbiguityError(f"{address}: {len(matched)} live rooms are named {desired.room_name!r} ({ids})")
+    if not matched:
+        return ResourceChange(address, (Action.CREATE,), Reason(ReasonCode.ABSENT), after=after)
+    room = matched[0]
+    live = _comparable(room.canonical, wanted)
+    secret_changes, unverifiable = _secret_changes(
+        desired, record if record and record.remote_id == room.room_id else None
+    )
+    changes = tuple(sorted([*diff(live, wanted), *secret_changes], key=lambda c: c.path))
+    base = ResourceChange(
+        address,
+        (Action.NOOP,),
+        Reason(ReasonCode.MATCHES),
+        before=mask_room(room.canonical, desired.secrets),
+        after=after,
+        remote_id=room.room_id,
+        unverifiable=unverifiable,
+    )
+    if not changes:
+        return base
+    # What no command carries into a running job waits for its next start.
+    carried = {"interaction_rules", "scene_scripts"}
+    deferred = (
+        sorted({c.path.split("[", 1)[0].split(".", 1)[0] for c in changes} - carried) if room.jobs else []
+    )
+    return replace(
+        base,
+        actions=(Action.UPDATE,),
+        reason=Reason(ReasonCode.FIELDS_DIFFER, caused_by=_caused_by(changes, desired, ctx)),
+        changes=changes,
+        live_commands=_live_commands(room, changes),
+        deferred=tuple(deferred),
+        deferred_jobs=room.jobs if deferred else (),
+    )
+
+
+# The kind -------------------------------------------------------------------------------------------
+
+
+class SmartLiveRoomKind:
+    name = NAME
+    remote_id_name = "room_id"
+    live_noun = "room_id"
+    referenced_kinds: frozenset[str] = frozenset({rule_group.NAME})
+
+    def document(self) -> KindSpec:
+        return KindSpec(
+            NAME,
+            RoomSpec,
+            RoomManifest,
+            (lint_room,),
+            "A MetaStudio smart-live room: the show (scene scripts, outputs, callbacks) and the interaction "
+            "rules its jobs run, inline or imported from rule groups; metadata.name names it in the manifests.",
+        )
+
+    def set_checks(self) -> tuple[SetCheck, ...]:
+        return ()
+
+    def references(self, manifest: Manifest[Any]) -> Iterable[Reference]:
+        assert isinstance(manifest, RoomManifest)
+        source = Address(NAME, manifest.name)
+        return tuple(
+            Reference(source, ("spec", "interaction_rules", index, "import"), group)
+            for index, group in manifest.imports()
+        )
+
+    def secret_references(self, manifest: Manifest[Any]) -> Iterable[tuple[str, Secret]]:
+        assert isinstance(manifest, RoomManifest)
+        return manifest.secret_references()
+
+    def build(self, manifest: Manifest[Any], ctx: BuildContext) -> Desired[DesiredRoom]:
+        assert isinstance(manifest, RoomManifest)
+        address = Address(NAME, manifest.name)
+        rules: list[RoomRule] = []
+        for entry in manifest.spec.interaction_rules or []:
+            if isinstance(entry, ImportEntry):
+                group = Address(rule_group.NAME, entry.import_)
+                declared = ctx.lookup(group)
+                copies = (
+                    list(declared.value.canonical["interaction_rules"].values())
+                    if declared is not None
+                    else []
+                )
+                for copy in copies:
+                    rule = dict(copy)
+                    if entry.enabled_scenes is not None:
+                        rule["enabled_scenes"] = list(entry.enabled_scenes)
+                    rules.append(RoomRule(rule, group))
+            else:
+                rules.append(
+                    RoomRule(normalize.normalize_rule(entry.model_dump(mode="json", exclude_none=True)))
+                )
+        written = manifest.spec.model_dump(
+            mode="json", exclude_none=True, exclude={"interaction_rules", "stream_keys"}, by_alias=True
+        )
+        written["room_name"] = manifest.room_name
+        body = canonical_room(written)
+        body.pop("interaction_rules", None)
+        secrets = tuple(
+            path.removeprefix("spec.").split("[", 1)[0] for path, _ in manifest.secret_references()
+        )
+        fingerprints, note = self._secret_fingerprints(manifest, ctx, address)
+        value = DesiredRoom(
+            manifest, manifest.room_name, body, tuple(rules), fingerprints, tuple(dict.fromkeys(secrets))
+        )
+        return Desired(address, value, references=tuple(self.references(manifest)), note=note)
+
+    @staticmethod
+    def _secret_fingerprints(
+        manifest: RoomManifest, ctx: BuildContext, address: Address
+    ) -> tuple[dict[str, str] | None, str | None]:
+        if ctx.fingerprint is None:
+            return None, None
+        try:
+            body = manifest.body(ctx.environ, []).model_dump(mode="json", exclude_none=True)
+        except ManifestError as exc:
+            return None, f"{address}: its secrets are not available here ({exc}); they are not verified"
+        out = {}
+        if body.get("stream_keys"):
+            out["stream_keys"] = ctx.fingerprint(body["stream_keys"])
+        key = (body.get("live_event_callback_config") or {}).get("key")
+        if key:
+            out["live_event_callback_config.key"] = ctx.fingerprint(key)
+        return out, None
+
+    async def read(self, api: MetaStudioApi, request: ReadRequest) -> tuple[LiveRoom, ...]:
+        return await read_rooms(api, request)
+
+    def live_material(self, live: tuple[LiveRoom, ...]) -> Any:
+        return sorted([r.room_name, r.room_id, r.update_time] for r in live)
+
+    def live_ids(self, live: tuple[LiveRoom, ...]) -> Collection[str]:
+        return {r.room_id for r in live}
+
+    def match(
+        self,
+        desired: Desired[DesiredRoom],
+        live: tuple[LiveRoom, ...],
+        record: ManagedRecord | None,
+        ctx: PlanContext,
+    ) -> Sequence[LiveRoom]:
+        if record is not None and not record.is_intent:
+            recorded = [r for r in live if r.room_id == record.remote_id]
+            if recorded:
+                return recorded
+        return [r for r in live if r.room_name == desired.value.room_name]
+
+    def plan(
+        self,
+        desired: Desired[DesiredRoom],
+        matched: Sequence[LiveRoom],
+        record: ManagedRecord | None,
+        ctx: PlanContext,
+    ) -> ResourceChange:
+        return plan_room(desired.address, desired.value, matched, record, ctx)
+
+    def prune(self, record: ManagedRecord, live: tuple[LiveRoom, ...]) -> ResourceChange | None:
+        found = [r for r in live if r.room_id == record.remote_id]
+        if not found:
+            return None
+        return ResourceChange(
+            record.address,
+            (Action.DELETE,),
+            Reason(ReasonCode.PRUNED),
+            before=found[0].canonical,
+            remote_id=record.remote_id,
+        )
+
+    def sequence(self, changes: Sequence[ResourceChange]) -> Mapping[Address, tuple[Address, ...]]:
+        return {}
+
+    def adopt(
+        self,
+        change: ResourceChange,
+        record: ManagedRecord,
+        desired: Desired[DesiredRoom] | None,
+        live: tuple[LiveRoom, ...],
+    ) -> Adoption | None:
+        """An intent whose room the plan found by name: a create of ours whose answer, or whose state
+        write, a crash cut off."""
+        if record.is_intent and change.remote_id:
+            return Adoption(
+                replace(record, remote_id=change.remote_id),
+                f"{change.address}: recorded room_id {change.remote_id}, created by an interrupted apply",
+            )
+        return None
+
+    # Apply --------------------------------------------------------------------------------------
+
+    def _record(self, desired: Desired[DesiredRoom], room_id: str) -> ManagedRecord:
+        return ManagedRecord(
+            desired.address, room_id, field_fingerprints=dict(desired.value.secret_fingerprints or {})
+        )
+
+    async def apply(
+        self, change: ResourceChange, desired: Desired[DesiredRoom] | None, ctx: ApplyContext
+    ) -> Applied:
+        if change.actions == (Action.DELETE,):
+            return await self._delete(change, ctx)
+        assert desired is not None, "a create or update has a declaration"
+        rules = desired.value.rules_with_ids(ctx.resolve)
+        body = desired.value.manifest.body(None, rules)
+        if change.actions == (Action.CREATE,):
+            return await self._create(desired, body, ctx)
+        return await self._update(change, desired, body, ctx)
+
+    async def _create(
+        self, desired: Desired[DesiredRoom], body: models.CreateSmartLiveRoomReq, ctx: ApplyContext
+    ) -> Applied:
+        await ctx.record(self._record(desired, PENDING))  # the intent (runs/apply.py's docstring)
+        name = desired.value.room_name
+
+        async def lookup() -> str | None:
+            # The plan found no room of this name: one there now is our own lost create.
+            found = [r for r in await ctx.api.list_rooms(room_name=name) if r.room_name == name]
+            return found[0].room_id if found else None
+
+        limiter = ctx.limiter("CreateSmartLiveRoom")
+        room_id = await ctx.until_known(
+            f"{desired.address}: create",
+            lambda: ctx.patient(lambda: ctx.api.create_room(body), limiter=limiter),
+            lookup=lookup,
+        )
+        await ctx.record(self._record(desired, room_id))
+        return Applied(f"created (room_id {room_id}, {len(body.interaction_rules or [])} rule(s))", room_id)
+
+    async def _update(
+        self,
+        change: ResourceChange,
+        desired: Desired[DesiredRoom],
+        body: models.CreateSmartLiveRoomReq,
+        ctx: ApplyContext,
+    ) -> Applied:
+        room_id = change.remote_id or ""
+        rewritten = []
+        for command in change.live_commands:
+            what = "rules" if command.command == REWRITE_RULES else "scene scripts"
+            if await self._command(ctx, room_id, command, body):
+                rewritten.append(f"{what} rewritten in running job {command.job_id}")
+            else:
+                rewritten.append(f"job {command.job_id} has ended: no {what} to rewrite")
+        limiter = ctx.limiter("UpdateSmartLiveRoom")
+        # A whole-room PUT is idempotent: sending it again after a lost answer is safe.
+        await ctx.until_known(
+            f"{change.address}: update",
+            lambda: ctx.patient(lambda: ctx.api.update_room(room_id, body), limiter=limiter),
+        )
+        await ctx.record(self._record(desired, room_id))
+        done = [f"updated in place (room_id {room_id}, {len(change.changes)} field(s))", *rewritten]
+        return Applied("; ".join(done), room_id)
+
+    async def _command(
+        self, ctx: ApplyContext, room_id: str, command: LiveCommand, body: models.CreateSmartLiveRoomReq
+    ) -> bool:
+        """Send one rewrite; False when the job ended meanwhile (nothing left to rewrite)."""
+        wire = models.to_wire(body)
+        field_name = "interaction_rules" if command.command == REWRITE_RULES else "scene_scripts"
+        params = {field_name: wire.get(field_name) or []}
+
+        async def send() -> bool:
+            try:
+                await ctx.patient(
+                    lambda: ctx.api.execute_command(room_id, command.job_id, command.command, params)
+                )
+            except RemoteError as exc:
+                if exc.code == JOB_STATE_CONFLICT:
+                    return False
+                raise
+            return True
+
+        # Rewriting with the same rules again is idempotent.
+        return await ctx.until_known(f"{command.command} of job {command.job_id}", send)
+
+    async def _delete(self, change: ResourceChange, ctx: ApplyContext) -> Applied:
+        room_id = change.remote_id or ""
+        active = [
+            j.job_id for j in await ctx.api.list_room_jobs(room_id) if j.state in models.ACTIVE_JOB_STATES
+        ]
+        if active:
+            raise RemoteError(
+                400,
+                JOB_STATE_CONFLICT,
+                f"room {room_id} has active job(s) {', '.join(str(j) for j in active)}: a room is deleted only "
+                "after its jobs stopped (declare them stopped, or prune them with --allow-restart)",
+            )
+
+        async def delete() -> None:
+            try:
+                await ctx.patient(lambda: ctx.api.delete_room(room_id))
+            except RemoteError as exc:
+                gone = exc.status in (400, 404) and room_id not in {
+                    r.room_id for r in await ctx.api.list_rooms()
+                }
+                if not gone:
+                    raise  # else already gone (perhaps by our own lost delete): the goal is reached
+
+        await ctx.until_known(f"{change.address}: delete", delete)
+        await ctx.forget(change.address)
+        return Applied(f"deleted (room_id {room_id})", room_id)
+
+    async def settle(self, ctx: ApplyContext, written: Mapping[Address, Desired[DesiredRoom]]) -> None:
+        return None
+
+    async def import_record(self, api: MetaStudioApi, address: Address, remote_id: str) -> ManagedRecord:
+        try:
+            room = await api.show_room(remote_id)
+        except AuthError:
+            raise
+        except RemoteError as exc:
+            if exc.status in (400, 404):
+                raise ImportRefused(
+                    f"no room {remote_id} in project {api.http.target.project_id} "
+                    f"({exc.code or 'HTTP ' + str(exc.status)}: {exc.error_msg})"
+                ) from None
+            raise
+        return ManagedRecord(address, remote_id, update_time=room.update_time or "")
+
+
+KIND = SmartLiveRoomKind()
