@@ -21,10 +21,12 @@ demo: export INTERACTION_CALLBACK_URL = https://hooks.example.com/interact?token
 demo: $(STAMP)
 	$(BIN)/smartlive validate examples/
 	$(BIN)/smartlive test examples/
-	$(BIN)/smartlive emulator seed demo/emulator-seed.yaml
 	$(BIN)/smartlive plan examples/ --local
 	$(BIN)/smartlive apply examples/ --local --auto-approve
 	$(BIN)/smartlive plan examples/ --local
+	@echo "A few viewers comment and send a gift (demo/comments.jsonl); the room's rules answer:"
+	$(BIN)/smartlive events report demo/comments.jsonl --job store-landscape --local
+	$(BIN)/smartlive emulator replies --job store-landscape
 
 # The state-store tests start a throwaway PostgreSQL cluster of their own: they need the server binaries
 # (initdb, pg_ctl), not a running server. Installed only where missing (needs root or sudo).

@@ -27,6 +27,9 @@ Verdict = float | None
 GIVE_UP: Final[Verdict] = None
 BACKOFF: Final[Verdict] = 0.0
 
+#: The jitter's source when a caller brings none: one per process (seeding a Random per call costs more
+#: than the request it spaces).
+_SHARED_RNG: Final = random.Random()
 #: 2**64 times any base is past every cap: a larger exponent would only overflow the float.
 _MAX_DOUBLINGS: Final = 64
 
@@ -92,7 +95,7 @@ async def retrying(
 
     Only Exception is caught: a cancellation goes through at once.
     """
-    draw = rng if rng is not None else random.Random()
+    draw = rng if rng is not None else _SHARED_RNG
     started = clock()
     failures = 0
     while True:

@@ -83,7 +83,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument(
         "--no-rate-limits",
         action="store_true",
-        help="turn off the per-operation limits (StartSmartLive 4/s)",
+        help="turn off the per-operation limits (StartSmartLive 4/s, room create and update 1/s)",
     )
     serve.set_defaults(func=handle_serve)
 

@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     parser = subparsers.add_parser(
         "import",
-        help="adopt an existing rule group or running job into the state store",
+        help="adopt an existing rule group, room or running job into the state store",
         description="Record an object that already exists on the service as managed by smartlive, "
         "under the apply lock. Nothing on the service changes. A rule group is named by its group_id "
         "and imported under its own name (InteractionRuleGroup/NAME); a job must be WAITING or "
@@ -38,10 +38,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "address",
         metavar="ADDRESS",
-        help="InteractionRuleGroup/NAME (the group's name) or SmartLiveJob/NAME (the job manifest's name)",
+        help="InteractionRuleGroup/NAME (the group's name), SmartLiveRoom/NAME or SmartLiveJob/NAME (the "
+        "manifest's name)",
     )
     parser.add_argument(
-        "remote_id", metavar="REMOTE_ID", help="the group_id of a rule group, or the job_id of a running job"
+        "remote_id",
+        metavar="REMOTE_ID",
+        help="the group_id of a rule group, the room_id of a room, or the job_id of a running job",
     )
     parser.add_argument(
         "--force",

@@ -52,21 +52,20 @@ from reconciler.engine.plan import (
 )
 from reconciler.errors import ManifestError, RemoteError
 from reconciler.kinds import active_jobs
+from reconciler.kinds.common import JOB_STATE_CONFLICT
 from reconciler.kinds.smart_live_room import NAME as ROOM_KIND
 from reconciler.kinds.smart_live_room import RoomManifest
 from reconciler.manifest import codes
 from reconciler.manifest.diagnostics import Finding, format_path
 from reconciler.manifest.lint_jobs import lint_live_job
 from reconciler.manifest.registry import KindSpec, Manifest, ResourceRef, SetCheck
-from reconciler.manifest.secrets import ReferenceOnly, ReferenceOrLiteral, Secret, SecretRef, resolved_wire
+from reconciler.manifest.secrets import CallbackKey, ReferenceOrLiteral, Secret, StreamKey, resolved_wire
 from reconciler.resources import PENDING, Address, ManagedRecord, Reference
 
 NAME: Final = "SmartLiveJob"
 #: Annotation: "true" lets apply restart this running job when its configuration changed, without
 #: --allow-restart on the command line.
 ALLOW_RESTART: Final = "smartlive.io/allow-restart"
-#: "Job state does not allow this operation": stopping a job that has already ended.
-JOB_STATE_CONFLICT: Final = "MSS.20020001"
 #: The StartSmartLive operation, whose calls the run spaces below the tenant's rate.
 START_OPERATION: Final = "StartSmartLive"
 
@@ -78,8 +77,6 @@ def address(name: str) -> Address:
 
 # Manifest -------------------------------------------------------------------------------------------
 
-StreamKey = Annotated[SecretRef, ReferenceOnly("STREAM_KEY")]
-CallbackKey = Annotated[SecretRef, ReferenceOnly("CALLBACK_KEY")]
 CallbackUrl = Annotated[Secret, ReferenceOrLiteral(max_length=2048)]
 _FORBID: Final = ConfigDict(extra="forbid")
 
@@ -261,6 +258,8 @@ SECRET_OBSERVED_PATHS: Final = frozenset({"live_event_callback_config.key"})
 JOB_SECRET_PATHS: Final = frozenset(
     {"stream_keys", "interaction_callback_url", "live_event_callback_config.key"}
 )
+#: Fields the service derives when a request leaves them out (view_mode, from the resolution).
+_DERIVED: Final = frozenset({"view_mode"})
 #: Stands for the old value of a field the service does not return: only its fingerprint was kept.
 PREVIOUSLY_APPLIED: Final = "(previously applied value)"
 
@@ -279,7 +278,9 @@ def normalize_job_request(body: Mapping[str, Any]) -> dict[str, Any]:
     with its room's value, which only the room knows (see declared_observed_fields)."""
     out: dict[str, Any] = normalize.clean(dict(body))
     normalize.fill(out, JOB_DEFAULTS)
-    out.setdefault("view_mode", view_mode_for(out.get("video_config")))
+    if "video_config" in out:
+        # Derived from the job's resolution; without a video_config the room's canvas decides it.
+        out.setdefault("view_mode", view_mode_for(out["video_config"]))
     return out
 
 
@@ -452,6 +453,8 @@ def _blind_changes(
     recorded = record.field_fingerprints
     changes = []
     for name in sorted(set(desired.blind_fingerprints) | set(recorded)):
+        if name in _DERIVED and name not in desired.blind_fingerprints:
+            continue  # left to the service (its room's resolution): what was derived before is no change
         if desired.blind_fingerprints.get(name) != recorded.get(name):
             after = desired.blind.get(name)
             before = PREVIOUSLY_APPLIED if name in recorded else None
@@ -468,7 +471,10 @@ def plan_job(desired: DesiredJob, active: Sequence[LiveJob], record: ManagedReco
             f"{address}: room {desired.room_id} has {len(active)} active jobs ({ids}); "
             "stop the extra ones or import the right one with `smartlive import`"
         )
-    base = ResourceChange(address, (Action.NOOP,), Reason(ReasonCode.STOPPED), room_id=desired.room_id)
+    # A room yet to be created has no id yet: null in the plan, known after apply.
+    base = ResourceChange(
+        address, (Action.NOOP,), Reason(ReasonCode.STOPPED), room_id=desired.room_id or None
+    )
     if not active:
         if desired.state == "stopped":
             return base
@@ -818,15 +824,23 @@ def _room_id(inputs: DesiredJobInputs, ctx: PlanContext) -> str:
     return ctx.remote_id(inputs.room) or ""
 
 
+#: What each StartSmartLive warning means (seed 003, table 16).
+WARNING_MEANINGS: Final = {
+    "TOO_LESSS_SCRIPT_ITEMS": "too few script paragraphs",
+    "TOO_SHORT_SCRIPT_TIME": "the script paragraphs are too short in all",
+    "TOO_LESS_DANMAKU_RULES": "too few comment (danmaku) interaction rules",
+    "RANDOM_PLAY_CLOSED": "random play is off",
+    "ROTATION_MODEL_CLOSED": "no presenter rotation is configured",
+}
+
+
 def start_warnings(response: models.StartSmartLiveResponse) -> tuple[str, ...]:
     """StartSmartLive's live_warning_info, one line each (never thrown away)."""
     out = []
-    for warning in getattr(response, "live_warning_info", None) or []:
-        data = (
-            warning.model_dump(mode="json", exclude_none=True) if isinstance(warning, BaseModel) else warning
-        )
-        pairs = sorted(data.items()) if isinstance(data, dict) else None
-        out.append(", ".join(f"{k}={v}" for k, v in pairs) if pairs is not None else str(data))
+    for warning in response.live_warning_info or []:
+        kind = warning.warning_type or "(no warning_type)"
+        meaning = WARNING_MEANINGS.get(kind)
+        out.append(f"{kind}: {meaning}" if meaning else kind)
     return tuple(out)
 
 

@@ -33,6 +33,7 @@ from reconciler.engine.kind import (
 )
 from reconciler.engine.plan import Action, Reason, ReasonCode, ResourceChange
 from reconciler.errors import AuthError, RemoteError, UserError
+from reconciler.kinds.common import delete_remote, pruned_delete
 from reconciler.manifest.lint_rules import lint_rules
 from reconciler.manifest.registry import KindSpec, Manifest, SetCheck
 from reconciler.manifest.secrets import Secret
@@ -249,15 +250,7 @@ class RuleGroupKind:
 
     def prune(self, record: ManagedRecord, live: tuple[LiveGroup, ...]) -> ResourceChange | None:
         found = [g for g in live if g.group_id == record.remote_id]
-        if not found:
-            return None
-        return ResourceChange(
-            record.address,
-            (Action.DELETE,),
-            Reason(ReasonCode.PRUNED),
-            before=found[0].canonical,
-            remote_id=record.remote_id,
-        )
+        return pruned_delete(record, found[0].canonical) if found else None
 
     def sequence(self, changes: Sequence[ResourceChange]) -> Mapping[Address, tuple[Address, ...]]:
         return {}
@@ -345,21 +338,10 @@ class RuleGroupKind:
         return Applied(f"updated in place (group_id {group_id}, {len(change.changes)} field(s))", group_id)
 
     async def _delete(self, change: ResourceChange, ctx: ApplyContext) -> Applied:
-        group_id = change.remote_id or ""
+        async def listed() -> set[str]:
+            return {g.group_id or "" for g in await ctx.api.list_rule_groups()}
 
-        async def delete() -> None:
-            try:
-                await ctx.patient(lambda: ctx.api.delete_rule_group(group_id))
-            except RemoteError as exc:
-                gone = exc.status in (400, 404) and group_id not in {
-                    g.group_id for g in await ctx.api.list_rule_groups()
-                }
-                if not gone:
-                    raise  # else already gone (perhaps by our own lost delete): the goal is reached
-
-        await ctx.until_known(f"{change.address}: delete", delete)
-        await ctx.forget(change.address)
-        return Applied(f"deleted (group_id {group_id})", group_id)
+        return await delete_remote(ctx, change, "group_id", ctx.api.delete_rule_group, listed)
 
     async def settle(self, ctx: ApplyContext, written: Mapping[Address, Desired[DesiredGroup]]) -> None:
         """One paged list records every written group's update_time (for the next plan's read cache)

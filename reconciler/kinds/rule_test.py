@@ -4,7 +4,8 @@
     kind: InteractionRuleTest
     metadata: {name: vip-greeting}
     spec:
-      group: welcome                 # an InteractionRuleGroup in the same manifest set
+      group: welcome                 # an InteractionRuleGroup in the same manifest set (or room: NAME,
+                                     # a SmartLiveRoom: its imported and inline rules, as its jobs run them)
       seed: 7                        # optional: seeds reply_order RANDOM
       start: 1700000000000           # optional: epoch ms (or RFC 3339) of `at: 0`
       events:
@@ -147,7 +148,15 @@ class RuleTestSpec(BaseModel):
 
     model_config = _FORBID
 
-    group: str = Field(min_length=1, max_length=256, description="metadata.name of an InteractionRuleGroup")
+    group: str | None = Field(
+        default=None, min_length=1, max_length=256, description="metadata.name of an InteractionRuleGroup"
+    )
+    room: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=256,
+        description="metadata.name of a SmartLiveRoom: its rules, imported and inline, as its jobs run them",
+    )
     seed: int | None = Field(default=None, description="seed of reply_order RANDOM (default 0)")
     start: int | str | None = Field(
         default=None, description=f"epoch ms or RFC 3339 time of at: 0 (default {DEFAULT_START_MS})"
@@ -156,6 +165,8 @@ class RuleTestSpec(BaseModel):
 
     @model_validator(mode="after")
     def _bounded(self) -> RuleTestSpec:
+        if (self.group is None) == (self.room is None):
+            raise ValueError("test a group or a room: give group or room, exactly one")
         if self.start is not None:
             try:
                 timestamp_ms(self.start, allow_text=True)
@@ -177,7 +188,18 @@ class RuleTestManifest(Manifest[RuleTestSpec]):
 
     @property
     def group(self) -> str:
-        return self.spec.group
+        """The group tested, or "" when the test is of a room."""
+        return self.spec.group or ""
+
+    @property
+    def room(self) -> str:
+        """The room tested, or "" when the test is of a group."""
+        return self.spec.room or ""
+
+    @property
+    def subject(self) -> str:
+        """What the test runs against, as a report names it: a group's name, or `room NAME`."""
+        return self.group or f"room {self.room}"
 
 
 #: A manifest document only: `smartlive test` runs it, plan and apply never see it.

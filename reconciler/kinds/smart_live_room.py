@@ -57,10 +57,11 @@ from reconciler.engine.plan import (
 )
 from reconciler.errors import AuthError, ManifestError, RemoteError
 from reconciler.kinds import active_jobs, rule_group
+from reconciler.kinds.common import JOB_STATE_CONFLICT, delete_remote, pruned_delete
 from reconciler.kinds.room_lint import lint_room
 from reconciler.manifest.diagnostics import format_path
 from reconciler.manifest.registry import KindSpec, Manifest, SetCheck
-from reconciler.manifest.secrets import ReferenceOnly, Secret, SecretRef, resolved_wire
+from reconciler.manifest.secrets import CallbackKey, Secret, StreamKey, resolved_wire
 from reconciler.resources import PENDING, Address, ManagedRecord, Reference
 
 NAME: Final = "SmartLiveRoom"
@@ -68,8 +69,6 @@ NAME: Final = "SmartLiveRoom"
 KNOWN_AFTER_APPLY: Final = "(known after apply)"
 REWRITE_RULES: Final = "REWRITE_INTERACTION_RULES"
 REWRITE_SCRIPTS: Final = "REWRITE_PLAY_SCRIPT"
-#: "Job state does not allow this operation": a command to a job that has ended meanwhile.
-JOB_STATE_CONFLICT: Final = "MSS.20020001"
 #: Fields the service fills in or derives, never compared.
 _SERVER_FIELDS: Final = frozenset(
     {
@@ -105,9 +104,6 @@ ROOM_DEFAULTS: Final = normalize.defaults_at(_ROOM_PLACES)
 PREVIOUSLY_APPLIED: Final = "(previously applied value)"
 
 # Manifest -------------------------------------------------------------------------------------------
-
-StreamKey = Annotated[SecretRef, ReferenceOnly("STREAM_KEY")]
-CallbackKey = Annotated[SecretRef, ReferenceOnly("CALLBACK_KEY")]
 
 
 class ImportEntry(BaseModel):
@@ -549,15 +545,7 @@ class SmartLiveRoomKind:
 
     def prune(self, record: ManagedRecord, live: tuple[LiveRoom, ...]) -> ResourceChange | None:
         found = [r for r in live if r.room_id == record.remote_id]
-        if not found:
-            return None
-        return ResourceChange(
-            record.address,
-            (Action.DELETE,),
-            Reason(ReasonCode.PRUNED),
-            before=found[0].canonical,
-            remote_id=record.remote_id,
-        )
+        return pruned_delete(record, found[0].canonical) if found else None
 
     def sequence(self, changes: Sequence[ResourceChange]) -> Mapping[Address, tuple[Address, ...]]:
         return {}
@@ -677,19 +665,10 @@ class SmartLiveRoomKind:
                 "after its jobs stopped (declare them stopped, or prune them with --allow-restart)",
             )
 
-        async def delete() -> None:
-            try:
-                await ctx.patient(lambda: ctx.api.delete_room(room_id))
-            except RemoteError as exc:
-                gone = exc.status in (400, 404) and room_id not in {
-                    r.room_id for r in await ctx.api.list_rooms()
-                }
-                if not gone:
-                    raise  # else already gone (perhaps by our own lost delete): the goal is reached
+        async def listed() -> set[str]:
+            return {r.room_id or "" for r in await ctx.api.list_rooms()}
 
-        await ctx.until_known(f"{change.address}: delete", delete)
-        await ctx.forget(change.address)
-        return Applied(f"deleted (room_id {room_id})", room_id)
+        return await delete_remote(ctx, change, "room_id", ctx.api.delete_room, listed)
 
     async def settle(self, ctx: ApplyContext, written: Mapping[Address, Desired[DesiredRoom]]) -> None:
         return None

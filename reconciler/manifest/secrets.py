@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationInfo
 from pydantic.json_schema import JsonSchemaValue
@@ -239,3 +239,9 @@ def resolved_wire(
     if isinstance(value, SecretRef | LiteralSecret):
         return value.resolve(environ)
     return value
+
+
+#: A stream key field: a reference only (a literal is M008).
+StreamKey = Annotated[SecretRef, ReferenceOnly("STREAM_KEY")]
+#: A callback key field: a reference only.
+CallbackKey = Annotated[SecretRef, ReferenceOnly("CALLBACK_KEY")]

@@ -13,11 +13,12 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from reconciler.api.models import LiveEvent
+from reconciler.api.models import InteractionRuleInfo, LiveEvent
 from reconciler.events.engine import Outcome, RuleEngine, RuleError
 from reconciler.events.jsonl import timestamp_ms
 from reconciler.kinds.rule_group import RuleGroupManifest
 from reconciler.kinds.rule_test import KIND, Expectation, RuleTestManifest, TestEvent, duration_ms
+from reconciler.kinds.smart_live_room import ImportEntry, RoomManifest
 from reconciler.manifest import Diagnostic, LoadResult
 from reconciler.manifest.files import read_manifest
 from reconciler.manifest.yaml_documents import parse_documents
@@ -81,7 +82,12 @@ def split_errors(
     An error bears on the tests unless it belongs to a document that loaded as something the tests do
     not use (a SmartLiveJob with an http:// callback URL, a group no test names): a document that did
     not load could have been a test or a group, so its errors count."""
+    rooms = {room.name: room for room in loaded.of_kind(RoomManifest)}
     used = {test.group for test in tests}
+    used_rooms = {test.room for test in tests if test.room}
+    for name in used_rooms:
+        if name in rooms:
+            used.update(group.name for _index, group in rooms[name].imports())
     resources = {(r.source.file, r.source.document): r for r in loaded.resources}
     starts: dict[str, list[int]] = {}
     blocking: list[Diagnostic] = []
@@ -99,6 +105,7 @@ def split_errors(
             or resource is None
             or resource.kind == KIND
             or (isinstance(resource, RuleGroupManifest) and resource.name in used)
+            or (isinstance(resource, RoomManifest) and resource.name in used_rooms)
         )
         (blocking if bears else unrelated).append(error)
     return blocking, unrelated
@@ -109,31 +116,63 @@ def run_tests(loaded: LoadResult, tests: Sequence[RuleTestManifest] | None = Non
     groups: dict[str, RuleGroupManifest] = {}
     for group in loaded.of_kind(RuleGroupManifest):
         groups.setdefault(group.name, group)  # a duplicate name is a load error (S001) already
+    rooms: dict[str, RoomManifest] = {}
+    for room in loaded.of_kind(RoomManifest):
+        rooms.setdefault(room.name, room)
     lines = _Lines()
-    return [run_test(test, groups, lines) for test in (tests_of(loaded) if tests is None else tests)]
+    return [run_test(test, groups, lines, rooms) for test in (tests_of(loaded) if tests is None else tests)]
 
 
-def run_test(
-    test: RuleTestManifest, groups: dict[str, RuleGroupManifest], lines: _Lines | None = None
-) -> TestResult:
-    lines = lines or _Lines()
-    started = time.perf_counter()
-    result = TestResult(test.name, test.group, test.source.file, test.source.line)
-    group = groups.get(test.group)
-    try:
+def _rules_of(
+    test: RuleTestManifest, groups: dict[str, RuleGroupManifest], rooms: dict[str, RoomManifest]
+) -> list[InteractionRuleInfo]:
+    """The rules a test runs against: its group's, or its room's as the room's jobs run them (each
+    import's group rules, copied in place, and the room's own rules, in the room's order)."""
+    if test.group:
+        group = groups.get(test.group)
         if group is None:
             known = ", ".join(sorted(groups)) or "none"
             raise _CannotRun(
                 f"no InteractionRuleGroup named {test.group!r} in the paths given (found: {known})"
             )
-        engine = RuleEngine(group.interaction_rules, seed=0 if test.spec.seed is None else test.spec.seed)
+        return list(group.interaction_rules)
+    room = rooms.get(test.room)
+    if room is None:
+        known = ", ".join(sorted(rooms)) or "none"
+        raise _CannotRun(f"no SmartLiveRoom named {test.room!r} in the paths given (found: {known})")
+    rules: list[InteractionRuleInfo] = []
+    for entry in room.spec.interaction_rules or []:
+        if isinstance(entry, ImportEntry):
+            imported = groups.get(entry.import_)
+            if imported is None:
+                raise _CannotRun(
+                    f"room {test.room!r} imports {entry.import_!r}, which is not in the paths given"
+                )
+            rules.extend(imported.interaction_rules)
+        else:
+            rules.append(entry)
+    return rules
+
+
+def run_test(
+    test: RuleTestManifest,
+    groups: dict[str, RuleGroupManifest],
+    lines: _Lines | None = None,
+    rooms: dict[str, RoomManifest] | None = None,
+) -> TestResult:
+    lines = lines or _Lines()
+    started = time.perf_counter()
+    result = TestResult(test.name, test.subject, test.source.file, test.source.line)
+    try:
+        rules = _rules_of(test, groups, rooms or {})
+        engine = RuleEngine(rules, seed=0 if test.spec.seed is None else test.spec.seed)
     except (_CannotRun, RuleError) as exc:
-        where = lines.of(test, ("spec", "group"))
+        where = lines.of(test, ("spec", "group" if test.group else "room"))
         result.error = Failure(test.source.file, where, f"{test.name}: cannot run: {exc}")
         result.seconds = time.perf_counter() - started
         return result
 
-    names = {rule.rule_name for rule in group.interaction_rules if rule.rule_name}
+    names = {rule.rule_name for rule in rules if rule.rule_name}
     for position, event, timestamp, copy in _stream(test):
         expect = event.expect
         live = LiveEvent.model_construct(
@@ -143,7 +182,8 @@ def run_test(
         if expect is None:
             continue
         result.checked += 1
-        problem = _unknown_rule(expect, names, test.group) or _check(expect, outcome)
+        label = f"group {test.group!r}" if test.group else f"room {test.room!r}"
+        problem = _unknown_rule(expect, names, label) or _check(expect, outcome)
         if problem is None:
             continue
         where = lines.of(test, ("spec", "events", position, "expect"))
@@ -180,11 +220,11 @@ def _stream(test: RuleTestManifest) -> Iterator[tuple[int, TestEvent, int, int]]
             yield position, event, previous, copy
 
 
-def _unknown_rule(expect: Expectation, names: set[str], group: str) -> str | None:
+def _unknown_rule(expect: Expectation, names: set[str], subject: str) -> str | None:
     wanted = ([expect.rule] if expect.rule else []) + list(expect.suppressed or [])
     for name in wanted:
         if name not in names:
-            return f"expect names rule {name!r}, which group {group!r} does not have (rules: {', '.join(sorted(names))})"
+            return f"expect names rule {name!r}, which {subject} does not have (rules: {', '.join(sorted(names))})"
     return None
 
 

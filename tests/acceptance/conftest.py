@@ -1,13 +1,15 @@
 """The whole CLI against the emulator: in-process (`--local`) and over a real socket.
 
 A `Workspace` is a temporary project directory holding a copy of examples/, the secrets the example jobs
-reference (as environment variables) and an emulator whose rooms exist. `ws.run(...)` runs the real CLI
+reference (as environment variables) and an empty emulator: the example rooms (examples/rooms/) are
+created by apply, as the groups are, and the example jobs name them. `ws.run(...)` runs the real CLI
 in-process and returns its exit code and output; `ws.api(...)` reads the emulator's state directly.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -26,8 +28,10 @@ from reconciler.emulator.server import running_emulator
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-LANDSCAPE_ROOM = "5f0c3a52-7e1b-4c8e-9a26-1d4b8e2f6a01"
-PORTRAIT_ROOM = "a3e9d0c4-2b7f-4f61-8c15-6e2d9b4a7c02"
+#: room_name of examples/rooms/flagship-store.yaml, the room SmartLiveJob/store-landscape runs in.
+LANDSCAPE_ROOM_NAME = "flagship store (landscape)"
+#: room_name of examples/rooms/evening-show.yaml, the room SmartLiveJob/evening-portrait runs in.
+PORTRAIT_ROOM_NAME = "evening show (portrait)"
 #: Secret values the example jobs reference. Tests assert none of them ever appears in any output.
 SECRETS = {
     "LANDSCAPE_STREAM_KEY": "sk-landscape-8f2e4c1a9b",
@@ -35,13 +39,6 @@ SECRETS = {
     "LIVE_CALLBACK_KEY": "cbk-5e1d0a7f3c",
     "INTERACTION_CALLBACK_URL": "https://hooks.example.com/interact?token=tok-93ab17cd",
 }
-SEED = f"""
-rooms:
-  - room_id: {LANDSCAPE_ROOM}
-    room_name: flagship store
-  - room_id: {PORTRAIT_ROOM}
-    room_name: evening portrait
-"""
 AK, SK, PROJECT = "acc-ak", "acc-sk-secret-0000", "acc-project"
 
 
@@ -102,6 +99,17 @@ class Workspace:
             ).json()
         return list(body["interaction_rule_groups"])
 
+    def rooms(self) -> list[dict[str, Any]]:
+        with self.signed() as client:
+            body = client.get(f"/v1/{PROJECT}/smart-live-rooms", params={"limit": 100}).json()
+        return list(body["smart_live_rooms"])
+
+    def room_id(self, room_name: str) -> str:
+        """The id of the one live room named `room_name` (apply created it: ids are the emulator's)."""
+        ids = [r["room_id"] for r in self.rooms() if r["room_name"] == room_name]
+        assert len(ids) == 1, f"{len(ids)} rooms are named {room_name!r}"
+        return str(ids[0])
+
     def active_jobs(self) -> list[dict[str, Any]]:
         with self.signed() as client:
             body = client.get(
@@ -119,6 +127,19 @@ class Workspace:
         assert old in text, f"{old!r} not in {relative}"
         path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
+    def drop_import(self, group: str) -> list[str]:
+        """Remove the `- import: GROUP` entry from every example room that has one (as a user does
+        before removing the group's manifest); the rooms' names, at least one."""
+        entry = re.compile(rf"^ *- import: {re.escape(group)}(?: +#.*)?\n", re.MULTILINE)
+        rooms = []
+        for path in sorted((self.manifests / "rooms").glob("*.yaml")):
+            text, count = entry.subn("", path.read_text(encoding="utf-8"))
+            if count:
+                path.write_text(text, encoding="utf-8")
+                rooms.append(path.stem)
+        assert rooms, f"no example room imports {group}"
+        return rooms
+
     def state_bytes(self) -> bytes:
         db = self.root / ".smartlive" / "state.db"
         data = db.read_bytes() if db.exists() else b""
@@ -130,8 +151,6 @@ class Workspace:
 @pytest.fixture
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
     shutil.copytree(EXAMPLES, tmp_path / "examples")
-    seed = tmp_path / "seed.yaml"
-    seed.write_text(SEED, encoding="utf-8")
     for name, value in SECRETS.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("HUAWEICLOUD_SDK_AK", AK)
@@ -142,6 +161,6 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Works
     monkeypatch.delenv("SMARTLIVE_LOCAL", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.chdir(tmp_path)
-    config = EmulatorConfig(ak=AK, sk=SK, project_id=PROJECT, seed_path=seed, start_delay=0.0, rate_limits={})
+    config = EmulatorConfig(ak=AK, sk=SK, project_id=PROJECT, start_delay=0.0, rate_limits={})
     with running_emulator(config) as base_url:
         yield Workspace(tmp_path, base_url, monkeypatch)

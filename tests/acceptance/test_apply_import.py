@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.acceptance.conftest import LANDSCAPE_ROOM, PROJECT, Workspace
+from tests.acceptance.conftest import LANDSCAPE_ROOM_NAME, PROJECT, Workspace
 
 GROUPS = f"/v1/{PROJECT}/smart-live-interaction-rule-groups"
 
@@ -37,8 +37,9 @@ def test_import_a_group_made_by_hand_then_apply_updates_it_instead_of_creating_a
     assert apply(workspace) == 0
     assert [g["group_id"] for g in workspace.groups() if g["group_name"] == "welcome"] == [group_id]
 
-    # Managed now: pruned once no manifest declares it.
+    # Managed now: pruned once no manifest declares it (nor imports it into a room).
     (workspace.manifests / "rule-groups" / "welcome.yaml").unlink()
+    assert workspace.drop_import("welcome") == ["evening-show", "flagship-store"]
     assert (
         "- InteractionRuleGroup/welcome"
         in workspace.run("plan", "examples", *workspace.target(), "--prune").out
@@ -63,15 +64,16 @@ def test_imported_group_that_already_matches_is_recorded_for_the_read_cache(work
 
 def test_import_a_running_job_shows_its_blind_fields_as_not_verifiable(workspace: Workspace) -> None:
     assert apply(workspace) == 0
-    job_id = next(j["job_id"] for j in workspace.active_jobs() if j["room_id"] == LANDSCAPE_ROOM)
+    room_id = workspace.room_id(LANDSCAPE_ROOM_NAME)
+    job_id = next(j["job_id"] for j in workspace.active_jobs() if j["room_id"] == room_id)
     assert workspace.run("state", "rm", "SmartLiveJob/store-landscape", *workspace.target()).code == 0
 
     result = workspace.run("import", "SmartLiveJob/store-landscape", job_id, *workspace.target())
     assert result.code == 0, result.text
-    assert f"Imported SmartLiveJob/store-landscape (job_id {job_id} in room {LANDSCAPE_ROOM})" in result.out
+    assert f"Imported SmartLiveJob/store-landscape (job_id {job_id} in room {room_id})" in result.out
     assert "not verifiable" in result.out
     shown = workspace.run("state", "show", "SmartLiveJob/store-landscape", *workspace.target())
-    assert f"room_id:            {LANDSCAPE_ROOM}" in shown.out
+    assert f"room_id:            {room_id}" in shown.out
     assert "field_fingerprints: -" in shown.out
 
     plan = workspace.run("plan", "examples", *workspace.target(), "--verbose", "--detailed-exitcode")
@@ -80,7 +82,7 @@ def test_import_a_running_job_shows_its_blind_fields_as_not_verifiable(workspace
     workspace.api("POST", "/_emulator/stats/reset")
     assert apply(workspace) == 0
     assert workspace.mutating_requests() == 0
-    assert [j["job_id"] for j in workspace.active_jobs() if j["room_id"] == LANDSCAPE_ROOM] == [job_id]
+    assert [j["job_id"] for j in workspace.active_jobs() if j["room_id"] == room_id] == [job_id]
 
 
 def test_import_refuses_unknown_ids_kinds_names_and_ended_jobs(workspace: Workspace) -> None:
@@ -101,10 +103,11 @@ def test_import_refuses_unknown_ids_kinds_names_and_ended_jobs(workspace: Worksp
     assert no_job.code == 1 and "no running job no-such-job" in no_job.err
 
     assert apply(workspace) == 0
-    job_id = next(j["job_id"] for j in workspace.active_jobs() if j["room_id"] == LANDSCAPE_ROOM)
+    room_id = workspace.room_id(LANDSCAPE_ROOM_NAME)
+    job_id = next(j["job_id"] for j in workspace.active_jobs() if j["room_id"] == room_id)
     with workspace.signed() as client:
         client.post(
-            f"/v1/{PROJECT}/smart-live-rooms/{LANDSCAPE_ROOM}/smart-live-jobs/{job_id}/stop"
+            f"/v1/{PROJECT}/smart-live-rooms/{room_id}/smart-live-jobs/{job_id}/stop"
         ).raise_for_status()
     ended = workspace.run("import", "SmartLiveJob/store-landscape", job_id, *target, "--force")
     assert ended.code == 1 and f"no running job {job_id}" in ended.err
@@ -141,7 +144,8 @@ def test_import_of_an_address_already_managed_needs_force(workspace: Workspace) 
     ambiguous = workspace.run("import", "InteractionRuleGroup/faq", second, *target, "--force")
     assert ambiguous.code == 1 and "2 rule groups are named 'faq'" in ambiguous.err
 
-    job_id = next(j["job_id"] for j in workspace.active_jobs() if j["room_id"] == LANDSCAPE_ROOM)
+    room_id = workspace.room_id(LANDSCAPE_ROOM_NAME)
+    job_id = next(j["job_id"] for j in workspace.active_jobs() if j["room_id"] == room_id)
     twice = workspace.run("import", "SmartLiveJob/another-name", job_id, *target)
     assert twice.code == 1
     assert f"SmartLiveJob {job_id} is already managed as SmartLiveJob/store-landscape" in twice.err

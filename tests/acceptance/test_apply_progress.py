@@ -10,9 +10,10 @@ from io import StringIO
 from reconciler import cli
 from tests.acceptance.conftest import Workspace
 
-ACTION_LINE = re.compile(r"^[✓✗!] (InteractionRuleGroup|SmartLiveJob)/[\w-]+: \S.*$")
+ACTION_LINE = re.compile(r"^[✓✗!] (InteractionRuleGroup|SmartLiveRoom|SmartLiveJob)/[\w-]+: \S.*$")
 WARNING_LINE = re.compile(r"^    warning: \S.*$")
-SUMMARY = "Apply complete: 7 created, 0 updated, 0 restarted, 0 stopped or deleted."
+#: examples/: 5 groups, 2 rooms, 2 jobs.
+SUMMARY = "Apply complete: 9 created, 0 updated, 0 restarted, 0 stopped or deleted."
 #: rich draws its bar with these; an ANSI control sequence starts with ESC.
 BAR_GLYPHS = ("━", "╸", "╺")
 
@@ -43,7 +44,10 @@ def test_without_a_terminal_the_output_is_the_plan_one_line_per_action_and_the_s
     # One line per action; a start's warnings from the service (live_warning_info) are indented under
     # its line, `    warning: ...`, and belong to that action.
     actions = [line for line in lines[:-1] if not WARNING_LINE.match(line)]
-    assert len(actions) == 7 and all(ACTION_LINE.match(line) for line in actions), lines
+    assert len(actions) == 9 and all(ACTION_LINE.match(line) for line in actions), lines
+    # In dependency order: the groups, then the rooms that import them, then the jobs that name the rooms.
+    kinds = [line.split(" ", 2)[1].split("/", 1)[0] for line in actions]
+    assert kinds == ["InteractionRuleGroup"] * 5 + ["SmartLiveRoom"] * 2 + ["SmartLiveJob"] * 2, lines
     for index, line in enumerate(lines[:-1]):
         if WARNING_LINE.match(line):
             above = lines[index - 1] if index else ""
@@ -55,10 +59,12 @@ def test_on_a_terminal_a_progress_bar_runs_above_the_same_lines(workspace: Works
     code, text = run_on_terminal("apply", "examples", *workspace.target(), "--auto-approve")
     assert code == 0, text
     assert any(glyph in text for glyph in BAR_GLYPHS), text
-    assert "Applying" in text and "/7" in text
+    assert "Applying" in text and "/9" in text
     assert "\x1b[" in text  # the bar is redrawn in place (and removed at the end)
     for name in ("welcome", "faq", "gift-thanks", "like-milestones", "product-popup"):
         assert f"✓ InteractionRuleGroup/{name}: created (group_id " in text
+    for name in ("flagship-store", "evening-show"):
+        assert f"✓ SmartLiveRoom/{name}: created (room_id " in text
     assert "✓ SmartLiveJob/store-landscape: started (job " in text
     assert text.rstrip().endswith(SUMMARY)
 

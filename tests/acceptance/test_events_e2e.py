@@ -1,7 +1,7 @@
 """Issue 6, "Done when": `smartlive test` predicts what a stream of live events causes; `smartlive apply`
-starts a job in the emulator (over a real socket) whose room imports the rule group; `smartlive events
-report` sends the same stream from a JSON Lines file; the emulator's replies and the signed callbacks a
-loopback receiver gets are the predicted ones, event by event."""
+creates the rule group and a room that imports it, then starts a job in that room, in the emulator (over a
+real socket); `smartlive events report` sends the same stream from a JSON Lines file; the emulator's
+replies and the signed callbacks a loopback receiver gets are the predicted ones, event by event."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from reconciler.manifest import load_manifests
 from tests.acceptance.conftest import AK, PROJECT, SK, Workspace
 from tests.emulator.test_reactions import Receiver, running_receiver
 
-ROOM = "7d1e5c2a-4b3f-4e8a-9c61-2f0a8b3d5e04"
+ROOM = "e2e-room"
+ROOM_NAME = "e2e room"
 GROUP = "live-replies"
 JOB = "evening-live"
 KEY = "e2e-callback-key-0042"
@@ -86,27 +87,31 @@ spec:
         reply_texts: ["(disabled: never said)"]
 """
 
+# The room imports the whole group: it holds copies of the group's rules, which its job runs.
+ROOM_YAML = f"""\
+apiVersion: smartlive/v1
+kind: SmartLiveRoom
+metadata:
+  name: {ROOM}
+spec:
+  room_name: {ROOM_NAME}
+  interaction_rules:
+    - import: {GROUP}
+"""
+
 JOB_YAML = f"""\
 apiVersion: smartlive/v1
 kind: SmartLiveJob
 metadata:
   name: {JOB}
 spec:
-  room_id: {ROOM}
+  room: {ROOM}
   interaction_callback_url: ${{env:INTERACTION_CALLBACK_URL}}
   live_event_callback_config:
     live_event_type_callback_url: RECEIVER/smartlive/events
     auth_type: AUTH_TYPE
     key: ${{env:LIVE_CALLBACK_KEY}}
     callback_event_type: [RTMP_STREAM_STATE_CHANGE, REPLY_COMMAND_FINISH]
-"""
-
-# The room imports the whole group, which `smartlive apply` creates before it starts the job.
-SEED = f"""\
-rooms:
-  - room_id: {ROOM}
-    room_name: e2e room
-    interaction_rules: [{{group_name: {GROUP}}}]
 """
 
 
@@ -211,8 +216,6 @@ def receiver(tmp_path: Path) -> Iterator[Receiver]:
 def live_workspace(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver
 ) -> Iterator[Workspace]:
-    seed = tmp_path / "seed.yaml"
-    seed.write_text(SEED, encoding="utf-8")
     monkeypatch.setenv("INTERACTION_CALLBACK_URL", f"{receiver.base_url}/interact?token=tok-e2e-7f3a")
     monkeypatch.setenv("LIVE_CALLBACK_KEY", KEY)
     monkeypatch.setenv("HUAWEICLOUD_SDK_AK", AK)
@@ -223,7 +226,7 @@ def live_workspace(
     monkeypatch.delenv("SMARTLIVE_LOCAL", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.chdir(tmp_path)
-    config = EmulatorConfig(ak=AK, sk=SK, project_id=PROJECT, seed_path=seed, start_delay=0.0, rate_limits={})
+    config = EmulatorConfig(ak=AK, sk=SK, project_id=PROJECT, start_delay=0.0, rate_limits={})
     with running_emulator(config) as base_url:
         yield Workspace(tmp_path, base_url, monkeypatch)
 
@@ -236,6 +239,7 @@ def test_reported_events_get_the_predicted_replies_and_signed_callbacks(
     manifests = ws.root / "manifests"
     manifests.mkdir()
     (manifests / "group.yaml").write_text(GROUP_YAML, encoding="utf-8")
+    (manifests / "room.yaml").write_text(ROOM_YAML, encoding="utf-8")
     (manifests / "job.yaml").write_text(
         JOB_YAML.replace("AUTH_TYPE", auth_type).replace("RECEIVER", receiver.base_url), encoding="utf-8"
     )
@@ -249,13 +253,25 @@ def test_reported_events_get_the_predicted_replies_and_signed_callbacks(
     assert tested.code == 0, tested.text
     assert "1 passed, 0 failed" in tested.out, tested.out
 
-    # 2. The job: apply creates the group, then starts the job in the room that imports it.
+    # 2. The job: apply creates the group, then the room that imports it (copies of the group's rules,
+    #    with its group_id), then starts the job in that room.
     applied = ws.run("apply", str(manifests), *ws.target(), "--auto-approve")
     assert applied.code == 0, applied.text
-    (job,) = [j for j in ws.active_jobs() if j["room_id"] == ROOM]
+    room_id = ws.room_id(ROOM_NAME)
+    (job,) = [j for j in ws.active_jobs() if j["room_id"] == room_id]
     job_id = job["job_id"]
+    (group_id,) = [g["group_id"] for g in ws.groups() if g["group_name"] == GROUP]
     rules = ws.api("GET", f"/_emulator/jobs/{job_id}")
-    assert [r["rule_name"] for r in rules["interaction_rules"]][:2] == ["price-question", "hello"]
+    assert [r["rule_name"] for r in rules["interaction_rules"]] == [
+        "price-question",
+        "hello",
+        "other-comments",
+        "welcome",
+        "ten-likes",
+        "big-gift",
+        "every-gift",
+    ]
+    assert {(r["group_id"], r["group_name"]) for r in rules["interaction_rules"]} == {(group_id, GROUP)}
     assert rules["rule_problems"] == []
 
     # 3. The same stream through the CLI, as a bridge writes it (friendly form: content as an object).
@@ -303,13 +319,13 @@ def test_reported_events_get_the_predicted_replies_and_signed_callbacks(
         if kind == "INTERACTION":
             assert request.path == "/interact?token=tok-e2e-7f3a"  # the URL carries its own auth
             assert request.body["reply_id"] == reply_id and request.body["job_id"] == job_id
-            assert request.body["room_id"] == ROOM and request.body["rule_name"] == p.rule
+            assert request.body["room_id"] == room_id and request.body["rule_name"] == p.rule
             assert request.body["reply_text"] == p.text
             event = request.body["event"]  # as reported: the CLI serialised the content compactly
             assert (event["timestamp"], event["type"]) == (events[p.index].timestamp, events[p.index].type)
             assert json.loads(event["content"]) == json.loads(events[p.index].content or "")
             continue
-        message = {"room_id": ROOM, "job_id": job_id, "reply_id": reply_id}
+        message = {"room_id": room_id, "job_id": job_id, "reply_id": reply_id}
         assert request.body == {
             "event_type": "REPLY_COMMAND_FINISH",
             "message": json.dumps(message, separators=(",", ":")),

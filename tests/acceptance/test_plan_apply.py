@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
-from tests.acceptance.conftest import LANDSCAPE_ROOM, PORTRAIT_ROOM, SECRETS, Workspace
+from tests.acceptance.conftest import LANDSCAPE_ROOM_NAME, PORTRAIT_ROOM_NAME, SECRETS, Workspace
+
+#: A field of the job's own StartSmartLive body (the canvas and the play policy are its room's now): a
+#: change of it restarts the running job.
+CALLBACK_URL = "live_event_type_callback_url: https://hooks.example.com/smartlive/events"
+OTHER_CALLBACK_URL = "live_event_type_callback_url: https://hooks.example.com/smartlive/live-events"
 
 
 def apply(ws: Workspace, *extra: str) -> int:
@@ -15,15 +21,26 @@ def test_new_manifest_set_plans_creates_and_starts(workspace: Workspace) -> None
     result = workspace.run("plan", "examples", *workspace.target(), "--detailed-exitcode")
     assert result.code == 2, result.text
     assert "+ InteractionRuleGroup/welcome" in result.out
-    assert f"+ SmartLiveJob/store-landscape (room {LANDSCAPE_ROOM})" in result.out
-    assert result.out.rstrip().endswith("Plan: 7 to create, 0 to update, 0 to restart, 0 to stop or delete.")
+    assert "\n  + SmartLiveRoom/flagship-store\n" in result.out
+    # The job's room is created by the same apply: its id is not known yet, so none is shown.
+    assert "\n  + SmartLiveJob/store-landscape\n" in result.out
+    # The room is 1920x1080, so the job runs LANDSCAPE: it sets neither video_config nor view_mode, and
+    # its plan shows no other view_mode.
+    job = result.out.split("\n  + SmartLiveJob/store-landscape\n", 1)[1].split("\n\n", 1)[0]
+    assert re.findall(r"\bview_mode += (.*)", job) in ([], ['"LANDSCAPE"']), job
+    # 5 groups, 2 rooms, 2 jobs.
+    assert result.out.rstrip().endswith("Plan: 9 to create, 0 to update, 0 to restart, 0 to stop or delete.")
 
 
 def test_apply_converges_and_then_plans_no_changes(workspace: Workspace) -> None:
     assert apply(workspace) == 0
     names = sorted(g["group_name"] for g in workspace.groups())
     assert names == ["faq", "gift-thanks", "like-milestones", "product-popup", "welcome"]
-    assert sorted(j["room_id"] for j in workspace.active_jobs()) == sorted([LANDSCAPE_ROOM, PORTRAIT_ROOM])
+    assert sorted(r["room_name"] for r in workspace.rooms()) == sorted(
+        [LANDSCAPE_ROOM_NAME, PORTRAIT_ROOM_NAME]
+    )
+    rooms = [workspace.room_id(LANDSCAPE_ROOM_NAME), workspace.room_id(PORTRAIT_ROOM_NAME)]
+    assert sorted(j["room_id"] for j in workspace.active_jobs()) == sorted(rooms)
 
     again = workspace.run("plan", "examples", *workspace.target(), "--detailed-exitcode")
     assert again.code == 0, again.text
@@ -54,23 +71,42 @@ def test_one_field_edit_plans_exactly_that_change(workspace: Workspace) -> None:
     assert result.code == 2, result.text
     plan = json.loads(result.out)
     changed = [c for c in plan["resource_changes"] if c["actions"] != ["no-op"]]
-    assert [(c["address"], c["actions"]) for c in changed] == [("InteractionRuleGroup/welcome", ["update"])]
-    assert changed[0]["changes"] == [
-        {
-            "path": "interaction_rules[welcome-vip].hit_condition.priority",
-            "before": 100,
-            "after": 90,
-            "forces_restart": False,
-        }
+    # Both rooms import welcome: they hold copies of its rules, so the one edit is a change of each, and
+    # each rewrites the rules of the job running in it; no job is restarted.
+    assert [(c["address"], c["actions"]) for c in changed] == [
+        ("InteractionRuleGroup/welcome", ["update"]),
+        ("SmartLiveRoom/evening-show", ["update"]),
+        ("SmartLiveRoom/flagship-store", ["update"]),
     ]
+    for change in changed:
+        assert change["changes"] == [
+            {
+                "path": "interaction_rules[welcome-vip].hit_condition.priority",
+                "before": 100,
+                "after": 90,
+                "forces_restart": False,
+            }
+        ]
+    jobs = {j["room_id"]: j["job_id"] for j in workspace.active_jobs()}
+    for change in changed[1:]:
+        assert change["reason_detail"] == {"caused_by": ["InteractionRuleGroup/welcome"]}
+        assert change["live_commands"] == [
+            {"command": "REWRITE_INTERACTION_RULES", "job_id": jobs[change["remote_id"]]}
+        ]
+        assert change["deferred"] == {"fields": [], "jobs": []}
     assert apply(workspace) == 0
+    assert {j["room_id"]: j["job_id"] for j in workspace.active_jobs()} == jobs
+    for job_id in jobs.values():  # the running jobs run the edited rule
+        rules = workspace.api("GET", f"/_emulator/jobs/{job_id}")["interaction_rules"]
+        vip = [r for r in rules if r.get("rule_name") == "welcome-vip"]
+        assert [r["hit_condition"]["priority"] for r in vip] == [90]
     assert workspace.run("plan", "examples", *workspace.target(), "--detailed-exitcode").code == 0
 
 
 def test_running_job_config_change_needs_permission_to_restart(workspace: Workspace) -> None:
     assert apply(workspace) == 0
     before = {j["room_id"]: j["job_id"] for j in workspace.active_jobs()}
-    workspace.edit("jobs/store-landscape.yaml", "bitrate: 4000", "bitrate: 5000")
+    workspace.edit("jobs/store-landscape.yaml", CALLBACK_URL, OTHER_CALLBACK_URL)
     plan = workspace.run("plan", "examples", *workspace.target())
     assert "-/+ SmartLiveJob/store-landscape" in plan.out
     assert "# forces restart" in plan.out
@@ -83,10 +119,13 @@ def test_running_job_config_change_needs_permission_to_restart(workspace: Worksp
     allowed = workspace.run("apply", "examples", *workspace.target(), "--auto-approve", "--allow-restart")
     assert allowed.code == 0, allowed.text
     after = {j["room_id"]: j["job_id"] for j in workspace.active_jobs()}
-    assert after[LANDSCAPE_ROOM] != before[LANDSCAPE_ROOM]
-    assert after[PORTRAIT_ROOM] == before[PORTRAIT_ROOM]
-    stored = workspace.api("GET", f"/_emulator/jobs/{after[LANDSCAPE_ROOM]}")
-    assert stored["request"]["video_config"]["bitrate"] == 5000
+    landscape, portrait = workspace.room_id(LANDSCAPE_ROOM_NAME), workspace.room_id(PORTRAIT_ROOM_NAME)
+    assert after[landscape] != before[landscape]
+    assert after[portrait] == before[portrait]
+    stored = workspace.api("GET", f"/_emulator/jobs/{after[landscape]}")
+    assert stored["request"]["live_event_callback_config"]["live_event_type_callback_url"] == (
+        "https://hooks.example.com/smartlive/live-events"
+    )
 
 
 def test_stream_key_change_refreshes_output_without_restart(workspace: Workspace) -> None:
@@ -108,7 +147,7 @@ def test_declared_stopped_job_is_stopped_only_when_allowed_by_annotation_or_flag
     workspace.edit("jobs/evening-portrait.yaml", "state: running", "state: stopped")
     result = workspace.run("apply", "examples", *workspace.target(), "--auto-approve")
     assert result.code == 0, result.text
-    assert [j["room_id"] for j in workspace.active_jobs()] == [LANDSCAPE_ROOM]
+    assert [j["room_id"] for j in workspace.active_jobs()] == [workspace.room_id(LANDSCAPE_ROOM_NAME)]
 
 
 def test_saved_plan_is_applied_and_refused_when_stale(workspace: Workspace) -> None:
@@ -137,9 +176,13 @@ def test_prune_deletes_managed_groups_only(workspace: Workspace) -> None:
         client.post(
             "/v1/acc-project/smart-live-interaction-rule-groups", json={"group_name": "someone-elses"}
         ).raise_for_status()
-    (workspace.manifests / "rule-groups" / "faq.yaml").unlink()
+    (workspace.manifests / "rule-groups" / "faq.yaml").unlink()  # and the rooms stop importing it
+    assert workspace.drop_import("faq") == ["evening-show", "flagship-store"]
     plan = workspace.run("plan", "examples", *workspace.target(), "--prune")
+    assert plan.code == 0, plan.text
     assert "- InteractionRuleGroup/faq" in plan.out
+    # The rooms drop their copies of faq's rules (in their running jobs too) before faq is deleted.
+    assert plan.out.rstrip().endswith("Plan: 0 to create, 2 to update, 0 to restart, 1 to stop or delete.")
     assert "someone-elses" not in plan.out
     assert apply(workspace, "--prune") == 0
     assert sorted(g["group_name"] for g in workspace.groups()) == [
@@ -159,7 +202,7 @@ def test_secrets_never_appear_in_any_output_plan_file_or_state(workspace: Worksp
     workspace.run("state", "list")
     workspace.run("state", "show", "SmartLiveJob/store-landscape")
     workspace.monkeypatch.setenv("LANDSCAPE_STREAM_KEY", "sk-landscape-second-77aa")
-    workspace.edit("jobs/store-landscape.yaml", "bitrate: 4000", "bitrate: 4500")
+    workspace.edit("jobs/store-landscape.yaml", CALLBACK_URL, OTHER_CALLBACK_URL)
     for fmt in ("text", "json", "markdown"):
         workspace.run("plan", "examples", *workspace.target(), "--format", fmt)
     apply(workspace, "--allow-restart")

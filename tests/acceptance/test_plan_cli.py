@@ -12,7 +12,7 @@ import pytest
 
 from reconciler.emulator.config import EmulatorConfig
 from reconciler.emulator.server import running_emulator
-from tests.acceptance.conftest import AK, LANDSCAPE_ROOM, PROJECT, SECRETS, SK, Workspace
+from tests.acceptance.conftest import AK, LANDSCAPE_ROOM_NAME, PROJECT, SECRETS, SK, Workspace
 
 GROUPS = f"/v1/{PROJECT}/smart-live-interaction-rule-groups"
 
@@ -39,7 +39,7 @@ def test_json_plan_is_versioned_sorted_and_complete(workspace: Workspace) -> Non
     # 2.0: `reason` is a code; its sentence is `description`, its facts `reason_detail`.
     assert plan["format_version"] == "2.0"
     addresses = [c["address"] for c in plan["resource_changes"]]
-    assert addresses == sorted(addresses) and len(addresses) == 7
+    assert addresses == sorted(addresses) and len(addresses) == 9  # 5 groups, 2 rooms, 2 jobs
     for change in plan["resource_changes"]:
         assert set(change) >= {
             "address",
@@ -53,28 +53,45 @@ def test_json_plan_is_versioned_sorted_and_complete(workspace: Workspace) -> Non
             "reason_detail",
             "description",
             "depends_on",
+            "live_commands",
+            "deferred",
         }
         assert isinstance(change["actions"], list)
+    room = next(c for c in plan["resource_changes"] if c["address"] == "SmartLiveRoom/flagship-store")
+    assert room["actions"] == ["create"] and room["reason"] == "absent" and room["remote_id"] is None
+    assert room["depends_on"] == [
+        "InteractionRuleGroup/faq",
+        "InteractionRuleGroup/gift-thanks",
+        "InteractionRuleGroup/product-popup",
+        "InteractionRuleGroup/welcome",
+    ]
+    assert room["live_commands"] == [] and room["deferred"] == {"fields": [], "jobs": []}
     job = next(c for c in plan["resource_changes"] if c["address"] == "SmartLiveJob/store-landscape")
-    assert job["actions"] == ["start"] and job["room_id"] == LANDSCAPE_ROOM
+    # The job's room is created by the same apply, before the job: its id is not known yet (README: the
+    # plan's room_id is null when not known yet).
+    assert job["actions"] == ["start"] and job["depends_on"] == ["SmartLiveRoom/flagship-store"]
+    assert job["room_id"] is None
     assert job["reason"] == "not_running" and job["reason_detail"] == {}
     assert job["description"] == "will be started: declared running, no active job in the room"
     assert job["after"]["stream_keys"] == "(sensitive)"
-    assert plan["summary"] == {"create": 7, "update": 0, "restart": 0, "destroy": 0, "has_changes": True}
+    assert plan["summary"] == {"create": 9, "update": 0, "restart": 0, "destroy": 0, "has_changes": True}
     assert result.out == json.dumps(plan, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def test_markdown_plan_for_a_pull_request(workspace: Workspace) -> None:
     apply(workspace)
     workspace.edit("rule-groups/welcome.yaml", "priority: 100", "priority: 90")
-    workspace.edit("jobs/store-landscape.yaml", "bitrate: 4000", "bitrate: 5000")
+    # A field of the job's own start body (the canvas is its room's): restarts the job.
+    workspace.edit("jobs/store-landscape.yaml", "smartlive/events", "smartlive/live-events")
     result = workspace.run("plan", "examples", *workspace.target(), "--format", "markdown")
     assert result.code == 0, result.text
     text = result.out
-    assert text.startswith("**Plan:** 0 to create, 1 to update, 1 to restart, 0 to stop or delete.")
+    # welcome, and the two rooms holding copies of its rules, are updated; the job is restarted.
+    assert text.startswith("**Plan:** 0 to create, 3 to update, 1 to restart, 0 to stop or delete.")
     assert "**Warning:** 1 change interrupts a live stream." in text
-    assert text.count("<details>") == 2 == text.count("</details>")
+    assert text.count("<details>") == 4 == text.count("</details>")
     assert "interaction_rules[welcome-vip].hit_condition.priority" in text
+    assert text.count("~ rules rewritten in running job ") == 2
     assert re.search(r"^- .*priority.*100", text, re.M) and re.search(r"^\+ .*priority.*90", text, re.M)
     for secret in SECRETS.values():
         assert secret not in text
@@ -119,18 +136,15 @@ def test_two_live_groups_with_one_declared_name_is_a_clean_error(workspace: Work
 
 
 def test_two_active_jobs_in_a_declared_room_is_a_clean_error(workspace: Workspace) -> None:
-    with workspace.signed() as client:
-        for _ in range(2):
-            client.post(
-                f"/v1/{PROJECT}/smart-live-rooms/{LANDSCAPE_ROOM}/smart-live-jobs", json={}
-            ).raise_for_status()
+    apply(workspace)  # creates the room, and starts store-landscape in it
+    room_id = workspace.room_id(LANDSCAPE_ROOM_NAME)
+    with workspace.signed() as client:  # and someone starts a second job there by hand
+        client.post(f"/v1/{PROJECT}/smart-live-rooms/{room_id}/smart-live-jobs", json={}).raise_for_status()
     result = workspace.run("plan", "examples", *workspace.target())
     assert result.code == 1
     lines = result.err.strip().splitlines()
     assert len(lines) == 1, result.err
-    assert lines[0].startswith(
-        f"error: SmartLiveJob/store-landscape: room {LANDSCAPE_ROOM} has 2 active jobs ("
-    )
+    assert lines[0].startswith(f"error: SmartLiveJob/store-landscape: room {room_id} has 2 active jobs (")
     assert "Traceback" not in result.text
 
 
@@ -150,15 +164,16 @@ def test_fields_the_service_never_returns_are_listed_as_not_verifiable(workspace
         "--format",
         "json",
     )
-    job = next(c for c in json.loads(verbose.out)["resource_changes"] if c["name"] == "store-landscape")
+    changes = {c["address"]: c for c in json.loads(verbose.out)["resource_changes"]}
+    job = changes["SmartLiveJob/store-landscape"]
     assert job["actions"] == ["no-op"]
-    assert set(job["unverifiable"]) >= {
-        "video_config",
-        "play_policy",
-        "output_urls",
-        "stream_keys",
-        "view_mode",
-    }
+    # What the job's own start body declares and the service never returns: its output and the callback
+    # key. Its canvas and play policy are the room's now, and a room is shown in full: verified there.
+    unverifiable = set(job["unverifiable"])
+    assert unverifiable >= {"output_urls", "stream_keys", "live_event_callback_config.key"}
+    assert not unverifiable & {"video_config", "play_policy"}
+    assert changes["SmartLiveRoom/flagship-store"]["actions"] == ["no-op"]
+    assert changes["SmartLiveRoom/flagship-store"]["unverifiable"] == []
     # With the state store that recorded the apply, they are verified: nothing is listed.
     warm = workspace.run("plan", "examples", *workspace.target(), "--format", "json")
     job = next(c for c in json.loads(warm.out)["resource_changes"] if c["name"] == "store-landscape")

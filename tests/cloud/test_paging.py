@@ -92,9 +92,12 @@ def test_reading_live_state_shows_every_wanted_group_and_reads_jobs_once_within_
     shown, transport = run(go())
     assert shown == 249
     assert transport.peak == 5
+    # The room kind reads the (empty) room list, one page, and shows no room (none is declared); the
+    # active jobs are one list, shared by the job and the room kinds.
     assert stats(app) == {
         "GET /v1/{project_id}/smart-live-interaction-rule-groups": 3,
         "GET /v1/{project_id}/smart-live-interaction-rule-groups/{group_id}": 249,
+        "GET /v1/{project_id}/smart-live-rooms": 1,
         "GET /v1/{project_id}/smart-live-jobs": 1,
     }
 

@@ -547,6 +547,25 @@ SDK_MODELS: dict[type[BaseModel], tuple[str, set[str]]] = {
     m.PlatformLiveInfo: ("platform_live_info", set()),
     m.SmartLiveRoomBaseInfo: ("smart_live_room_base_info", set()),
     m.ListSmartLiveRoomsResponse: ("list_smart_live_rooms_response", {"x_request_id"}),
+    m.LiveVideoScriptInfo: ("live_video_script_info", set()),
+    m.BackgroundConfigInfo: ("background_config_info", set()),
+    m.BackgroundImageConfig: ("background_image_config", set()),
+    m.LayerConfig: ("layer_config", set()),
+    m.LayerRotationConfig: ("layer_rotation_config", set()),
+    m.ImageLayerConfig: ("image_layer_config", set()),
+    m.VideoLayerConfig: ("video_layer_config", set()),
+    m.TextLayerConfig: ("text_layer_config", set()),
+    m.LiveShootScriptItem: ("live_shoot_script_item", set()),
+    m.TextConfig: ("text_config", set()),
+    m.LiveAudioConfig: ("live_audio_config", set()),
+    m.RelationProductInfo: ("relation_product_info", set()),
+    m.SharedConfig: ("shared_config", set()),
+    m.ModelInfo: ("model_info", set()),
+    m.SmartLiveRoomConfig: ("create_smart_live_room_req_base_info", set()),
+    m.UpdateSmartLiveRoomResponse: ("update_smart_live_room_response", {"x_request_id"}),
+    m.DeleteSmartLiveRoomResponse: ("delete_smart_live_room_response", {"x_request_id"}),
+    m.SmartLiveRoomInfo: ("show_smart_live_room_response", {"x_request_id"}),
+    m.ListSmartLiveRoomsQuery: ("list_smart_live_rooms_request", {"x_app_user_id"}),
 }
 
 
@@ -626,7 +645,7 @@ def test_room_request_and_response() -> None:
             "room_type": "NORMAL",
             "interaction_rules": [{**RULE, "group_id": "g1", "group_name": "welcome"}],
             "interaction_config": {"play_type": "INSERT"},
-            "scene_scripts": [{"script_name": "s", "shoot_scripts": [], "anything": 1}],
+            "scene_scripts": [{"script_name": "s", "shoot_scripts": []}],
             "relation_live_platform_info": {"platform_id": "p", "live_id": "live_1-2"},
         }
     )

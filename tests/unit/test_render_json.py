@@ -21,6 +21,8 @@ RESOURCE_KEYS = {
     "reason_detail",
     "description",
     "depends_on",
+    "live_commands",
+    "deferred",
     "before",
     "after",
     "changes",
@@ -50,6 +52,9 @@ def test_every_resource_no_ops_included_sorted_by_address() -> None:
     addresses = [r["address"] for r in resources]
     assert addresses == sorted(str(c.address) for c in sample_changes())
     assert all(set(r) == RESOURCE_KEYS for r in resources)
+    # No change of these carries a command to a running job or leaves a field for its next start.
+    assert all(r["live_commands"] == [] for r in resources)
+    assert all(r["deferred"] == {"fields": [], "jobs": []} for r in resources)
     by_address = {r["address"]: r for r in resources}
     assert by_address["SmartLiveJob/steady"]["actions"] == ["no-op"]
     assert by_address["SmartLiveJob/main-stream"]["actions"] == ["stop", "start"]
