@@ -2,6 +2,7 @@
 
 UserError                 -> exit 1, message printed as `error: ...`
 ├── ConfigError           missing credentials, bad endpoint or option values
+├── UsageError            options that do not go together (exit 2)
 ├── ManifestError         manifests that do not load (validate reports diagnostics itself)
 ├── RemoteError           the service answered with an error body (carries status, code, message)
 │   └── AuthError         401/403 from the gateway or the service
@@ -22,6 +23,12 @@ class UserError(Exception):
 
 class ConfigError(UserError):
     pass
+
+
+class UsageError(UserError):
+    """Options that do not go together: exit 2, as argparse's own usage errors."""
+
+    exit_code = 2
 
 
 class ManifestError(UserError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -15,7 +16,7 @@ from reconciler import exitcodes
 from reconciler.commands._argtypes import bounded
 from reconciler.commands._target import open_api, target_from_args
 from reconciler.commands.plan import add_plan_arguments, parse_targets
-from reconciler.errors import UserError
+from reconciler.errors import UsageError, UserError
 from reconciler.render.common import clean
 
 if TYPE_CHECKING:
@@ -43,6 +44,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_plan_arguments(parser)
     parser.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="json: print one JSON document at the end (the plan and every action's result, warnings "
+        "included) instead of the plan and the per-action lines; needs --auto-approve or a saved plan",
+    )
     parser.add_argument(
         "--allow-restart",
         action="store_true",
@@ -89,10 +97,14 @@ def _line(result: ActionResult) -> str:
 
 
 @contextmanager
-def _reporter(total: int) -> Iterator[Callable[[ActionResult], None]]:
+def _reporter(total: int, *, quiet: bool = False) -> Iterator[Callable[[ActionResult], None]]:
     """One line per finished action; on a terminal, above a progress bar of the whole apply.
 
-    Off a terminal (a pipeline's log) the output is the lines alone, exactly: no bar, no control codes."""
+    Off a terminal (a pipeline's log) the output is the lines alone, exactly: no bar, no control codes.
+    `quiet` (apply --format json): nothing, the document at the end says it all."""
+    if quiet:
+        yield lambda _result: None
+        return
     if not sys.stdout.isatty():
         yield lambda result: print(_line(result), flush=True)
         return
@@ -117,19 +129,26 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.render import render
     from reconciler.render.color import use_color
     from reconciler.runs import planfile
-    from reconciler.runs.apply import DEFAULT_RATES, ApplyOptions, Executor, prepare
+    from reconciler.runs.apply import DEFAULT_RATES, ApplyOptions, ApplyResult, Executor, prepare
     from reconciler.runs.session import plan_session
     from reconciler.state import LockHolder, fingerprint, open_store, whoami
 
     saved = None
+    as_json = args.format == "json"
     if len(args.paths) == 1 and planfile.is_saved_plan(Path(args.paths[0])):
         saved = planfile.load(Path(args.paths[0]))
         args.paths = list(saved.paths)
         args.prune, args.targets = saved.prune, list(saved.targets)
+    if as_json and saved is None and not args.auto_approve:
+        raise UsageError(
+            "--format json prints no plan to approve: pass --auto-approve, or apply a saved plan"
+        )
     target = target_from_args(args)
     store = open_store(args.state, workdir=Path.cwd())
     options = PlanOptions(prune=args.prune, targets=parse_targets(args.targets))
     key = store.hmac_key()
+
+    notes: list[str] = []
 
     async def go() -> int:
         async with open_api(target, args.parallelism) as api:
@@ -165,30 +184,44 @@ def run(args: argparse.Namespace) -> int:
                     targets=options.targets,
                 )
                 for note in prepared.notes:
-                    print(f"• {note}", flush=True)
+                    notes.append(note)
+                    if not as_json:
+                        print(f"• {note}", flush=True)
 
+            if not as_json and (saved is None or not plan.summary.has_changes):
+                sys.stdout.write(render(plan, "text", color=use_color(sys.stdout)))
             if not plan.summary.has_changes:
-                sys.stdout.write(render(plan, "text", color=use_color(sys.stdout)))
                 adopt()
-                print("Apply complete: 0 created, 0 updated, 0 restarted, 0 stopped or deleted.")
-                return exitcodes.OK
-            if saved is None:
-                sys.stdout.write(render(plan, "text", color=use_color(sys.stdout)))
-                if not args.auto_approve:
+                result = ApplyResult()
+            else:
+                if saved is None and not args.auto_approve:
                     _confirm("smartlive will perform the actions above.")
-            adopt()
-            with _reporter(len(plan.actionable)) as report:
-                executor.on_result = report
-                result = await executor.execute(plan, session.desired.resources)
-        print(result.summary_line())
+                adopt()
+                with _reporter(len(plan.actionable), quiet=as_json) as report:
+                    executor.on_result = report
+                    result = await executor.execute(plan, session.desired.resources)
+        if as_json:
+            document = {
+                "plan": json.loads(render(plan, "json", color=False)),
+                "notes": notes,
+                **result.as_json(),
+            }
+            print(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False))
+        else:
+            print(result.summary_line())
         for failure in result.failed:
             if not failure.skipped:
                 print(f"error: {failure.address}: {failure.message}", file=sys.stderr)
-        skipped = [r for r in result.failed if r.skipped]
-        if skipped:
+        if result.interrupting:
             print(
-                f"error: {len(skipped)} action(s) skipped because they would interrupt a live stream "
-                "(see the lines marked !)",
+                f"error: {len(result.interrupting)} action(s) skipped because they would interrupt a live "
+                "stream (see the lines marked !)",
+                file=sys.stderr,
+            )
+        if result.blocked:
+            print(
+                f"error: {len(result.blocked)} action(s) skipped because a change they depend on did not "
+                "succeed (see the lines marked !)",
                 file=sys.stderr,
             )
         return exitcodes.ERROR if result.failed else exitcodes.OK

@@ -64,6 +64,8 @@ THROTTLE_PATIENCE = RetryPolicy(
 )
 #: Lost answers: looked up and sent again at once, UNKNOWN_OUTCOME_ATTEMPTS tries in all (no pause).
 UNKNOWN_OUTCOME = RetryPolicy(attempts=UNKNOWN_OUTCOME_ATTEMPTS, base_seconds=0.0, jitter=False)
+#: The version of `smartlive apply --format json`'s document.
+APPLY_FORMAT_VERSION = "1.0"
 #: Huawei's published per-tenant limits of the writes apply paces: StartSmartLive 4/s in cn-north-4
 #: (3/s in cn-east-3), CreateSmartLiveRoom and UpdateSmartLiveRoom 1/s.
 DEFAULT_RATES: Mapping[str, float] = {
@@ -103,6 +105,20 @@ class ActionResult:
     remote_id: str = ""
     #: Warnings the service returned with a successful answer (StartSmartLive's live_warning_info).
     warnings: tuple[str, ...] = ()
+    #: For a change skipped because what it depends on did not succeed: those changes.
+    blocked_by: tuple[Address, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "address": str(self.address),
+            "verb": self.verb,
+            "ok": self.ok,
+            "skipped": self.skipped,
+            "message": self.message,
+            "remote_id": self.remote_id,
+            "warnings": list(self.warnings),
+            "blocked_by": [str(a) for a in self.blocked_by],
+        }
 
 
 @dataclass(frozen=True)
@@ -123,6 +139,31 @@ class ApplyResult:
 
     def count(self, *verbs: str) -> int:
         return sum(1 for r in self.results if r.ok and r.verb in verbs)
+
+    @property
+    def interrupting(self) -> list[ActionResult]:
+        """Skipped by the restart guard: they would interrupt a live stream."""
+        return [r for r in self.results if r.skipped and not r.blocked_by]
+
+    @property
+    def blocked(self) -> list[ActionResult]:
+        """Skipped because a change they depend on did not succeed."""
+        return [r for r in self.results if r.skipped and r.blocked_by]
+
+    def as_json(self) -> dict[str, Any]:
+        """The apply result for tools (`smartlive apply --format json`): every action, sorted by address."""
+        return {
+            "format_version": APPLY_FORMAT_VERSION,
+            "results": [r.as_json() for r in sorted(self.results, key=lambda r: r.address)],
+            "summary": {
+                "created": self.count("created", "started"),
+                "updated": self.count("updated", "refreshed"),
+                "restarted": self.count("restarted"),
+                "destroyed": self.count("stopped", "deleted"),
+                "failed": len([r for r in self.failed if not r.skipped]),
+                "skipped": len([r for r in self.results if r.skipped]),
+            },
+        }
 
     def summary_line(self) -> str:
         created = self.count("created", "started")
@@ -349,18 +390,17 @@ class Executor:
         return True
 
     def _skip(self, change: ResourceChange, failed: Collection[Address]) -> None:
-        causes = (
-            ", ".join(str(a) for a in sorted(set(change.depends_on) & set(failed)))
-            or "a change it depends on"
-        )
+        causes = tuple(sorted(set(change.depends_on) & set(failed))) or tuple(change.depends_on)
+        named = ", ".join(str(a) for a in causes)
         verb = _DONE_VERBS.get(change.actions, str(change.actions[0]))
         self._done(
             ActionResult(
                 change.address,
                 verb,
                 False,
-                f"SKIPPED: it depends on {causes}, which did not succeed",
+                f"SKIPPED: it depends on {named}, which did not succeed",
                 skipped=True,
+                blocked_by=causes,
             )
         )
 

@@ -271,3 +271,29 @@ def test_a_job_names_its_room_exactly_once(workspace: Workspace, drop: str) -> N
     result = workspace.run("validate", str(folder))
     assert result.code == 1
     assert "room (a declared SmartLiveRoom) or room_id, exactly one" in result.out
+
+
+def test_start_warnings_reach_the_user_in_text_and_in_the_json_apply_result(workspace: Workspace) -> None:
+    ws = workspace
+    folder = write_chain(ws.root)
+    refused = ws.run("apply", str(folder), "--format", "json", *ws.target())
+    assert refused.code == 2 and "--auto-approve" in refused.err
+    applied = ws.run("apply", str(folder), "--format", "json", "--auto-approve", *ws.target())
+    assert applied.code == 0, applied.text
+    document = json.loads(applied.out)  # the whole output is one JSON document
+    results = {r["address"]: r for r in document["results"]}
+    job = results["SmartLiveJob/live"]
+    assert job["ok"] and job["verb"] == "started"
+    # The room has one short paragraph: the service warns (seed 003, live_warning_info).
+    assert "TOO_LESSS_SCRIPT_ITEMS: too few script paragraphs" in job["warnings"]
+    assert document["summary"]["created"] == 4 and document["plan"]["format_version"] == "2.0"
+    # In text, the same warnings stand under the start's line.
+    (folder / "job.yaml").write_text(
+        (folder / "job.yaml").read_text(encoding="utf-8").replace('"bitrate": 4000', '"bitrate": 5000'),
+        encoding="utf-8",
+    )
+    restarted = ws.run("apply", str(folder), "--auto-approve", "--allow-restart", *ws.target())
+    assert restarted.code == 0, restarted.text
+    lines = restarted.out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("✓ SmartLiveJob/live: restarted"))
+    assert lines[at + 1] == "    warning: TOO_LESSS_SCRIPT_ITEMS: too few script paragraphs"

@@ -229,3 +229,19 @@ def test_a_layout_inside_the_rooms_canvas_is_quiet_and_the_portrait_canvas_is_ch
     # The same layout on the default portrait canvas (no video_config): both fall outside it.
     portrait = LAYOUT.split("\n", 1)[1]
     assert codes_of(tmp_path, GROUP, ROOM.replace("SPEC_EXTRA", portrait)) == ["L001", "L002"]
+
+
+def test_a_scene_script_change_is_rewritten_in_the_running_job_too(tmp_path: Path) -> None:
+    scripts = (
+        "  scene_scripts:\n    - {script_name: main, shoot_scripts: [{text_config: {text: new words}}]}\n"
+    )
+    old = [{"script_name": "main", "shoot_scripts": [{"text_config": {"text": "old words"}}]}]
+    changes = plan(
+        desired(tmp_path, room_extra=scripts),
+        (live_group("99"),),
+        (live_room("99", jobs=("j-1",), scene_scripts=old),),
+    )
+    room = changes[ROOM_ADDRESS]
+    assert [c.path for c in room.changes] == ["scene_scripts[0].shoot_scripts[0].text_config.text"]
+    assert room.live_commands == (LiveCommand("REWRITE_PLAY_SCRIPT", "j-1"),)
+    assert room.reason.caused_by == () and room.deferred == ()
