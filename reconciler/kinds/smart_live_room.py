@@ -14,10 +14,10 @@ room's change is carried into its running jobs).
 Apply: create (after an intent record; a lost answer is looked up by room_name); an update sends each
 running job the commands that carry the change without a restart (REWRITE_INTERACTION_RULES for rules,
 REWRITE_PLAY_SCRIPT for scene scripts) and then the whole-room PUT: commands first, so that a failure
-anywhere leaves the room differing from its declaration and the next plan does all of it again. Other room fields reach a running job at its next
-start (the plan says so). A room with an active job is never deleted: its jobs are stopped first (they
-depend on it), under the restart guard. Room writes are paced at CreateSmartLiveRoom and
-UpdateSmartLiveRoom's published limit, 1/s.
+anywhere leaves the room differing from its declaration and the next plan does all of it again. Other
+room fields reach a running job at its next start (the plan says so). A room with an active job is never
+deleted: its jobs are stopped first (they depend on it), under the restart guard. Room writes are paced
+at CreateSmartLiveRoom and UpdateSmartLiveRoom's published limit, 1/s.
 """
 
 from __future__ import annotations
