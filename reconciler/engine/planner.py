@@ -57,7 +57,8 @@ def make_plan(
             record = records.get(desired.address)
             matched = item.kind.match(desired, item.live, record, ctx)
             change = item.kind.plan(desired, matched, record, ctx)
-            change = replace(change, depends_on=tuple(sorted({r.target for r in desired.references})))
+            if desired.references:
+                change = replace(change, depends_on=tuple(sorted({r.target for r in desired.references})))
             changes.append(change)
             planned[change.address] = change
 

@@ -415,9 +415,20 @@ def live_job(job: models.SmartLiveJob) -> LiveJob:
 
 @dataclass(frozen=True)
 class LiveJobs:
+    """The active jobs a plan read, indexed by room and by id."""
+
     jobs: tuple[LiveJob, ...]
     #: How the jobs were read, for the curious: "project" or "rooms".
     source: str = "project"
+    by_room: dict[str, list[LiveJob]] = field(init=False, repr=False, compare=False)
+    by_id: dict[str, LiveJob] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_room: dict[str, list[LiveJob]] = {}
+        for job in self.jobs:
+            by_room.setdefault(job.room_id, []).append(job)
+        object.__setattr__(self, "by_room", by_room)
+        object.__setattr__(self, "by_id", {j.job_id: j for j in self.jobs})
 
 
 async def read_active_jobs(
@@ -590,7 +601,7 @@ class LiveJobKind:
         return sorted([j.room_id, j.job_id] for j in live.jobs)
 
     def live_ids(self, live: LiveJobs) -> Collection[str]:
-        return {j.job_id for j in live.jobs}
+        return set(live.by_id)
 
     def match(
         self,
@@ -601,7 +612,7 @@ class LiveJobKind:
     ) -> Sequence[LiveJob]:
         room_id = _room_id(desired.value, ctx)
         # A room yet to be created has no job: the job is started after the room.
-        return [j for j in live.jobs if j.room_id == room_id] if room_id else []
+        return live.by_room.get(room_id, []) if room_id else []
 
     def plan(
         self,
@@ -614,10 +625,9 @@ class LiveJobKind:
         return plan_job(replace(job, room_id=_room_id(desired.value, ctx)), matched, record)
 
     def prune(self, record: ManagedRecord, live: LiveJobs) -> ResourceChange | None:
-        found = [j for j in live.jobs if j.job_id == record.remote_id]
-        if not found:
+        job = live.by_id.get(record.remote_id)
+        if job is None:
             return None
-        job = found[0]
         return ResourceChange(
             record.address,
             (Action.STOP,),

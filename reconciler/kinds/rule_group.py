@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -86,6 +86,22 @@ class LiveGroup:
     canonical: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class LiveGroups:
+    """The groups a plan read, indexed: a plan matches thousands of groups, each by a lookup."""
+
+    groups: tuple[LiveGroup, ...] = ()
+    by_name: dict[str, list[LiveGroup]] = field(init=False, repr=False, compare=False)
+    by_id: dict[str, LiveGroup] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_name: dict[str, list[LiveGroup]] = {}
+        for group in self.groups:
+            by_name.setdefault(group.group_name, []).append(group)
+        object.__setattr__(self, "by_name", by_name)
+        object.__setattr__(self, "by_id", {g.group_id: g for g in self.groups})
+
+
 def normalize_group(group: Mapping[str, Any]) -> dict[str, Any]:
     """{"group_name", "interaction_rules": {key: rule}} from a request body or a show response; the key is
     the rule_name (see normalize.rule_key)."""
@@ -157,7 +173,7 @@ class RuleGroupKind:
 
     # Live state ---------------------------------------------------------------------------------
 
-    async def read(self, api: MetaStudioApi, request: ReadRequest) -> tuple[LiveGroup, ...]:
+    async def read(self, api: MetaStudioApi, request: ReadRequest) -> LiveGroups:
         declared_names = {a.name for a in request.declared}
         managed_ids = {r.remote_id for r in request.records.values()}
 
@@ -195,24 +211,24 @@ class RuleGroupKind:
                 )
             return live_group(await api.show_rule_group(group_id), summary)
 
-        return tuple(await asyncio.gather(*(one(s) for s in summaries)))
+        return LiveGroups(tuple(await asyncio.gather(*(one(s) for s in summaries))))
 
-    def live_material(self, live: tuple[LiveGroup, ...]) -> Any:
-        return sorted([g.group_name, g.group_id, g.update_time] for g in live)
+    def live_material(self, live: LiveGroups) -> Any:
+        return sorted([g.group_name, g.group_id, g.update_time] for g in live.groups)
 
-    def live_ids(self, live: tuple[LiveGroup, ...]) -> Collection[str]:
-        return {g.group_id for g in live}
+    def live_ids(self, live: LiveGroups) -> Collection[str]:
+        return set(live.by_id)
 
     # Plan ---------------------------------------------------------------------------------------
 
     def match(
         self,
         desired: Desired[DesiredGroup],
-        live: tuple[LiveGroup, ...],
+        live: LiveGroups,
         record: ManagedRecord | None,
         ctx: PlanContext,
     ) -> Sequence[LiveGroup]:
-        return [g for g in live if g.group_name == desired.value.name]
+        return live.by_name.get(desired.value.name, [])
 
     def plan(
         self,
@@ -248,9 +264,9 @@ class RuleGroupKind:
             base, actions=(Action.UPDATE,), reason=Reason(ReasonCode.FIELDS_DIFFER), changes=changes
         )
 
-    def prune(self, record: ManagedRecord, live: tuple[LiveGroup, ...]) -> ResourceChange | None:
-        found = [g for g in live if g.group_id == record.remote_id]
-        return pruned_delete(record, found[0].canonical) if found else None
+    def prune(self, record: ManagedRecord, live: LiveGroups) -> ResourceChange | None:
+        found = live.by_id.get(record.remote_id)
+        return pruned_delete(record, found.canonical) if found is not None else None
 
     def sequence(self, changes: Sequence[ResourceChange]) -> Mapping[Address, tuple[Address, ...]]:
         return {}
@@ -260,13 +276,14 @@ class RuleGroupKind:
         change: ResourceChange,
         record: ManagedRecord,
         desired: Desired[DesiredGroup] | None,
-        live: tuple[LiveGroup, ...],
+        live: LiveGroups,
     ) -> Adoption | None:
         """An intent whose group the plan found (a create whose answer or state write a crash cut off),
         or a matching group recorded with another fingerprint or update_time (an update whose state
         write was cut off, an imported group): recorded as it is now, for the next plan's read cache."""
         remote_id = change.remote_id or ""
-        update_time = next((g.update_time for g in live if g.group_id == remote_id), "")
+        found = live.by_id.get(remote_id)
+        update_time = found.update_time if found is not None else ""
         fingerprint = desired.value.fingerprint if desired is not None else ""
         matches = change.is_noop and bool(fingerprint)
         if record.is_intent:

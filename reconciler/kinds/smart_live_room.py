@@ -26,7 +26,7 @@ import asyncio
 import json
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
@@ -265,6 +265,22 @@ class LiveRoom:
     jobs: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class LiveRooms:
+    """The rooms a plan read, indexed by id and by name."""
+
+    rooms: tuple[LiveRoom, ...] = ()
+    by_name: dict[str, list[LiveRoom]] = field(init=False, repr=False, compare=False)
+    by_id: dict[str, LiveRoom] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_name: dict[str, list[LiveRoom]] = {}
+        for room in self.rooms:
+            by_name.setdefault(room.room_name, []).append(room)
+        object.__setattr__(self, "by_name", by_name)
+        object.__setattr__(self, "by_id", {r.room_id: r for r in self.rooms})
+
+
 def canonical_room(body: Mapping[str, Any]) -> dict[str, Any]:
     """A room body (request or show answer) for comparison: server fields and secrets out, defaults in,
     rules keyed by name."""
@@ -298,13 +314,15 @@ def mask_room(canonical: Mapping[str, Any], secrets: Iterable[str]) -> dict[str,
 # Reading --------------------------------------------------------------------------------------------
 
 
-async def read_rooms(api: MetaStudioApi, request: ReadRequest) -> tuple[LiveRoom, ...]:
+async def read_rooms(api: MetaStudioApi, request: ReadRequest) -> LiveRooms:
     names = set()
     for address in request.declared:
         desired = request.desired(address)
         if desired is not None:
             names.add(desired.value.room_name)
     managed = {r.remote_id for r in request.records.values()}
+    if not names and not managed:
+        return LiveRooms()  # no room declared or managed: nothing to read
     summaries = await api.list_rooms()
     wanted = [s for s in summaries if s.room_id and (s.room_name in names or s.room_id in managed)]
     # The job kind's own read: one project-wide list for both kinds (per room where it is not offered).
@@ -320,7 +338,7 @@ async def read_rooms(api: MetaStudioApi, request: ReadRequest) -> tuple[LiveRoom
         name = detail.room_name or summary.room_name or ""
         return LiveRoom(room_id, name, detail.update_time or "", canonical, tuple(sorted(running[room_id])))
 
-    return tuple(await asyncio.gather(*(one(s) for s in wanted)))
+    return LiveRooms(tuple(await asyncio.gather(*(one(s) for s in wanted))))
 
 
 # Planning -------------------------------------------------------------------------------------------
@@ -512,27 +530,27 @@ class SmartLiveRoomKind:
             out["live_event_callback_config.key"] = ctx.fingerprint(key)
         return out, None
 
-    async def read(self, api: MetaStudioApi, request: ReadRequest) -> tuple[LiveRoom, ...]:
+    async def read(self, api: MetaStudioApi, request: ReadRequest) -> LiveRooms:
         return await read_rooms(api, request)
 
-    def live_material(self, live: tuple[LiveRoom, ...]) -> Any:
-        return sorted([r.room_name, r.room_id, r.update_time] for r in live)
+    def live_material(self, live: LiveRooms) -> Any:
+        return sorted([r.room_name, r.room_id, r.update_time] for r in live.rooms)
 
-    def live_ids(self, live: tuple[LiveRoom, ...]) -> Collection[str]:
-        return {r.room_id for r in live}
+    def live_ids(self, live: LiveRooms) -> Collection[str]:
+        return set(live.by_id)
 
     def match(
         self,
         desired: Desired[DesiredRoom],
-        live: tuple[LiveRoom, ...],
+        live: LiveRooms,
         record: ManagedRecord | None,
         ctx: PlanContext,
     ) -> Sequence[LiveRoom]:
         if record is not None and not record.is_intent:
-            recorded = [r for r in live if r.room_id == record.remote_id]
-            if recorded:
-                return recorded
-        return [r for r in live if r.room_name == desired.value.room_name]
+            recorded = live.by_id.get(record.remote_id)
+            if recorded is not None:
+                return [recorded]
+        return live.by_name.get(desired.value.room_name, [])
 
     def plan(
         self,
@@ -543,9 +561,9 @@ class SmartLiveRoomKind:
     ) -> ResourceChange:
         return plan_room(desired.address, desired.value, matched, record, ctx)
 
-    def prune(self, record: ManagedRecord, live: tuple[LiveRoom, ...]) -> ResourceChange | None:
-        found = [r for r in live if r.room_id == record.remote_id]
-        return pruned_delete(record, found[0].canonical) if found else None
+    def prune(self, record: ManagedRecord, live: LiveRooms) -> ResourceChange | None:
+        found = live.by_id.get(record.remote_id)
+        return pruned_delete(record, found.canonical) if found is not None else None
 
     def sequence(self, changes: Sequence[ResourceChange]) -> Mapping[Address, tuple[Address, ...]]:
         return {}
@@ -555,7 +573,7 @@ class SmartLiveRoomKind:
         change: ResourceChange,
         record: ManagedRecord,
         desired: Desired[DesiredRoom] | None,
-        live: tuple[LiveRoom, ...],
+        live: LiveRooms,
     ) -> Adoption | None:
         """An intent whose room the plan found by name: a create of ours whose answer, or whose state
         write, a crash cut off."""

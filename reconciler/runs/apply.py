@@ -33,7 +33,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -46,6 +45,7 @@ from reconciler.engine.plan import RESTART, Action, Plan, ResourceChange
 from reconciler.errors import OutcomeUnknownError, RemoteError, UserError
 from reconciler.kinds import RESOURCE_KINDS
 from reconciler.resources import PENDING, Address, ManagedRecord
+from reconciler.runs.state_writer import StateWriter
 
 T = TypeVar("T")
 
@@ -261,8 +261,8 @@ class Executor:
         #: Throttled answers waited out at this level (each after the HTTP layer's own retries).
         self.throttled_waits = 0
         self._ids: dict[Address, str] = {}
-        # One writer thread: state writes keep their order and never block the event loop.
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smartlive-state")
+        # One writer thread (started by execute): state writes keep their order and never block the loop.
+        self._writer: StateWriter | None = None
 
     # ApplyContext -------------------------------------------------------------------------------
 
@@ -276,15 +276,19 @@ class Executor:
 
     async def record(self, record: ManagedRecord) -> None:
         if self.store is not None:
-            store = self.store
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self._writer, store.put, self.target, record, self.options.applied_by)
+            store, target, applied_by = self.store, self.target, self.options.applied_by
+            await self._write(lambda: store.put(target, record, applied_by))
 
     async def forget(self, address: Address) -> None:
         if self.store is not None:
-            await asyncio.get_running_loop().run_in_executor(
-                self._writer, self.store.remove, self.target, address
-            )
+            store, target = self.store, self.target
+            await self._write(lambda: store.remove(target, address))
+
+    async def _write(self, call: Callable[[], Any]) -> None:
+        if self._writer is None:  # a kind's apply called outside execute (a test, say): write here
+            call()
+        else:
+            await self._writer.run(call)
 
     def resolve(self, reference: Address) -> str:
         remote_id = self._ids.get(reference)
@@ -444,13 +448,14 @@ class Executor:
         if self.store is None or managed is None:
             return []
         forgotten = []
+        existing = {name: kind.live_ids(live[name]) for name, kind in self.kinds.items() if name in live}
         for address, record in sorted(managed.items()):
             kind = self.kinds.get(address.kind)
-            if kind is None or kind.name not in live:
+            if kind is None or kind.name not in existing:
                 continue
             if address in declared or (targets and address not in targets) or record.is_intent:
                 continue
-            if record.remote_id not in kind.live_ids(live[kind.name]):
+            if record.remote_id not in existing[kind.name]:
                 self.store.remove(self.target, address)
                 forgotten.append(
                     f"{address}: forgotten, no {kind.live_noun} {record.remote_id} exists any more"
@@ -466,6 +471,7 @@ class Executor:
         downstream = dependents(actionable)
         failed: set[Address] = set()
         written: dict[str, dict[Address, Desired[Any]]] = {name: {} for name in self.kinds}
+        self._writer = StateWriter(asyncio.get_running_loop()) if self.store is not None else None
         try:
             for level in levels(actionable):
 
@@ -485,7 +491,9 @@ class Executor:
             if self.store is not None:  # settling is bookkeeping for the store: nothing to do without one
                 await asyncio.gather(*(kind.settle(self, written[name]) for name, kind in self.kinds.items()))
         finally:
-            self._writer.shutdown(wait=True)
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
         return self.result
 
 

@@ -17,7 +17,7 @@ from reconciler.engine.plan import RESTART, Action, Plan, Reason, ReasonCode, Re
 from reconciler.errors import OutcomeUnknownError, RemoteError
 from reconciler.kinds import live_job, rule_group
 from reconciler.kinds.live_job import DesiredJobInputs, JobDeclaration, LiveJob, LiveJobs, desired_job
-from reconciler.kinds.rule_group import DesiredGroup, LiveGroup, desired_group
+from reconciler.kinds.rule_group import DesiredGroup, LiveGroup, LiveGroups, desired_group
 from reconciler.resources import Address, ManagedRecord
 from reconciler.runs.apply import (
     PENDING,
@@ -321,7 +321,7 @@ def test_adopt_records_completes_intents_the_plan_matched_and_refreshes_stale_gr
     )
     # The live views the plan was made from (update_times of the groups, the room's active job).
     live: Mapping[str, Any] = {
-        rule_group.NAME: tuple(LiveGroup(f"g{n}", n, f"t-g{n}") for n in ("a", "b", "c")),
+        rule_group.NAME: LiveGroups(tuple(LiveGroup(f"g{n}", n, f"t-g{n}") for n in ("a", "b", "c"))),
         live_job.NAME: LiveJobs((LiveJob("j7", ROOM, "PROCESSING"),)),
     }
     notes = executor(FakeApi(), store).adopt_records(plan, managed, desired, live)
@@ -346,7 +346,10 @@ def test_forget_gone_drops_only_undeclared_records_of_objects_that_no_longer_exi
         j("intent"): ManagedRecord(j("intent"), PENDING, ROOM),
     }
     # What exists: group g2 only, and no active job.
-    live: Mapping[str, Any] = {rule_group.NAME: (LiveGroup("g2", "alive"),), live_job.NAME: LiveJobs(())}
+    live: Mapping[str, Any] = {
+        rule_group.NAME: LiveGroups((LiveGroup("g2", "alive"),)),
+        live_job.NAME: LiveJobs(()),
+    }
     notes = executor(FakeApi(), store).forget_gone(managed, {g("declared")}, live)
     assert notes == [
         "InteractionRuleGroup/gone: forgotten, no group_id g1 exists any more",

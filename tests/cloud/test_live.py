@@ -69,11 +69,10 @@ def test_active_jobs_come_from_one_project_wide_list(app: Starlette) -> None:
             return len(snapshot.jobs), snapshot.source
 
     assert run(go()) == (2, "project")
-    # Every kind reads its list (the rooms: one page of 3, none declared or managed, so none shown);
-    # the active jobs, which the job and the room kinds both need, are one project-wide list.
+    # No room is declared or managed: the room kind reads nothing. The active jobs are one project-wide
+    # list (shared with the room kind when it needs them).
     assert stats(app) == {
         "GET /v1/{project_id}/smart-live-interaction-rule-groups": 1,
-        "GET /v1/{project_id}/smart-live-rooms": 1,
         "GET /v1/{project_id}/smart-live-jobs": 1,
     }
 

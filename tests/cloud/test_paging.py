@@ -87,17 +87,15 @@ def test_reading_live_state_shows_every_wanted_group_and_reads_jobs_once_within_
     async def go() -> tuple[int, Concurrency]:
         async with emulator_client(app, parallelism=5) as (http, transport):
             live = await read_live(MetaStudioApi(http), builder, {})
-            return len(live[GROUP_KIND]), transport
+            return len(live[GROUP_KIND].groups), transport
 
     shown, transport = run(go())
     assert shown == 249
     assert transport.peak == 5
-    # The room kind reads the (empty) room list, one page, and shows no room (none is declared); the
-    # active jobs are one list, shared by the job and the room kinds.
+    # No room is declared or managed: the room kind reads nothing; the active jobs are one list.
     assert stats(app) == {
         "GET /v1/{project_id}/smart-live-interaction-rule-groups": 3,
         "GET /v1/{project_id}/smart-live-interaction-rule-groups/{group_id}": 249,
-        "GET /v1/{project_id}/smart-live-rooms": 1,
         "GET /v1/{project_id}/smart-live-jobs": 1,
     }
 

@@ -24,7 +24,7 @@ from reconciler.engine.planner import PlanInput, make_plan
 from reconciler.kinds import live_job as job_kind
 from reconciler.kinds import rule_group as group_kind
 from reconciler.kinds.live_job import DesiredJobInputs, JobDeclaration, LiveJobs, desired_job, live_job
-from reconciler.kinds.rule_group import desired_group, live_group
+from reconciler.kinds.rule_group import LiveGroups, desired_group, live_group
 from reconciler.resources import Address
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "normalize"
@@ -52,7 +52,7 @@ def plan_pair(desired: dict[str, Any], live: dict[str, Any]) -> Plan:
         group = Desired(
             Address(group_kind.NAME, declared.group_name), desired_group(declared.group_name, rules)
         )
-        return make_plan([PlanInput(group_kind.KIND, [group], (live_group(detail, summary),))])
+        return make_plan([PlanInput(group_kind.KIND, [group], LiveGroups((live_group(detail, summary),)))])
     models.StartSmartLiveReq.model_validate(desired)
     job = live_job(parse(models.SmartLiveJob, copy.deepcopy(live), "ShowSmartLive"))
     declaration = JobDeclaration("golden", job.room_id, "running", desired)

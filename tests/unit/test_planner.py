@@ -21,7 +21,7 @@ from reconciler.kinds.live_job import (
     observed_job_fields,
 )
 from reconciler.kinds.rule_group import KIND as GROUP_KIND
-from reconciler.kinds.rule_group import DesiredGroup, LiveGroup, desired_group, normalize_group
+from reconciler.kinds.rule_group import DesiredGroup, LiveGroup, LiveGroups, desired_group, normalize_group
 from reconciler.resources import Address, ManagedRecord
 
 GROUP = "InteractionRuleGroup"
@@ -79,7 +79,7 @@ def plan_of(
 ) -> Plan:
     """Both built-in kinds' inputs, as a plan session hands them to the planner."""
     inputs = [
-        PlanInput(GROUP_KIND, desired_groups, tuple(live_groups)),
+        PlanInput(GROUP_KIND, desired_groups, LiveGroups(tuple(live_groups))),
         PlanInput(JOB_KIND, desired_jobs, LiveJobs(tuple(live_jobs))),
     ]
     return make_plan(inputs, managed=managed, options=options or PlanOptions())

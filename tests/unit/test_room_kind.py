@@ -10,8 +10,8 @@ from typing import Any
 from reconciler.engine.plan import Action, LiveCommand
 from reconciler.engine.planner import PlanInput, make_plan
 from reconciler.kinds import rule_group, smart_live_room
-from reconciler.kinds.rule_group import LiveGroup
-from reconciler.kinds.smart_live_room import KNOWN_AFTER_APPLY, LiveRoom, canonical_room
+from reconciler.kinds.rule_group import LiveGroup, LiveGroups
+from reconciler.kinds.smart_live_room import KNOWN_AFTER_APPLY, LiveRoom, LiveRooms, canonical_room
 from reconciler.manifest import load_manifests
 from reconciler.resources import Address, ManagedRecord
 from reconciler.runs.session import build_desired
@@ -94,8 +94,8 @@ def plan(
     desired_set: Any, groups: tuple[LiveGroup, ...], rooms: tuple[LiveRoom, ...], managed: Any = None
 ) -> Any:
     inputs = [
-        PlanInput(smart_live_room.KIND, desired_set.of_kind(smart_live_room.NAME), rooms),
-        PlanInput(rule_group.KIND, desired_set.of_kind(rule_group.NAME), groups),
+        PlanInput(smart_live_room.KIND, desired_set.of_kind(smart_live_room.NAME), LiveRooms(rooms)),
+        PlanInput(rule_group.KIND, desired_set.of_kind(rule_group.NAME), LiveGroups(groups)),
     ]
     return {c.address: c for c in make_plan(inputs, managed=managed).changes}
 
@@ -245,3 +245,38 @@ def test_a_scene_script_change_is_rewritten_in_the_running_job_too(tmp_path: Pat
     assert [c.path for c in room.changes] == ["scene_scripts[0].shoot_scripts[0].text_config.text"]
     assert room.live_commands == (LiveCommand("REWRITE_PLAY_SCRIPT", "j-1"),)
     assert room.reason.caused_by == () and room.deferred == ()
+
+
+def test_rooms_and_their_jobs_are_read_once_each_and_not_at_all_when_none_is_declared(tmp_path: Path) -> None:
+    import asyncio
+
+    from reconciler.engine.kind import ReadRequest, SharedReads
+
+    class Api:
+        def __init__(self) -> None:
+            self.calls: list[str] = []
+
+        async def list_rooms(self) -> list[Any]:
+            self.calls.append("ListSmartLiveRooms")
+            return []
+
+        async def list_project_jobs(self) -> list[Any]:
+            self.calls.append("ListSmartLiveJobs")
+            return []
+
+    api = Api()
+    nothing = ReadRequest(declared=[], records={}, desired=lambda _a: None)
+    assert asyncio.run(smart_live_room.KIND.read(api, nothing)) == LiveRooms()  # type: ignore[arg-type]
+    assert api.calls == []
+    declared = desired(tmp_path)
+    shared = SharedReads()
+
+    async def both() -> None:
+        request = ReadRequest(
+            declared=[ROOM_ADDRESS], records={}, desired=declared.resources.get, shared=shared
+        )
+        await smart_live_room.KIND.read(api, request)  # type: ignore[arg-type]
+        await shared.get("ListSmartLiveJobs(active)", api.list_project_jobs)  # the job kind's, shared
+
+    asyncio.run(both())
+    assert api.calls == ["ListSmartLiveRooms", "ListSmartLiveJobs"]
