@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from reconciler.api import models
-from reconciler.cloud.api import MetaStudioApi
 from reconciler.engine.kind import SharedReads
 from reconciler.errors import AuthError, RemoteError
+
+if TYPE_CHECKING:  # the HTTP stack loads only where a plan or apply runs, not for validate
+    from reconciler.cloud.api import MetaStudioApi
 
 #: The key of the project-wide active job list among a plan's shared reads.
 ACTIVE_JOBS: Final = "ListSmartLiveJobs(active)"

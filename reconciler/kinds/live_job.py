@@ -21,12 +21,11 @@ import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Annotated, Any, Final, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from reconciler.api import models
-from reconciler.cloud.api import MetaStudioApi
 from reconciler.engine import normalize
 from reconciler.engine.diff import diff
 from reconciler.engine.kind import (
@@ -61,6 +60,9 @@ from reconciler.manifest.lint_jobs import lint_live_job
 from reconciler.manifest.registry import KindSpec, Manifest, ResourceRef, SetCheck
 from reconciler.manifest.secrets import CallbackKey, ReferenceOrLiteral, Secret, StreamKey, resolved_wire
 from reconciler.resources import PENDING, Address, ManagedRecord, Reference
+
+if TYPE_CHECKING:  # the HTTP stack loads only where a plan or apply runs, not for validate
+    from reconciler.cloud.api import MetaStudioApi
 
 NAME: Final = "SmartLiveJob"
 #: Annotation: "true" lets apply restart this running job when its configuration changed, without

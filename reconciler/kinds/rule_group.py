@@ -12,12 +12,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from reconciler.api import models
-from reconciler.cloud.api import MetaStudioApi
 from reconciler.engine import normalize
 from reconciler.engine.diff import diff
 from reconciler.engine.kind import (
@@ -38,6 +37,9 @@ from reconciler.manifest.lint_rules import lint_rules
 from reconciler.manifest.registry import KindSpec, Manifest, SetCheck
 from reconciler.manifest.secrets import Secret
 from reconciler.resources import PENDING, Address, ManagedRecord, Reference
+
+if TYPE_CHECKING:  # the HTTP stack loads only where a plan or apply runs, not for validate
+    from reconciler.cloud.api import MetaStudioApi
 
 NAME: Final = "InteractionRuleGroup"
 

@@ -27,12 +27,11 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Annotated, Any, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
 from reconciler.api import models
-from reconciler.cloud.api import MetaStudioApi
 from reconciler.engine import normalize
 from reconciler.engine.diff import diff
 from reconciler.engine.kind import (
@@ -63,6 +62,9 @@ from reconciler.manifest.diagnostics import format_path
 from reconciler.manifest.registry import KindSpec, Manifest, SetCheck
 from reconciler.manifest.secrets import CallbackKey, Secret, StreamKey, resolved_wire
 from reconciler.resources import PENDING, Address, ManagedRecord, Reference
+
+if TYPE_CHECKING:  # the HTTP stack loads only where a plan or apply runs, not for validate
+    from reconciler.cloud.api import MetaStudioApi
 
 NAME: Final = "SmartLiveRoom"
 #: Where a reference to a group not created yet stands in a plan: Terraform's "known after apply".
