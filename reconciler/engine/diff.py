@@ -12,7 +12,7 @@ from typing import Any
 from reconciler.engine.plan import FieldChange
 
 #: Canonical maps whose keys are names, rendered `parent[name]` rather than `parent.name`.
-NAMED_MAPS = frozenset({"interaction_rules"})
+NAMED_MAPS = frozenset({"interaction_rules", "rule_order"})
 _MISSING = None
 
 

@@ -123,6 +123,30 @@ def rule_key(rule: Mapping[str, Any], position: int, taken: Container[str]) -> s
     return key
 
 
+#: The canonical key that records the order of rules whose order decides which one answers.
+RULE_ORDER = "rule_order"
+
+
+def tie_order(rules: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
+    """The order of the rules that tie (same event_type and priority), by the rules' keys in `rules`'
+    order: among those, the first declared answers (the rule engine's step 3), so their order is part of
+    what a group or room declares. Rules that do not tie may be listed in any order."""
+    ties: dict[str, list[str]] = {}
+    for key, rule in rules.items():
+        condition = rule.get("hit_condition")
+        priority = condition.get("priority") if isinstance(condition, Mapping) else None
+        ties.setdefault(f"event_type {rule.get('event_type')}, priority {priority}", []).append(key)
+    return {tie: keys for tie, keys in ties.items() if len(keys) > 1}
+
+
+def with_rule_order(canonical: dict[str, Any]) -> dict[str, Any]:
+    """`canonical` (a group's or a room's) with RULE_ORDER filled from its interaction_rules."""
+    order = tie_order(canonical.get("interaction_rules") or {})
+    if order:
+        canonical[RULE_ORDER] = order
+    return canonical
+
+
 def normalize_rules(rules: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """{key: canonical rule} in declaration order; the key is the rule_name (see rule_key)."""
     out: dict[str, Any] = {}

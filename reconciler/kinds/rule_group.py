@@ -108,7 +108,7 @@ def normalize_group(group: Mapping[str, Any]) -> dict[str, Any]:
     """{"group_name", "interaction_rules": {key: rule}} from a request body or a show response; the key is
     the rule_name (see normalize.rule_key)."""
     rules = normalize.normalize_rules(group.get("interaction_rules") or [])
-    return {"group_name": group.get("group_name"), "interaction_rules": rules}
+    return normalize.with_rule_order({"group_name": group.get("group_name"), "interaction_rules": rules})
 
 
 def desired_group(name: str, rules: list[dict[str, Any]], fingerprint: Any = None) -> DesiredGroup:

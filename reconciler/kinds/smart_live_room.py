@@ -71,6 +71,8 @@ NAME: Final = "SmartLiveRoom"
 KNOWN_AFTER_APPLY: Final = "(known after apply)"
 REWRITE_RULES: Final = "REWRITE_INTERACTION_RULES"
 REWRITE_SCRIPTS: Final = "REWRITE_PLAY_SCRIPT"
+#: The canonical fields a rule rewrite carries: the rules, and the order of those that tie.
+_RULE_FIELDS: Final = frozenset({"interaction_rules", normalize.RULE_ORDER})
 #: Fields the service fills in or derives, never compared.
 _SERVER_FIELDS: Final = frozenset(
     {
@@ -254,7 +256,7 @@ class DesiredRoom:
     def canonical(self, group_id: Callable[[Address], str | None]) -> dict[str, Any]:
         out = dict(self.body)
         out["interaction_rules"] = normalize.normalize_rules(self.rules_with_ids(group_id))
-        return out
+        return normalize.with_rule_order(out)
 
 
 @dataclass(frozen=True)
@@ -300,7 +302,7 @@ def canonical_room(body: Mapping[str, Any]) -> dict[str, Any]:
         }
     normalize.fill(out, ROOM_DEFAULTS)
     out["interaction_rules"] = normalize.normalize_rules(out.get("interaction_rules") or [])
-    return out
+    return normalize.with_rule_order(out)
 
 
 def mask_room(canonical: Mapping[str, Any], secrets: Iterable[str]) -> dict[str, Any]:
@@ -373,7 +375,7 @@ def _live_commands(room: LiveRoom, changes: Sequence[FieldChange]) -> tuple[Live
     heads = {c.path.split("[", 1)[0].split(".", 1)[0] for c in changes}
     commands = []
     for job_id in room.jobs:
-        if "interaction_rules" in heads:
+        if heads & _RULE_FIELDS:
             commands.append(LiveCommand(REWRITE_RULES, job_id))
         if "scene_scripts" in heads:
             commands.append(LiveCommand(REWRITE_SCRIPTS, job_id))
@@ -428,7 +430,7 @@ def plan_room(
     if not changes:
         return base
     # What no command carries into a running job waits for its next start.
-    carried = {"interaction_rules", "scene_scripts"}
+    carried = {*_RULE_FIELDS, "scene_scripts"}
     deferred = (
         sorted({c.path.split("[", 1)[0].split(".", 1)[0] for c in changes} - carried) if room.jobs else []
     )

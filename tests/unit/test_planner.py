@@ -244,3 +244,25 @@ def test_live_fingerprint_ignores_job_state_moves_but_not_new_jobs() -> None:
     waiting = LiveJob("j", "room-1", "WAITING")
     assert fp([waiting]) == fp([LiveJob("j", "room-1", "PROCESSING")])
     assert fp([waiting]) != fp([waiting, LiveJob("k", "room-2", "WAITING")])
+
+
+def test_swapping_two_rules_of_equal_priority_is_a_change_and_of_different_priority_is_not() -> None:
+    def rule(name: str, priority: int) -> dict[str, Any]:
+        return {
+            "rule_name": name,
+            "event_type": 1,
+            "hit_condition": {"priority": priority},
+            "trigger": {"reply_mode": "SYSTEM_REPLY", "reply_texts": [name]},
+        }
+
+    tied = [rule("first", 100), rule("second", 100)]
+    (change,) = plan_groups(list(reversed(tied)), [live_group(tied)]).changes
+    # Among rules that tie, the first declared answers: a reorder changes which one does.
+    assert change.actions == (Action.UPDATE,)
+    assert [(c.path, c.before, c.after) for c in change.changes] == [
+        ("rule_order[event_type 1, priority 100][0]", "first", "second"),
+        ("rule_order[event_type 1, priority 100][1]", "second", "first"),
+    ]
+    ranked = [rule("first", 100), rule("second", 200)]
+    (same,) = plan_groups(list(reversed(ranked)), [live_group(ranked)]).changes
+    assert same.is_noop

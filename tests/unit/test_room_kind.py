@@ -280,3 +280,39 @@ def test_rooms_and_their_jobs_are_read_once_each_and_not_at_all_when_none_is_dec
 
     asyncio.run(both())
     assert api.calls == ["ListSmartLiveRooms", "ListSmartLiveJobs"]
+
+
+def test_reordering_tied_rules_in_a_room_is_rewritten_in_its_running_job(tmp_path: Path) -> None:
+    tied = ROOM.replace(
+        "    - {rule_name: own, event_type: 2, trigger: {reply_mode: SYSTEM_REPLY, reply_texts: [hi]}}\n",
+        "    - {rule_name: own, event_type: 1, trigger: {reply_mode: SYSTEM_REPLY, reply_texts: [hi]}}\n",
+    )
+    result = load(tmp_path, GROUP.replace("PRICE_TEXT", "99"), tied.replace("SPEC_EXTRA", ""))
+    declared = build_desired(result, None)
+    # Live, the room's own rule comes first: same rules, the other order. Both tie (event 1, priority 500).
+    own = {
+        "rule_name": "own",
+        "event_type": 1,
+        "trigger": {"reply_mode": "SYSTEM_REPLY", "reply_texts": ["hi"]},
+    }
+    price = {
+        "rule_name": "price",
+        "event_type": 1,
+        "trigger": {"reply_mode": "SYSTEM_REPLY", "reply_texts": ["99"]},
+        "group_id": "g-1",
+        "group_name": "faq",
+    }
+    room = LiveRoom(
+        "r-1",
+        "store room",
+        "t",
+        canonical_room({"room_name": "store room", "interaction_rules": [own, price]}),
+        ("j-1",),
+    )
+    change = plan(declared, (live_group("99"),), (room,))[ROOM_ADDRESS]
+    assert [c.path for c in change.changes] == [
+        "rule_order[event_type 1, priority 500][0]",
+        "rule_order[event_type 1, priority 500][1]",
+    ]
+    assert change.live_commands == (LiveCommand("REWRITE_INTERACTION_RULES", "j-1"),)
+    assert change.deferred == ()
