@@ -38,6 +38,11 @@ class AmbiguityError(UserError):
     """The live state admits more than one reading of a declared resource."""
 
 
+class MissingReferenceError(UserError):
+    """A declaration names a remote object that does not exist (a room_id made elsewhere, say): a plan
+    error, with the manifest's position, rather than an apply failure."""
+
+
 class ImportRefused(UserError):
     """An object cannot be imported as asked (unknown id, wrong kind or name, already managed)."""
 
@@ -53,6 +58,8 @@ class Desired(Generic[D]):
     allow_interrupt: bool = False
     #: Something the user should know (its secrets are not available here, say).
     note: str | None = None
+    #: Where it is declared (`FILE:LINE`), for messages about it.
+    source: str = ""
 
 
 def _nothing(_address: Address) -> Desired[Any] | None:

@@ -75,9 +75,31 @@ def make_plan(
         unknown = options.targets - {c.address for c in changes}
         if unknown:
             notes.append("--target matched nothing for: " + ", ".join(sorted(str(a) for a in unknown)))
-        changes = [c for c in changes if c.address in options.targets]
+        kept = _with_what_they_need(options.targets, changes)
+        added = kept - options.targets
+        if added:
+            notes.append(
+                "--target also plans what the targets depend on: " + ", ".join(sorted(str(a) for a in added))
+            )
+        changes = [c for c in changes if c.address in kept]
     changes.sort(key=lambda c: c.address)
     return Plan(tuple(changes), live_fingerprint(inputs), tuple(notes))
+
+
+def _with_what_they_need(targets: frozenset[Address], changes: Sequence[ResourceChange]) -> set[Address]:
+    """The targets and, transitively, the changes they depend on that do something (a room the targeted
+    job runs in, a group the targeted room imports), as Terraform's -target includes dependencies: a
+    target is never planned without what apply needs to have done before it."""
+    by_address = {c.address: c for c in changes}
+    kept = set(targets)
+    pending = [a for a in targets if a in by_address]
+    while pending:
+        for dependency in by_address[pending.pop()].depends_on:
+            needed = by_address.get(dependency)
+            if needed is not None and not needed.is_noop and dependency not in kept:
+                kept.add(dependency)
+                pending.append(dependency)
+    return kept
 
 
 def _in_reference_order(inputs: Sequence[PlanInput]) -> list[PlanInput]:

@@ -17,6 +17,7 @@ REFRESH_OUTPUT_URL when only the output changed. Starts are spaced by the run's 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
@@ -36,6 +37,7 @@ from reconciler.engine.kind import (
     BuildContext,
     Desired,
     ImportRefused,
+    MissingReferenceError,
     PlanContext,
     ReadRequest,
     SharedReads,
@@ -49,7 +51,7 @@ from reconciler.engine.plan import (
     ReasonCode,
     ResourceChange,
 )
-from reconciler.errors import ManifestError, RemoteError
+from reconciler.errors import AuthError, ManifestError, RemoteError
 from reconciler.kinds import active_jobs
 from reconciler.kinds.common import JOB_STATE_CONFLICT
 from reconciler.kinds.smart_live_room import NAME as ROOM_KIND
@@ -422,6 +424,8 @@ class LiveJobs:
     jobs: tuple[LiveJob, ...]
     #: How the jobs were read, for the curious: "project" or "rooms".
     source: str = "project"
+    #: Rooms a declared running job names by room_id that do not exist (a plan error).
+    missing_rooms: frozenset[str] = frozenset()
     by_room: dict[str, list[LiveJob]] = field(init=False, repr=False, compare=False)
     by_id: dict[str, LiveJob] = field(init=False, repr=False, compare=False)
 
@@ -592,11 +596,24 @@ class LiveJobKind:
 
     async def read(self, api: MetaStudioApi, request: ReadRequest) -> LiveJobs:
         rooms = {r.room_id for r in request.records.values()}
+        to_start: set[str] = set()
         for address in request.declared:
             desired = request.desired(address)
             if desired is not None and desired.value.job.room_id:
                 rooms.add(desired.value.job.room_id)
-        return await read_active_jobs(api, rooms, request.shared)
+                if desired.value.job.state == "running":
+                    to_start.add(desired.value.job.room_id)
+        live = await read_active_jobs(api, rooms, request.shared)
+        # A room that runs a job exists; any other room a job would start in is looked up, so that a
+        # room_id naming no room is a plan error, not a failed start.
+        unknown = sorted(to_start - set(live.by_room))
+        if len(unknown) > _SHOW_AT_MOST:  # many rooms to look up: the paged list is fewer requests
+            listed = {room.room_id for room in await api.list_rooms()}
+            missing = frozenset(room_id for room_id in unknown if room_id not in listed)
+        else:
+            found = await asyncio.gather(*(_room_exists(api, room_id) for room_id in unknown))
+            missing = frozenset(room_id for room_id, exists in zip(unknown, found, strict=True) if not exists)
+        return replace(live, missing_rooms=missing) if missing else live
 
     def live_material(self, live: LiveJobs) -> Any:
         # A job moving from WAITING to PROCESSING does not make a plan stale; a new or vanished job does.
@@ -613,6 +630,11 @@ class LiveJobKind:
         ctx: PlanContext,
     ) -> Sequence[LiveJob]:
         room_id = _room_id(desired.value, ctx)
+        if room_id in live.missing_rooms:
+            raise MissingReferenceError(
+                f"{desired.source}: {desired.address}: room_id {room_id} names no room in this project; create "
+                "the room first, or declare it as a SmartLiveRoom and name it with room:"
+            )
         # A room yet to be created has no job: the job is started after the room.
         return live.by_room.get(room_id, []) if room_id else []
 
@@ -827,6 +849,22 @@ def room_overrides(summaries: Sequence[tuple[ResourceRef, Any]]) -> Iterator[tup
 
 def _present(summaries: Sequence[tuple[ResourceRef, Any]]) -> Iterator[tuple[ResourceRef, Any]]:
     return ((ref, summary) for ref, summary in summaries if summary is not None)
+
+
+#: Up to this many rooms are looked up one by one; more, by listing the rooms (100 a page).
+_SHOW_AT_MOST: Final = 5
+
+
+async def _room_exists(api: MetaStudioApi, room_id: str) -> bool:
+    try:
+        await api.show_room(room_id)
+    except AuthError:
+        raise
+    except RemoteError as exc:
+        if exc.status in (400, 404):  # the service answers an unknown id with 400 MSS.10001001
+            return False
+        raise
+    return True
 
 
 def _room_id(inputs: DesiredJobInputs, ctx: PlanContext) -> str:

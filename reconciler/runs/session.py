@@ -126,7 +126,8 @@ class DesiredBuilder:
             if entry is None:
                 return None
             kind, manifest = entry
-            built = self._built[address] = kind.build(manifest, self.context)
+            built = kind.build(manifest, self.context)
+            built = self._built[address] = replace(built, source=str(manifest.source))
         return built
 
     def _steps(self) -> Iterator[None]:

@@ -53,3 +53,48 @@ def test_swapping_rules_of_equal_priority_is_planned_and_applied(workspace: Work
         shown = client.get(f"/v1/{PROJECT}/smart-live-interaction-rule-groups/{group['group_id']}").json()
     assert [r["rule_name"] for r in shown["interaction_rules"]] == ["second", "first", "late"]
     assert ws.run("plan", str(folder), "--detailed-exitcode", *ws.target()).code == 0
+
+
+def test_a_job_in_a_room_that_does_not_exist_is_a_plan_error_at_its_manifest(workspace: Workspace) -> None:
+    ws = workspace
+    folder = ws.root / "missing"
+    folder.mkdir()
+    job = folder / "job.yaml"
+    job.write_text(
+        "apiVersion: smartlive/v1\nkind: SmartLiveJob\nmetadata: {name: lost}\nspec:\n  room_id: no-such-room\n",
+        encoding="utf-8",
+    )
+    before = ws.mutating_requests()
+    planned = ws.run("plan", str(folder), *ws.target())
+    applied = ws.run("apply", str(folder), "--auto-approve", *ws.target())
+    for result in (planned, applied):
+        assert result.code == 1, result.text
+        assert (
+            f"error: {job}:1: SmartLiveJob/lost: room_id no-such-room names no room in this project"
+            in result.err
+        )
+    assert ws.mutating_requests() == before  # nothing was started, nothing was written
+
+
+def test_a_target_brings_what_it_depends_on(workspace: Workspace) -> None:
+    from tests.acceptance.test_rooms import write_chain
+
+    ws = workspace
+    folder = write_chain(ws.root)
+    plan = ws.run("plan", str(folder), "--target", "SmartLiveJob/live", "--format", "json", *ws.target())
+    assert plan.code == 0, plan.text
+    document = json.loads(plan.out)
+    planned = sorted(c["address"] for c in document["resource_changes"])
+    # The job needs its room, and the room the groups it imports: Terraform's -target does the same.
+    assert planned == [
+        "InteractionRuleGroup/faq",
+        "InteractionRuleGroup/greet",
+        "SmartLiveJob/live",
+        "SmartLiveRoom/store",
+    ]
+    assert any(
+        note.startswith("--target also plans what the targets depend on:") for note in document["notes"]
+    )
+    applied = ws.run("apply", str(folder), "--target", "SmartLiveJob/live", "--auto-approve", *ws.target())
+    assert applied.code == 0, applied.text
+    assert len(ws.active_jobs()) == 1

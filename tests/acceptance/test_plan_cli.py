@@ -113,12 +113,21 @@ def test_target_is_repeatable_and_limits_the_plan(workspace: Workspace) -> None:
     )
     assert result.code == 0, result.text
     plan = json.loads(result.out)
+    # The job needs its room (evening-show), which needs the groups it imports: a target brings what it
+    # depends on, as Terraform's -target does; nothing else of the set is planned.
     assert [c["address"] for c in plan["resource_changes"]] == [
         "InteractionRuleGroup/faq",
+        "InteractionRuleGroup/like-milestones",
+        "InteractionRuleGroup/welcome",
         "SmartLiveJob/evening-portrait",
+        "SmartLiveRoom/evening-show",
     ]
-    assert plan["notes"] == ["--target matched nothing for: InteractionRuleGroup/no-such-group"]
-    assert plan["summary"]["create"] == 2
+    assert plan["notes"] == [
+        "--target matched nothing for: InteractionRuleGroup/no-such-group",
+        "--target also plans what the targets depend on: InteractionRuleGroup/like-milestones, "
+        "InteractionRuleGroup/welcome, SmartLiveRoom/evening-show",
+    ]
+    assert plan["summary"]["create"] == 5
 
 
 def test_two_live_groups_with_one_declared_name_is_a_clean_error(workspace: Workspace) -> None:

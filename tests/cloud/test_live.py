@@ -70,10 +70,12 @@ def test_active_jobs_come_from_one_project_wide_list(app: Starlette) -> None:
 
     assert run(go()) == (2, "project")
     # No room is declared or managed: the room kind reads nothing. The active jobs are one project-wide
-    # list (shared with the room kind when it needs them).
+    # list (shared with the room kind when it needs them). room-2 runs no job, so the job declared there
+    # would start: its room is shown once, to know it exists (a room_id naming no room is a plan error).
     assert stats(app) == {
         "GET /v1/{project_id}/smart-live-interaction-rule-groups": 1,
         "GET /v1/{project_id}/smart-live-jobs": 1,
+        "GET /v1/{project_id}/smart-live-rooms/{room_id}": 1,
     }
 
 

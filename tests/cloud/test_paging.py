@@ -92,11 +92,13 @@ def test_reading_live_state_shows_every_wanted_group_and_reads_jobs_once_within_
     shown, transport = run(go())
     assert shown == 249
     assert transport.peak == 5
-    # No room is declared or managed: the room kind reads nothing; the active jobs are one list.
+    # No room is declared or managed: the room kind reads nothing; the active jobs are one list. The
+    # declared job's room runs no job: it is shown once, to know it exists.
     assert stats(app) == {
         "GET /v1/{project_id}/smart-live-interaction-rule-groups": 3,
         "GET /v1/{project_id}/smart-live-interaction-rule-groups/{group_id}": 249,
         "GET /v1/{project_id}/smart-live-jobs": 1,
+        "GET /v1/{project_id}/smart-live-rooms/{room_id}": 1,
     }
 
 

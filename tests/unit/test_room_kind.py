@@ -316,3 +316,47 @@ def test_reordering_tied_rules_in_a_room_is_rewritten_in_its_running_job(tmp_pat
     ]
     assert change.live_commands == (LiveCommand("REWRITE_INTERACTION_RULES", "j-1"),)
     assert change.deferred == ()
+
+
+def test_the_rooms_jobs_would_start_in_are_looked_up_one_by_one_or_by_one_list(tmp_path: Path) -> None:
+    import asyncio
+
+    from reconciler.engine.kind import ReadRequest
+    from reconciler.errors import RemoteError
+    from reconciler.kinds import live_job
+
+    class Api:
+        def __init__(self) -> None:
+            self.calls: list[str] = []
+
+        async def list_project_jobs(self) -> list[Any]:
+            self.calls.append("ListSmartLiveJobs")
+            return []
+
+        async def show_room(self, room_id: str) -> None:
+            self.calls.append(f"ShowSmartLiveRoom {room_id}")
+            if room_id == "gone":
+                raise RemoteError(400, "MSS.10001001", "not found")
+
+        async def list_rooms(self) -> list[Any]:
+            self.calls.append("ListSmartLiveRooms")
+            return [type("Room", (), {"room_id": f"r{n}"})() for n in range(10)]
+
+    def jobs(*rooms: str) -> Any:
+        text = "---\n".join(
+            f"apiVersion: smartlive/v1\nkind: SmartLiveJob\nmetadata: {{name: j{n}}}\nspec: {{room_id: {room}}}\n"
+            for n, room in enumerate(rooms)
+        )
+        return build_desired(load(tmp_path, text), None)
+
+    def read(declared: Any) -> tuple[Any, list[str]]:
+        api = Api()
+        request = ReadRequest(declared=list(declared.resources), records={}, desired=declared.resources.get)
+        return asyncio.run(live_job.KIND.read(api, request)), api.calls  # type: ignore[arg-type]
+
+    live, calls = read(jobs("r1", "gone"))
+    assert live.missing_rooms == frozenset({"gone"})
+    assert sorted(calls) == ["ListSmartLiveJobs", "ShowSmartLiveRoom gone", "ShowSmartLiveRoom r1"]
+    many = [f"r{n}" for n in range(8)] + ["gone"]
+    live, calls = read(jobs(*many))
+    assert live.missing_rooms == frozenset({"gone"}) and calls == ["ListSmartLiveJobs", "ListSmartLiveRooms"]
