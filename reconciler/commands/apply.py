@@ -139,11 +139,21 @@ def run(args: argparse.Namespace) -> int:
         saved = planfile.load(Path(args.paths[0]))
         args.paths = list(saved.paths)
         args.prune, args.targets = saved.prune, list(saved.targets)
+        if not (args.local or args.endpoint or args.region or args.project_id):
+            # Where the plan was made for, unless the command line says otherwise (then check_fresh
+            # refuses a plan made for another target).
+            args.local, args.endpoint, args.project_id = (
+                saved.local,
+                saved.endpoint or None,
+                saved.project_id or None,
+            )
     if as_json and saved is None and not args.auto_approve:
         raise UsageError(
             "--format json prints no plan to approve: pass --auto-approve, or apply a saved plan"
         )
     target = target_from_args(args)
+    if saved is not None:
+        planfile.check_target(saved, target.key)
     store = open_store(args.state, workdir=Path.cwd())
     options = PlanOptions(prune=args.prune, targets=parse_targets(args.targets))
     key = store.hmac_key()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -119,11 +120,16 @@ def run(args: argparse.Namespace) -> int:
                     target=target.key,
                     live_fingerprint=session.plan.live_fingerprint,
                     manifest_digest=session.desired.digest,
-                    paths=tuple(str(Path(p).resolve()) for p in args.paths),
+                    # Relative to the working directory: the plan applies in another checkout of the same
+                    # repository (a pipeline's apply job) as well as here.
+                    paths=tuple(os.path.relpath(Path(p).resolve()) for p in args.paths),
                     prune=args.prune,
                     targets=tuple(sorted(args.targets)),
                     plan=json.loads(render(session.plan, "json", color=False)),
                     secret_references=secret_references(session.desired.manifests),
+                    endpoint="" if target.is_local else target.endpoint,
+                    project_id="" if target.is_local else target.project_id,
+                    local=target.is_local,
                 ),
             )
             print(f"Saved the plan to {args.out}; apply it with: smartlive apply {args.out}", file=sys.stderr)

@@ -35,6 +35,10 @@ class SavedPlan:
     #: address -> "field: ${env:NAME}" for each secret reference the plan depends on (never a value): what
     #: the environment of `apply FILE` must provide.
     secret_references: dict[str, list[str]] = field(default_factory=dict)
+    #: Where the plan was made for (never a credential): `apply FILE` goes there unless told otherwise.
+    endpoint: str = ""
+    project_id: str = ""
+    local: bool = False
 
     @property
     def actions(self) -> dict[str, list[str]]:
@@ -56,6 +60,7 @@ def save(path: Path, saved: SavedPlan) -> None:
         "options": {"prune": saved.prune, "targets": list(saved.targets)},
         "plan": saved.plan,
         "secret_references": saved.secret_references,
+        "where": {"endpoint": saved.endpoint, "project_id": saved.project_id, "local": saved.local},
     }
     # Written whole or not at all, and readable by its owner only: a plan names endpoints and ids.
     tmp = path.with_name(path.name + ".tmp")
@@ -67,7 +72,8 @@ def save(path: Path, saved: SavedPlan) -> None:
 
 
 def is_saved_plan(path: Path) -> bool:
-    if not path.is_file() or path.suffix not in (".json", ".plan", ".smartlive-plan", ""):
+    """A plan file, whatever its name (plan.out, tfplan-like names): told by its content, not its suffix."""
+    if not path.is_file():
         return False
     try:
         with path.open("rb") as handle:
@@ -87,6 +93,7 @@ def load(path: Path) -> SavedPlan:
     if body.get("format_version") != FORMAT_VERSION:
         raise UserError(f"{path}: plan format {body.get('format_version')!r} is not {FORMAT_VERSION!r}")
     options = body.get("options") or {}
+    where = body.get("where") or {}
     return SavedPlan(
         target=str(body["target"]),
         live_fingerprint=str(body["live_fingerprint"]),
@@ -98,15 +105,23 @@ def load(path: Path) -> SavedPlan:
         secret_references={
             str(k): [str(r) for r in v] for k, v in (body.get("secret_references") or {}).items()
         },
+        endpoint=str(where.get("endpoint") or ""),
+        project_id=str(where.get("project_id") or ""),
+        local=bool(where.get("local")),
     )
 
 
-def check_fresh(saved: SavedPlan, *, target: str, manifest_digest: str, plan: Plan) -> None:
-    """Refuse a plan that no longer describes what apply would do."""
+def check_target(saved: SavedPlan, target: str) -> None:
+    """Refuse a plan made for another target before anything is read from this one."""
     if saved.target != target:
         raise StalePlanError(
             f"Saved plan is stale: it was made for {saved.target.split('|')[0]}, not this target"
         )
+
+
+def check_fresh(saved: SavedPlan, *, target: str, manifest_digest: str, plan: Plan) -> None:
+    """Refuse a plan that no longer describes what apply would do."""
+    check_target(saved, target)
     if saved.manifest_digest != manifest_digest:
         raise StalePlanError("Saved plan is stale: the manifests changed since it was made; run plan again")
     if saved.live_fingerprint != plan.live_fingerprint:

@@ -4,7 +4,10 @@ is a change."""
 from __future__ import annotations
 
 import json
+import shutil
 from typing import Any
+
+import pytest
 
 from tests.acceptance.conftest import PROJECT, Workspace
 
@@ -98,3 +101,28 @@ def test_a_target_brings_what_it_depends_on(workspace: Workspace) -> None:
     applied = ws.run("apply", str(folder), "--target", "SmartLiveJob/live", "--auto-approve", *ws.target())
     assert applied.code == 0, applied.text
     assert len(ws.active_jobs()) == 1
+
+
+def test_a_saved_plan_of_any_name_applies_from_another_checkout_and_knows_its_target(
+    workspace: Workspace, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from tests.acceptance.test_rooms import write_chain
+
+    ws = workspace
+    write_chain(ws.root)
+    saved = ws.run("plan", "chain", "--out", "plan.out", *ws.target())
+    assert saved.code == 0, saved.text
+    body = json.loads((ws.root / "plan.out").read_text(encoding="utf-8"))
+    assert body["paths"] == ["chain"]  # relative: the plan travels with the checkout
+    assert body["where"] == {"endpoint": ws.base_url, "project_id": PROJECT, "local": False}
+
+    # Another checkout of the same files (a pipeline's apply job), another absolute path, no target options.
+    elsewhere = tmp_path_factory.mktemp("checkout")
+    shutil.copytree(ws.root / "chain", elsewhere / "chain")
+    shutil.copy(ws.root / "plan.out", elsewhere / "plan.out")
+    ws.monkeypatch.chdir(elsewhere)
+    other = ws.run("apply", "plan.out", "--endpoint", "http://127.0.0.1:9", "--project-id", PROJECT)
+    assert other.code == 1 and "Saved plan is stale: it was made for" in other.err, other.text
+    applied = ws.run("apply", "plan.out")
+    assert applied.code == 0, applied.text
+    assert "Apply complete: 4 created" in applied.out
