@@ -59,6 +59,8 @@ class ReasonCode(StrEnum):
     DECLARED_STOPPED = "declared_stopped"
     #: Managed by smartlive, no longer declared, --prune given: delete or stop.
     PRUNED = "pruned"
+    #: Managed by smartlive, no longer declared, no --prune: kept, and shown (apply --prune removes it).
+    ORPHANED = "orphaned"
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,11 @@ class ResourceChange:
         return self.actions == RESTART
 
     @property
+    def is_orphan(self) -> bool:
+        """No longer declared and kept (no --prune): shown in every plan, changed by nothing."""
+        return self.reason.code is ReasonCode.ORPHANED
+
+    @property
     def is_delete(self) -> bool:
         """Something goes away: a delete or a stop that is not the first half of a restart."""
         return self.actions in ((Action.DELETE,), (Action.STOP,))
@@ -193,6 +200,11 @@ class Plan:
             elif change.actions[0] in (Action.DELETE, Action.STOP):
                 destroy += 1
         return Summary(create, update, restart, destroy)
+
+    @property
+    def orphans(self) -> tuple[ResourceChange, ...]:
+        """Managed resources no manifest declares any more, kept because --prune was not given."""
+        return tuple(c for c in self.changes if c.is_orphan)
 
     @property
     def actionable(self) -> tuple[ResourceChange, ...]:

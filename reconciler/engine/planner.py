@@ -15,7 +15,7 @@ from graphlib import TopologicalSorter
 from typing import Any
 
 from reconciler.engine.kind import Desired, Kind, PlanContext
-from reconciler.engine.plan import Plan, ResourceChange
+from reconciler.engine.plan import Action, Plan, Reason, ReasonCode, ResourceChange
 from reconciler.resources import Address, ManagedRecord
 
 
@@ -69,6 +69,9 @@ def make_plan(
             )
         else:
             changes.extend(_prune(inputs, managed))
+    elif managed is not None:
+        # Without --prune they are kept, but a plan never hides them (the JSON plan lists them too).
+        changes.extend(_kept(c) for c in _prune(inputs, managed))
 
     changes = _with_dependencies(inputs, changes)
     if options.targets:
@@ -100,6 +103,13 @@ def _with_what_they_need(targets: frozenset[Address], changes: Sequence[Resource
                 kept.add(dependency)
                 pending.append(dependency)
     return kept
+
+
+def _kept(change: ResourceChange) -> ResourceChange:
+    """What --prune would delete or stop, as a kept resource the plan shows."""
+    return replace(
+        change, actions=(Action.NOOP,), reason=Reason(ReasonCode.ORPHANED), interrupts_stream=False
+    )
 
 
 def _in_reference_order(inputs: Sequence[PlanInput]) -> list[PlanInput]:

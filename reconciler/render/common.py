@@ -55,7 +55,7 @@ def ordered(plan: Plan, *, include_noops: bool = True) -> list[ResourceChange]:
     """
     result = []
     for change in sorted(plan.changes, key=lambda c: str(c.address)):
-        if include_noops or not change.is_noop:
+        if include_noops or not change.is_noop or change.is_orphan:
             result.append(replace(change, changes=tuple(sorted(change.changes, key=_path_key))))
     return result
 
@@ -69,6 +69,8 @@ def _path_key(change: FieldChange) -> tuple[tuple[int | str, ...], str]:
 def action_phrase(change: ResourceChange) -> str:
     if change.is_restart:
         return "must be restarted"
+    if change.is_orphan:
+        return "is kept"
     return _PHRASES[change.actions[0]]
 
 
@@ -111,6 +113,8 @@ def cause(change: ResourceChange) -> str:
         return f"{', '.join(reason.forced_by)} changed"
     if code is ReasonCode.DECLARED_STOPPED:
         return "declared stopped"
+    if code is ReasonCode.ORPHANED:
+        return "managed by smartlive, no longer declared; apply --prune would remove it"
     if code is ReasonCode.PRUNED:
         return "managed by smartlive, no longer declared (--prune)"
     raise AssertionError(f"no sentence for reason {code}")
@@ -153,6 +157,18 @@ def deferred_note(change: ResourceChange) -> str:
     fields = ", ".join(clean(f) for f in change.deferred)
     noun = "job" if len(change.deferred_jobs) == 1 else "jobs"
     return f"running {noun} {jobs} keep{'s' if len(change.deferred_jobs) == 1 else ''} {fields} until the next start"
+
+
+def no_changes_line(plan: Plan) -> str:
+    """The last line of a plan that changes nothing: it never hides a resource that was kept."""
+    kept = len(plan.orphans)
+    if not kept:
+        return NO_CHANGES
+    what = "resource is" if kept == 1 else "resources are"
+    return (
+        f"No changes to apply. {kept} managed {what} no longer declared and kept "
+        "(listed above; apply --prune removes them)."
+    )
 
 
 def counts_sentence(summary: Summary) -> str:

@@ -28,7 +28,11 @@ def render_markdown(plan: Plan, *, color: bool = False, verbose: bool = False) -
     del color
     resources = common.ordered(plan, include_noops=verbose)
     summary = plan.summary
-    parts = [f"**Plan:** {common.counts_sentence(summary)}" if summary.has_changes else common.NO_CHANGES]
+    parts = [
+        f"**Plan:** {common.counts_sentence(summary)}"
+        if summary.has_changes
+        else common.no_changes_line(plan)
+    ]
     interrupting = sum(1 for c in resources if c.interrupts_stream)
     if interrupting:
         verb = "change interrupts" if interrupting == 1 else "changes interrupt"

@@ -49,7 +49,7 @@ def render_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> st
     if summary.has_changes:
         lines.append(f"{paint('Plan:', BOLD, enabled=color)} {common.counts_sentence(summary)}")
     else:
-        lines.append(paint(common.NO_CHANGES, BOLD, GREEN, enabled=color))
+        lines.append(paint(common.no_changes_line(plan), BOLD, GREEN, enabled=color))
     return "\n".join(lines) + "\n"
 
 

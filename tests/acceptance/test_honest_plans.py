@@ -126,3 +126,40 @@ def test_a_saved_plan_of_any_name_applies_from_another_checkout_and_knows_its_ta
     applied = ws.run("apply", "plan.out")
     assert applied.code == 0, applied.text
     assert "Apply complete: 4 created" in applied.out
+
+
+def test_a_deleted_manifest_is_shown_as_kept_in_every_format_until_prune_removes_it(
+    workspace: Workspace,
+) -> None:
+    ws = workspace
+    folder = ws.root / "kept"
+    folder.mkdir()
+    (folder / "tie.yaml").write_text(_group([_rule("first", 100)]), encoding="utf-8")
+    other = {"apiVersion": "smartlive/v1", "kind": "InteractionRuleGroup", "metadata": {"name": "stays"}}
+    (folder / "stays.yaml").write_text(
+        json.dumps({**other, "spec": {"interaction_rules": []}}), encoding="utf-8"
+    )
+    assert ws.run("apply", str(folder), "--auto-approve", *ws.target()).code == 0
+    (folder / "tie.yaml").unlink()
+
+    text = ws.run("plan", str(folder), "--detailed-exitcode", *ws.target())
+    assert text.code == 0, text.text  # apply would change nothing without --prune
+    assert (
+        "# InteractionRuleGroup/tie is kept: managed by smartlive, no longer declared; apply --prune would remove it"
+        in text.out
+    )
+    assert text.out.rstrip().endswith(
+        "No changes to apply. 1 managed resource is no longer declared and kept (listed above; apply --prune removes them)."
+    )
+    document = json.loads(ws.run("plan", str(folder), "--format", "json", *ws.target()).out)
+    kept = [c for c in document["resource_changes"] if c["reason"] == "orphaned"]
+    assert [(c["address"], c["actions"]) for c in kept] == [("InteractionRuleGroup/tie", ["no-op"])]
+    markdown = ws.run("plan", str(folder), "--format", "markdown", *ws.target()).out
+    assert "InteractionRuleGroup/tie" in markdown and "no longer declared" in markdown
+
+    assert ws.run("apply", str(folder), "--auto-approve", *ws.target()).code == 0
+    assert sorted(g["group_name"] for g in ws.groups()) == ["stays", "tie"]  # kept
+    pruned = ws.run("plan", str(folder), "--prune", "--detailed-exitcode", *ws.target())
+    assert pruned.code == 2 and "InteractionRuleGroup/tie will be deleted" in pruned.out
+    assert ws.run("apply", str(folder), "--prune", "--auto-approve", *ws.target()).code == 0
+    assert [g["group_name"] for g in ws.groups()] == ["stays"]
