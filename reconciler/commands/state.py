@@ -51,6 +51,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _common(remove)
     remove.set_defaults(func=run_rm)
 
+    move = sub.add_parser(
+        "mv",
+        help="move a record to another address (a renamed manifest), touching nothing on the service",
+        description="Move the record of OLD to NEW, as Terraform's state mv / moved block: after renaming a "
+        "manifest, plan matches the remote object to its new name instead of creating another and (with "
+        "--prune) deleting or stopping the old one. Both addresses must be of the same kind.",
+    )
+    move.add_argument("old", metavar="OLD", help="the recorded address, e.g. SmartLiveJob/store")
+    move.add_argument("new", metavar="NEW", help="the new address, e.g. SmartLiveJob/flagship")
+    _common(move)
+    move.set_defaults(func=run_mv)
+
     unlock = sub.add_parser("unlock", help="show or free a target's apply lock")
     unlock.add_argument(
         "--force",
@@ -173,6 +185,32 @@ def run_rm(args: argparse.Namespace) -> int:
         "The remote object was not touched: smartlive no longer manages it, so `apply --prune` leaves it "
         f"alone. `smartlive import {record.address} {record.remote_id}` adopts it again."
     )
+    return 0
+
+
+def run_mv(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from reconciler.resources import Address, AddressError
+    from reconciler.state import LockHolder, StateError
+
+    try:
+        new = Address.parse(args.new)
+    except AddressError as exc:
+        raise StateError(str(exc)) from None
+    # Under the lock: an apply running beside it could write the old record right back.
+    with (
+        _opened(args) as (store, target),
+        store.lock(target, timeout=0, holder=LockHolder.current("state mv")),
+    ):
+        record = _get(store, target, args.old)
+        if new.kind != record.kind:
+            raise StateError(f"{record.address} is a {record.kind}; it cannot move to a {new.kind} address")
+        if store.get(target, new) is not None:
+            raise StateError(f"{new} is already recorded; `smartlive state rm {new}` first if it is stale")
+        store.put(target, replace(record.as_managed(), address=new), record.applied_by)
+        store.remove(target, record.address)
+    print(f"Moved {record.address} to {new} ({record.kind} {record.remote_id}); the service was not touched.")
     return 0
 
 

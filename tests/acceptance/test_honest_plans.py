@@ -163,3 +163,28 @@ def test_a_deleted_manifest_is_shown_as_kept_in_every_format_until_prune_removes
     assert pruned.code == 2 and "InteractionRuleGroup/tie will be deleted" in pruned.out
     assert ws.run("apply", str(folder), "--prune", "--auto-approve", *ws.target()).code == 0
     assert [g["group_name"] for g in ws.groups()] == ["stays"]
+
+
+def test_state_mv_follows_a_renamed_job_so_prune_never_stops_its_broadcast(workspace: Workspace) -> None:
+    from tests.acceptance.test_rooms import write_chain
+
+    ws = workspace
+    folder = write_chain(ws.root)
+    assert ws.run("apply", str(folder), "--auto-approve", *ws.target()).code == 0
+    (job,) = ws.active_jobs()
+    manifest = folder / "job.yaml"
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace('"name": "live"', '"name": "main"'), encoding="utf-8"
+    )
+    # Without the move, --prune would stop the job the renamed manifest still declares.
+    risky = ws.run("plan", str(folder), "--prune", *ws.target())
+    assert "SmartLiveJob/live will be stopped" in risky.out
+    moved = ws.run("state", "mv", "SmartLiveJob/live", "SmartLiveJob/main", *ws.target())
+    assert moved.code == 0, moved.text
+    assert f"Moved SmartLiveJob/live to SmartLiveJob/main (SmartLiveJob {job['job_id']})" in moved.out
+    safe = ws.run("plan", str(folder), "--prune", "--detailed-exitcode", *ws.target())
+    assert safe.code == 0, safe.text
+    assert ws.run("apply", str(folder), "--prune", "--auto-approve", *ws.target()).code == 0
+    assert [j["job_id"] for j in ws.active_jobs()] == [job["job_id"]]
+    refused = ws.run("state", "mv", "SmartLiveJob/main", "SmartLiveRoom/main", *ws.target())
+    assert refused.code == 1 and "cannot move to a SmartLiveRoom address" in refused.err
