@@ -3,16 +3,40 @@ that counts an object already gone as deleted. A kind module uses them; none of 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any, Final
 
 from reconciler.engine.kind import Applied, ApplyContext
-from reconciler.engine.plan import Action, Reason, ReasonCode, ResourceChange
+from reconciler.engine.plan import Action, FieldChange, Reason, ReasonCode, ResourceChange
 from reconciler.errors import RemoteError
 from reconciler.resources import ManagedRecord
 
 #: "Job state does not allow this operation" (a job that has ended, a room that still has an active job).
 JOB_STATE_CONFLICT: Final = "MSS.20020001"
+#: Stands for the old value of a field the service does not show: only its fingerprint was kept.
+PREVIOUSLY_APPLIED: Final = "(previously applied value)"
+
+
+def fingerprint_changes(
+    wanted: Mapping[str, str],
+    recorded: Mapping[str, str],
+    *,
+    after: Callable[[str], Any],
+    forces_restart: Callable[[str], bool] = lambda _name: False,
+    left_to_service: Collection[str] = (),
+) -> list[FieldChange]:
+    """The fields the service never shows whose fingerprint (HMAC of the resolved value) differs from
+    the one the state store kept of what was applied, sorted by name. `after` gives the value a change
+    shows; a field in `left_to_service` that is no longer declared is the service's to derive again,
+    not a change."""
+    changes = []
+    for name in sorted(set(wanted) | set(recorded)):
+        if name in left_to_service and name not in wanted:
+            continue
+        if wanted.get(name) != recorded.get(name):
+            before = PREVIOUSLY_APPLIED if name in recorded else None
+            changes.append(FieldChange(name, before, after(name), forces_restart(name)))
+    return changes
 
 
 def pruned_delete(record: ManagedRecord, before: dict[str, Any] | None) -> ResourceChange:

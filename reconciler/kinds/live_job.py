@@ -53,7 +53,7 @@ from reconciler.engine.plan import (
 )
 from reconciler.errors import AuthError, ManifestError, RemoteError
 from reconciler.kinds import active_jobs
-from reconciler.kinds.common import JOB_STATE_CONFLICT
+from reconciler.kinds.common import JOB_STATE_CONFLICT, fingerprint_changes
 from reconciler.kinds.smart_live_room import NAME as ROOM_KIND
 from reconciler.kinds.smart_live_room import RoomManifest
 from reconciler.manifest import codes
@@ -264,8 +264,6 @@ JOB_SECRET_PATHS: Final = frozenset(
 )
 #: Fields the service derives when a request leaves them out (view_mode, from the resolution).
 _DERIVED: Final = frozenset({"view_mode"})
-#: Stands for the old value of a field the service does not return: only its fingerprint was kept.
-PREVIOUSLY_APPLIED: Final = "(previously applied value)"
 
 
 def view_mode_for(video_config: Mapping[str, Any] | None) -> str:
@@ -467,15 +465,14 @@ def _blind_changes(
     if desired.blind_fingerprints is None or record is None or not record.field_fingerprints:
         # No record of what was applied (e.g. an imported job): nothing to compare, nothing invented.
         return [], tuple(sorted(desired.blind))
-    recorded = record.field_fingerprints
-    changes = []
-    for name in sorted(set(desired.blind_fingerprints) | set(recorded)):
-        if name in _DERIVED and name not in desired.blind_fingerprints:
-            continue  # left to the service (its room's resolution): what was derived before is no change
-        if desired.blind_fingerprints.get(name) != recorded.get(name):
-            after = desired.blind.get(name)
-            before = PREVIOUSLY_APPLIED if name in recorded else None
-            changes.append(FieldChange(name, before, after, name not in JOB_OUTPUT_FIELDS))
+    changes = fingerprint_changes(
+        desired.blind_fingerprints,
+        record.field_fingerprints,
+        after=desired.blind.get,
+        forces_restart=lambda name: name not in JOB_OUTPUT_FIELDS,
+        # view_mode left out is derived by the service (from the room's resolution): no change.
+        left_to_service=_DERIVED,
+    )
     return changes, ()
 
 

@@ -56,7 +56,7 @@ from reconciler.engine.plan import (
 )
 from reconciler.errors import AuthError, ManifestError, RemoteError
 from reconciler.kinds import active_jobs, rule_group
-from reconciler.kinds.common import JOB_STATE_CONFLICT, delete_remote, pruned_delete
+from reconciler.kinds.common import JOB_STATE_CONFLICT, delete_remote, fingerprint_changes, pruned_delete
 from reconciler.kinds.room_lint import lint_room
 from reconciler.manifest.diagnostics import format_path
 from reconciler.manifest.registry import KindSpec, Manifest, SetCheck
@@ -91,8 +91,6 @@ _SERVER_FIELDS: Final = frozenset(
 #: Filled by the service when a body leaves them out (the emulator: NORMAL, and the view_mode of the
 #: resolution): compared only when the manifest declares them.
 _FILLED_WHEN_ABSENT: Final = ("room_type", "view_mode")
-#: Paths holding secrets: the service shows them masked, so they are compared through fingerprints.
-SECRET_FIELDS: Final = ("stream_keys", "live_event_callback_config.key")
 #: Where each model with documented defaults sits in a room body.
 _ROOM_PLACES: Final = {
     "VideoConfig": "video_config.",
@@ -104,8 +102,6 @@ _ROOM_PLACES: Final = {
     "LiveRoomInteractionConfig": "interaction_config.",
 }
 ROOM_DEFAULTS: Final = normalize.defaults_at(_ROOM_PLACES)
-#: Stands for the old value of a secret: only its fingerprint was kept.
-PREVIOUSLY_APPLIED: Final = "(previously applied value)"
 
 # Manifest -------------------------------------------------------------------------------------------
 
@@ -354,13 +350,10 @@ def _secret_changes(
     """Changes of the secrets, which the service shows masked, from the state store's fingerprints."""
     if desired.secret_fingerprints is None or record is None or record.is_intent:
         return [], tuple(sorted(desired.secrets))
-    recorded = record.field_fingerprints
-    changes = []
-    for name in sorted(set(desired.secret_fingerprints) | set(recorded)):
-        if desired.secret_fingerprints.get(name) != recorded.get(name):
-            before = PREVIOUSLY_APPLIED if name in recorded else None
-            after = SENSITIVE if name in desired.secret_fingerprints else None
-            changes.append(FieldChange(name, before, after))
+    wanted = desired.secret_fingerprints
+    changes = fingerprint_changes(
+        wanted, record.field_fingerprints, after=lambda name: SENSITIVE if name in wanted else None
+    )
     return changes, ()
 
 

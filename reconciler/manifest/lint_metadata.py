@@ -23,11 +23,12 @@ def _known() -> dict[str, dict[str, frozenset[str]]]:
 
 
 def lint_annotations(resource: Manifest[Any]) -> Iterator[Finding]:
-    for key, value in resource.annotations.items():
-        if not key.startswith(ANNOTATION_PREFIX):
-            continue
+    ours = [(key, value) for key, value in resource.annotations.items() if key.startswith(ANNOTATION_PREFIX)]
+    if not ours:
+        return
+    known = _known()  # once per resource that has any: it walks every registered kind
+    for key, value in ours:
         path = ("metadata", "annotations", key)
-        known = _known()
         rule = known.get(key)
         if rule is None:
             close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)

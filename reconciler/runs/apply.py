@@ -212,10 +212,6 @@ class SpacingLimiter:
         self._next = max(self._next, self._clock() + seconds)
 
 
-#: The name the tests and older callers know the StartSmartLive limiter by.
-StartLimiter = SpacingLimiter
-
-
 def _outcome_unknown(exc: Exception) -> Verdict:
     return BACKOFF if isinstance(exc, OutcomeUnknownError) else GIVE_UP
 

@@ -52,14 +52,6 @@ class Session:
     managed: Mapping[Address, ManagedRecord] | None = None
     request_count: int = 0
 
-    def live_ids(self) -> set[str]:
-        """Every remote id the live state holds, of every kind."""
-        out: set[str] = set()
-        for kind in RESOURCE_KINDS:
-            if kind.name in self.live:
-                out.update(kind.live_ids(self.live[kind.name]))
-        return out
-
 
 def load(paths: Sequence[str | Path]) -> LoadResult:
     """Manifests that must be valid: any error stops here, with validate's own messages."""
