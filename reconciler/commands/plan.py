@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
                 ),
             )
             print(f"Saved the plan to {args.out}; apply it with: smartlive apply {args.out}", file=sys.stderr)
-        return session.plan.summary.has_changes
+        return session.plan.summary.may_differ
 
     try:
         has_changes = asyncio.run(go())

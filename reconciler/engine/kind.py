@@ -103,6 +103,9 @@ class ReadRequest:
     refresh: bool = False
     #: Reads shared with the other kinds of the same plan.
     shared: SharedReads = field(default_factory=SharedReads)
+    #: Another kind's live view, by kind name, once it is read. Only for a kind this one references:
+    #: kinds read at once, and the references between kinds have no cycle, so neither has the waiting.
+    view: Callable[[str], Awaitable[Any]] | None = None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from reconciler.resources import Address
 SENSITIVE = "(sensitive)"
 #: Shown for fields the service never returns and that no state record lets us verify.
 UNVERIFIABLE = "(not verifiable)"
+#: Marks a field (and an otherwise unchanged resource) that could not be compared: it may differ.
+MAY_CHANGE_GLYPH = "?"
 
 
 class Action(StrEnum):
@@ -109,8 +111,12 @@ class ResourceChange:
     remote_id: str | None = None
     #: Where the remote object lives when its id alone does not say (a job's room).
     room_id: str | None = None
-    #: Fields whose live value cannot be read back (API.md) and that no state record covers.
+    #: Declared fields of an existing object that could not be compared and that apply leaves as they
+    #: are: the service shows them masked or not at all and no state record vouches for them. Shown as
+    #: "? may change"; never on a create, start or restart (those write every field).
     unverifiable: tuple[str, ...] = ()
+    #: Why a read that would have compared them failed (the service's answer), when one did.
+    unverifiable_because: str = ""
     #: True when the action takes a live broadcast down (a running job stopped or restarted).
     interrupts_stream: bool = False
     #: The changes that must succeed before this one runs (references, deletes after their referrers).
@@ -132,6 +138,8 @@ class ResourceChange:
 
     @property
     def glyph(self) -> str:
+        if self.is_noop and self.unverifiable:
+            return MAY_CHANGE_GLYPH
         return glyph_of(self.actions)
 
     @property
@@ -173,10 +181,17 @@ class Summary:
     update: int = 0
     restart: int = 0
     destroy: int = 0
+    #: Declared fields that could not be compared ("? may change"): apply does not change them.
+    unverifiable: int = 0
 
     @property
     def has_changes(self) -> bool:
         return bool(self.create or self.update or self.restart or self.destroy)
+
+    @property
+    def may_differ(self) -> bool:
+        """Something would change, or may already differ unseen: what --detailed-exitcode reports as 2."""
+        return self.has_changes or bool(self.unverifiable)
 
 
 @dataclass(frozen=True)
@@ -190,6 +205,7 @@ class Plan:
     @property
     def summary(self) -> Summary:
         create = update = restart = destroy = 0
+        unverifiable = sum(len(c.unverifiable) for c in self.changes)
         for change in self.changes:
             if change.is_restart:
                 restart += 1
@@ -199,7 +215,7 @@ class Plan:
                 update += 1
             elif change.actions[0] in (Action.DELETE, Action.STOP):
                 destroy += 1
-        return Summary(create, update, restart, destroy)
+        return Summary(create, update, restart, destroy, unverifiable)
 
     @property
     def orphans(self) -> tuple[ResourceChange, ...]:

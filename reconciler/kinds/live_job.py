@@ -251,6 +251,12 @@ JOB_BLIND_FIELDS: Final = (
     "view_mode",
     "job_run_config",
 )
+#: Blind fields GET_LIVE_JOB_CONFIG_INFO shows in clear (it masks stream_keys and the callback key, and
+#: has no interaction_callback_url or job_run_config): where no state record vouches for them, they are
+#: compared with the running job's configuration, read back.
+READABLE_BLIND_FIELDS: Final = ("video_config", "play_policy", "output_urls", "view_mode")
+#: Objects the service runs with its documented defaults when the configuration has none.
+_DEFAULTED_OBJECTS: Final = ("video_config", "play_policy")
 #: Fields a running job shows, compared with the live value directly.
 JOB_OBSERVED_FIELDS: Final = ("live_event_callback_config", "rtc_callback_config", "co_streamer_config")
 _OBSERVED_DEFAULTS = {k: v for k, v in JOB_DEFAULTS.items() if k.split(".", 1)[0] in JOB_OBSERVED_FIELDS}
@@ -387,6 +393,21 @@ class LiveJob:
     room_id: str
     state: str
     observed: dict[str, Any] = field(default_factory=dict)
+    #: READABLE_BLIND_FIELDS of the job's effective configuration, canonical; None when not read back.
+    config: dict[str, Any] | None = None
+    #: Why reading the configuration back failed (the service's answer), when it did.
+    config_error: str = ""
+
+
+def readable_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The READABLE_BLIND_FIELDS of a GET_LIVE_JOB_CONFIG_INFO answer, canonical as a request's."""
+    out: dict[str, Any] = normalize.clean({k: config[k] for k in READABLE_BLIND_FIELDS if k in config})
+    if "video_config" in out:  # an answer without view_mode runs with the one its resolution gives
+        out.setdefault("view_mode", view_mode_for(out["video_config"]))
+    for name in _DEFAULTED_OBJECTS:
+        out.setdefault(name, {})  # absent: the job runs with the documented defaults, filled below
+    normalize.fill(out, JOB_DEFAULTS)
+    return out
 
 
 def desired_job(
@@ -400,8 +421,11 @@ def desired_job(
     observed = declared_observed_fields(declaration.request)
     blind = blind_job_fields(declaration.request)
     fingerprints: dict[str, str] | None = None
-    if resolve is not None and fingerprint is not None:
-        resolved_blind = blind_job_fields(resolve(declaration.request))
+    if fingerprint is not None:
+        if resolve is not None:
+            resolved_blind = blind_job_fields(resolve(declaration.request))
+        else:  # the secrets are not available here: every other field is the same resolved or not
+            resolved_blind = {n: v for n, v in blind.items() if n not in JOB_SECRET_PATHS}
         fingerprints = {name: fingerprint(value) for name, value in resolved_blind.items()}
     return DesiredJob(
         declaration.name, declaration.room_id, declaration.state, observed, blind, fingerprints, canonical
@@ -435,6 +459,28 @@ class LiveJobs:
         object.__setattr__(self, "by_id", {j.job_id: j for j in self.jobs})
 
 
+async def read_back_configs(
+    api: MetaStudioApi, live: LiveJobs, rooms: Collection[str]
+) -> tuple[LiveJob, ...]:
+    """The active jobs, those in `rooms` with their configuration read back (GET_LIVE_JOB_CONFIG_INFO).
+
+    A refusal is kept with the job, not raised: planning shows the fields it would have compared as
+    "? may change" and says why (a job that ended meanwhile, a command the service does not offer)."""
+
+    async def one(job: LiveJob) -> LiveJob:
+        if job.room_id not in rooms:
+            return job
+        try:
+            info = await api.job_config(job.room_id, job.job_id)
+        except AuthError:
+            raise
+        except RemoteError as exc:
+            return replace(job, config_error=f"GET_LIVE_JOB_CONFIG_INFO: {exc}")
+        return replace(job, config=readable_config(info.model_dump(mode="json", exclude_none=True)))
+
+    return tuple(await asyncio.gather(*(one(job) for job in live.jobs)))
+
+
 async def read_active_jobs(
     api: MetaStudioApi, rooms: Iterable[str], shared: SharedReads | None = None
 ) -> LiveJobs:
@@ -458,22 +504,50 @@ def _mask_change(change: FieldChange) -> FieldChange:
     return change
 
 
+def vouched(desired: DesiredJob, record: ManagedRecord | None) -> bool:
+    """The state store speaks for the job's blind fields: it kept fingerprints of what was applied, and
+    this plan has fingerprints to compare with them."""
+    return desired.blind_fingerprints is not None and record is not None and bool(record.field_fingerprints)
+
+
+def needs_config(desired: DesiredJob, record: ManagedRecord | None) -> bool:
+    """Planning the job wants its configuration read back: the store does not speak for a declared
+    field that GET_LIVE_JOB_CONFIG_INFO shows."""
+    return not vouched(desired, record) and any(n in READABLE_BLIND_FIELDS for n in desired.blind)
+
+
 def _blind_changes(
-    desired: DesiredJob, record: ManagedRecord | None
+    desired: DesiredJob, record: ManagedRecord | None, job: LiveJob
 ) -> tuple[list[FieldChange], tuple[str, ...]]:
-    """Changes in the fields the service never returns, from the state store's fingerprints."""
-    if desired.blind_fingerprints is None or record is None or not record.field_fingerprints:
-        # No record of what was applied (e.g. an imported job): nothing to compare, nothing invented.
-        return [], tuple(sorted(desired.blind))
-    changes = fingerprint_changes(
-        desired.blind_fingerprints,
-        record.field_fingerprints,
-        after=desired.blind.get,
-        forces_restart=lambda name: name not in JOB_OUTPUT_FIELDS,
-        # view_mode left out is derived by the service (from the room's resolution): no change.
-        left_to_service=_DERIVED,
-    )
-    return changes, ()
+    """Changes in the fields the job APIs never return, and the declared ones that could not be compared.
+
+    Where the state store vouches, through the fingerprints of what was applied: a field declared or
+    dropped since counts as changed (the job runs with what it was started with), and a secret whose
+    value is not available here cannot be compared. Else, with the running job's configuration read
+    back, for the fields it shows. What neither covers is unverifiable ("? may change"), never equal."""
+    wanted = desired.blind_fingerprints
+    if wanted is not None and record is not None and record.field_fingerprints:
+        unknown = frozenset(n for n in desired.blind if n not in wanted)
+        changes = fingerprint_changes(
+            wanted,
+            {n: h for n, h in record.field_fingerprints.items() if n not in unknown},
+            after=desired.blind.get,
+            forces_restart=_forces_restart,
+            # view_mode left out is derived by the service (from the room's resolution): no change.
+            left_to_service=_DERIVED,
+        )
+        return changes, tuple(sorted(unknown))
+    config = job.config
+    readable = [n for n in desired.blind if n in READABLE_BLIND_FIELDS] if config is not None else []
+    read_back: list[FieldChange] = []
+    if config is not None and readable:
+        live = {n: config.get(n) for n in readable}
+        read_back = list(diff(live, {n: desired.blind[n] for n in readable}, forces_restart=_forces_restart))
+    return read_back, tuple(sorted(n for n in desired.blind if n not in readable))
+
+
+def _forces_restart(path: str) -> bool:
+    return path.split("[", 1)[0].split(".", 1)[0] not in JOB_OUTPUT_FIELDS
 
 
 def plan_job(desired: DesiredJob, active: Sequence[LiveJob], record: ManagedRecord | None) -> ResourceChange:
@@ -512,19 +586,36 @@ def plan_job(desired: DesiredJob, active: Sequence[LiveJob], record: ManagedReco
     observed = [
         _mask_change(c) for c in diff(live_observed, desired.observed, forces_restart=lambda _p: True)
     ]
-    blind, unverifiable = _blind_changes(desired, matching_record)
+    blind, unverifiable = _blind_changes(desired, matching_record, job)
     changes = tuple(sorted(observed + [_mask_change(c) for c in blind], key=lambda c: c.path))
-    base = replace(base, after=after, unverifiable=unverifiable, changes=changes)
+    base = replace(
+        base,
+        after=after,
+        unverifiable=unverifiable,
+        unverifiable_because=job.config_error if unverifiable else "",
+        changes=changes,
+    )
     if not changes:
         return base
     forced = tuple(c.path for c in changes if c.forces_restart)
     if not forced:
-        return replace(base, actions=(Action.REFRESH_OUTPUT,), reason=Reason(ReasonCode.OUTPUT_ONLY))
+        # REFRESH_OUTPUT_URL writes the whole output: what else could not be compared still may differ.
+        left = tuple(n for n in unverifiable if n not in JOB_OUTPUT_FIELDS)
+        return replace(
+            base,
+            actions=(Action.REFRESH_OUTPUT,),
+            reason=Reason(ReasonCode.OUTPUT_ONLY),
+            unverifiable=left,
+            unverifiable_because=base.unverifiable_because if left else "",
+        )
+    # A restart starts the job with every declared field: nothing is left uncompared.
     return replace(
         base,
         actions=RESTART,
         reason=Reason(ReasonCode.RESTART_REQUIRED, forced_by=forced),
         interrupts_stream=True,
+        unverifiable=(),
+        unverifiable_because="",
     )
 
 
@@ -575,13 +666,14 @@ class LiveJobKind:
             try:
                 resolved = models.to_wire(manifest.to_start_request(ctx.environ))
             except ManifestError as exc:
-                # Plan still works where secrets are not available (a pull-request check, say); apply
-                # resolves them again and fails there.
-                note = f"{address}: its secrets are not available here ({exc}); its output is not verified"
+                # Plan still works where secrets are not available (a pull-request check, say): the other
+                # fields are compared, the secrets shown as "? may change"; apply resolves them again
+                # and fails there.
+                note = f"{address}: its secrets are not available here ({exc}); they are not compared"
         built = desired_job(
             declaration,
             resolve=(lambda _request: resolved) if resolved is not None else None,
-            fingerprint=ctx.fingerprint if resolved is not None else None,
+            fingerprint=ctx.fingerprint,
         )
         return Desired(
             address,
@@ -610,7 +702,32 @@ class LiveJobKind:
         else:
             found = await asyncio.gather(*(_room_exists(api, room_id) for room_id in unknown))
             missing = frozenset(room_id for room_id, exists in zip(unknown, found, strict=True) if not exists)
-        return replace(live, missing_rooms=missing) if missing else live
+        jobs = await read_back_configs(api, live, await self._rooms_to_read_back(request, live))
+        return replace(live, jobs=jobs, missing_rooms=missing)
+
+    async def _rooms_to_read_back(self, request: ReadRequest, live: LiveJobs) -> set[str]:
+        """The rooms whose active job a declared job may be, where the store does not vouch for it.
+
+        A job named by room_id is in that room; one naming a declared room is in one of the rooms the room
+        kind read (those declared or managed): a few more reads than needed, never one missing."""
+        rooms: set[str] = set()
+        in_declared_rooms = False
+        for address in request.declared:
+            desired = request.desired(address)
+            if desired is None or desired.value.job.state != "running":
+                continue
+            job = desired.value.job
+            record = request.records.get(address)
+            if record is not None and record.remote_id not in live.by_id:
+                record = None  # its job has ended: the store speaks for no running job
+            if request.refresh or needs_config(job, record):
+                if job.room_id:
+                    rooms.add(job.room_id)
+                else:
+                    in_declared_rooms = True
+        if in_declared_rooms and request.view is not None:
+            rooms |= {room.room_id for room in (await request.view(ROOM_KIND)).rooms}
+        return rooms
 
     def live_material(self, live: LiveJobs) -> Any:
         # A job moving from WAITING to PROCESSING does not make a plan stale; a new or vanished job does.

@@ -55,7 +55,7 @@ def ordered(plan: Plan, *, include_noops: bool = True) -> list[ResourceChange]:
     """
     result = []
     for change in sorted(plan.changes, key=lambda c: str(c.address)):
-        if include_noops or not change.is_noop or change.is_orphan:
+        if include_noops or not change.is_noop or change.is_orphan or change.unverifiable:
             result.append(replace(change, changes=tuple(sorted(change.changes, key=_path_key))))
     return result
 
@@ -71,6 +71,8 @@ def action_phrase(change: ResourceChange) -> str:
         return "must be restarted"
     if change.is_orphan:
         return "is kept"
+    if change.is_noop and change.unverifiable:
+        return "may differ"
     return _PHRASES[change.actions[0]]
 
 
@@ -130,7 +132,10 @@ def describe(
     """
     tidy = clean if escape else str
     address = tidy(str(change.address))
-    text = f"{action_phrase(change)}: {tidy(cause(change))}"
+    because = cause(change)
+    if change.is_noop and change.unverifiable:
+        because = f"{_plural(len(change.unverifiable), 'declared field')} could not be compared"
+    text = f"{action_phrase(change)}: {tidy(because)}"
     if with_address:
         text = f"{address} {text}"
     if with_interrupt and change.interrupts_stream and INTERRUPTS not in text:
@@ -160,7 +165,14 @@ def deferred_note(change: ResourceChange) -> str:
 
 
 def no_changes_line(plan: Plan) -> str:
-    """The last line of a plan that changes nothing: it never hides a resource that was kept."""
+    """The last line of a plan that changes nothing: it never hides a resource that was kept, and never
+    says "No changes" while a declared field could not be compared."""
+    unverifiable = plan.summary.unverifiable
+    if unverifiable:
+        return (
+            f"Nothing to apply, but {may_change_count(unverifiable)} (marked ?): apply leaves "
+            "them as they are; `apply --replace ADDRESS` rewrites one with what is declared."
+        )
     kept = len(plan.orphans)
     if not kept:
         return NO_CHANGES
@@ -172,18 +184,33 @@ def no_changes_line(plan: Plan) -> str:
 
 
 def counts_sentence(summary: Summary) -> str:
-    return (
+    counts = (
         f"{summary.create} to create, {summary.update} to update, "
         f"{summary.restart} to restart, {summary.destroy} to stop or delete."
     )
+    if summary.unverifiable:
+        counts += f" {may_change_count(summary.unverifiable)}."
+    return counts
 
 
-def unverifiable_note(fields: Sequence[str]) -> str:
-    one = len(fields) == 1
+def may_change_count(fields: int) -> str:
+    """`3 declared fields could not be compared and may differ`."""
+    return f"{_plural(fields, 'declared field')} could not be compared and may differ"
+
+
+#: The line of one field that could not be compared.
+MAY_CHANGE = "may change"
+
+
+def unverifiable_note(change: ResourceChange) -> str:
+    """Why the fields marked ? were not compared."""
+    if change.unverifiable_because:
+        return f"not compared: reading the running job's configuration failed ({change.unverifiable_because})"
+    one = len(change.unverifiable) == 1
     return (
-        f"not verifiable: {', '.join(clean(f) for f in fields)} "
-        f"(the service does not return {'it' if one else 'them'}; "
-        f"the state store will track {'it' if one else 'them'})"
+        f"not compared: the service shows {'it' if one else 'them'} masked or not at all, and no state "
+        f"record vouches for {'it' if one else 'them'} (with the secrets set and a kept state store, "
+        "plan compares them)"
     )
 
 

@@ -15,7 +15,8 @@ from reconciler.engine.plan import Plan, ResourceChange
 from . import common
 
 #: 2.0: `reason` is a code (ReasonCode), its sentence is `description`; `reason_detail` and `depends_on`
-#: are new.
+#: are new; `unverifiable` lists only fields that may differ (never on a create, start or restart), with
+#: `unverifiable_because` and the summary's `unverifiable` count.
 FORMAT_VERSION = "2.0"
 
 
@@ -33,6 +34,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
             "restart": summary.restart,
             "destroy": summary.destroy,
             "has_changes": summary.has_changes,
+            "unverifiable": summary.unverifiable,
         },
     }
 
@@ -58,6 +60,7 @@ def _resource(change: ResourceChange) -> dict[str, Any]:
         "remote_id": change.remote_id,
         "room_id": change.room_id,
         "unverifiable": list(change.unverifiable),
+        "unverifiable_because": change.unverifiable_because,
         "interrupts_stream": change.interrupts_stream,
     }
 

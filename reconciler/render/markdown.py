@@ -84,8 +84,9 @@ def _rows(change: ResourceChange) -> list[str]:
     rows += [f"~ {common.live_command_line(c)}" for c in change.live_commands]
     if change.deferred:
         rows.append(f"  # {common.deferred_note(change)}")
+    rows += [f"? {common.clean(f)}: {common.MAY_CHANGE}" for f in change.unverifiable]
     if change.unverifiable:
-        rows.append(f"  # {common.unverifiable_note(change.unverifiable)}")
+        rows.append(f"  # {common.unverifiable_note(change)}")
     return rows
 
 

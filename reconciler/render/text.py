@@ -21,6 +21,7 @@ _LEGEND = (
     ("~", "update in place or refresh outputs"),
     ("-", "delete or stop"),
     ("-/+", "stop, then start again (restart)"),
+    ("?", "may differ: could not be compared (apply leaves it as it is)"),
 )
 # Body columns as Terraform's: the glyph at 6, the text at 8, four more per nesting level.
 _BODY_INDENT = 6
@@ -31,11 +32,12 @@ def render_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> st
     """The plan for a terminal; no-op resources appear only when `verbose`."""
     resources = common.ordered(plan, include_noops=verbose)
     lines: list[str] = []
-    if plan.actionable:
+    if plan.actionable or plan.summary.unverifiable:
         glyphs = {c.glyph for c in resources}
         lines.append("Resource actions are indicated with the following symbols:")
         lines += [f"{_glyph(g, color, width=3)} {what}" for g, what in _LEGEND if g in glyphs]
-        lines += ["", "smartlive will perform the following actions:", ""]
+        heading = "will perform the following actions" if plan.actionable else "could not compare everything"
+        lines += ["", f"smartlive {heading}:", ""]
     elif resources:
         lines += ["Managed resources (none will change):", ""]
     for change in resources:
@@ -77,8 +79,11 @@ def _resource(change: ResourceChange, color: bool) -> list[str]:
     lines += [_body_line(0, "~", common.live_command_line(c), color) for c in change.live_commands]
     if change.deferred:
         lines.append(_body_line(0, None, "# " + common.deferred_note(change), color))
+    lines += [
+        _body_line(0, "?", f"{common.clean(f)}: {common.MAY_CHANGE}", color) for f in change.unverifiable
+    ]
     if change.unverifiable:
-        lines.append(_body_line(0, None, "# " + common.unverifiable_note(change.unverifiable), color))
+        lines.append(_body_line(0, None, "# " + common.unverifiable_note(change), color))
     return lines
 
 

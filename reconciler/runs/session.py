@@ -163,6 +163,10 @@ async def read_live(
     """Every kind's live view, read at once."""
     declared = builder.addresses
     shared = SharedReads()
+    reads: dict[str, asyncio.Future[Any]] = {}
+
+    async def view(name: str) -> Any:
+        return await asyncio.shield(reads[name])
 
     async def one(kind: Kind[Any, Any]) -> Any:
         request = ReadRequest(
@@ -171,11 +175,14 @@ async def read_live(
             desired=builder.get,
             refresh=refresh,
             shared=shared,
+            view=view,
         )
         return await kind.read(api, request)
 
-    views = await asyncio.gather(*(one(kind) for kind in RESOURCE_KINDS))
-    return {kind.name: view for kind, view in zip(RESOURCE_KINDS, views, strict=True)}
+    for kind in RESOURCE_KINDS:
+        reads[kind.name] = asyncio.ensure_future(one(kind))
+    views = await asyncio.gather(*reads.values())
+    return dict(zip(reads, views, strict=True))
 
 
 async def plan_session(

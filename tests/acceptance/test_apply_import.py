@@ -62,7 +62,9 @@ def test_imported_group_that_already_matches_is_recorded_for_the_read_cache(work
     assert not any("{group_id}" in key for key in workspace.api("GET", "/_emulator/stats")["requests"])
 
 
-def test_import_a_running_job_shows_its_blind_fields_as_not_verifiable(workspace: Workspace) -> None:
+def test_an_imported_job_is_compared_by_reading_it_back_and_its_secrets_may_change(
+    workspace: Workspace,
+) -> None:
     assert apply(workspace) == 0
     room_id = workspace.room_id(LANDSCAPE_ROOM_NAME)
     job_id = next(j["job_id"] for j in workspace.active_jobs() if j["room_id"] == room_id)
@@ -77,11 +79,18 @@ def test_import_a_running_job_shows_its_blind_fields_as_not_verifiable(workspace
     assert "field_fingerprints: -" in shown.out
 
     plan = workspace.run("plan", "examples", *workspace.target(), "--verbose", "--detailed-exitcode")
-    assert plan.code == 0, plan.text  # no change invented for what cannot be read back
-    assert "not verifiable" in plan.out
+    # No change is invented, and none hidden: its secrets could not be compared.
+    assert plan.code == 2, plan.text
+    assert "SmartLiveJob/store-landscape may differ: 2 declared fields could not be compared" in plan.out
+    assert "? stream_keys: may change" in plan.out
     workspace.api("POST", "/_emulator/stats/reset")
     assert apply(workspace) == 0
-    assert workspace.mutating_requests() == 0
+    # Nothing was written: the one kind of POST made is the command that reads the job's configuration.
+    stats = workspace.api("GET", "/_emulator/stats")["requests"]
+    posts = {key for key in stats if not key.startswith("GET ")}
+    assert posts == {"POST /v1/{project_id}/smart-live-rooms/{room_id}/smart-live-jobs/{job_id}/command"}
+    commands = workspace.api("GET", f"/_emulator/jobs/{job_id}")["commands"]
+    assert {c["command"] for c in commands} == {"GET_LIVE_JOB_CONFIG_INFO"}
     assert [j["job_id"] for j in workspace.active_jobs() if j["room_id"] == room_id] == [job_id]
 
 

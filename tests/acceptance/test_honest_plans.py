@@ -188,3 +188,81 @@ def test_state_mv_follows_a_renamed_job_so_prune_never_stops_its_broadcast(works
     assert [j["job_id"] for j in ws.active_jobs()] == [job["job_id"]]
     refused = ws.run("state", "mv", "SmartLiveJob/main", "SmartLiveRoom/main", *ws.target())
     assert refused.code == 1 and "cannot move to a SmartLiveRoom address" in refused.err
+
+
+def _job(bitrate: int) -> str:
+    return (
+        "apiVersion: smartlive/v1\nkind: SmartLiveJob\nmetadata: {name: console-room-show}\nspec:\n"
+        "  room_id: ROOM\n"
+        f"  video_config: {{codec: H264, bitrate: {bitrate}, width: 1920, height: 1080, frame_rate: '25'}}\n"
+        "  output_urls: [rtmp://push.example.com/live]\n"
+        "  stream_keys: ['${env:LANDSCAPE_STREAM_KEY}']\n"
+    )
+
+
+def test_a_fresh_state_store_reads_the_running_job_back_and_finds_the_bitrate_change(
+    workspace: Workspace,
+) -> None:
+    """A throwaway CI runner's state store knows nothing: the bitrate the job runs with is read back
+    (GET_LIVE_JOB_CONFIG_INFO), so the change is planned (exit 2) and applied, never "No changes"."""
+    ws = workspace
+    with ws.signed() as client:
+        room_id = client.post(f"/v1/{PROJECT}/smart-live-rooms", json={"room_name": "console"}).json()[
+            "room_id"
+        ]
+    folder = ws.root / "show"
+    folder.mkdir()
+    manifest = folder / "job.yaml"
+    manifest.write_text(_job(6000).replace("ROOM", room_id), encoding="utf-8")
+    assert ws.run("apply", str(folder), "--auto-approve", *ws.target()).code == 0
+    (started,) = ws.active_jobs()
+
+    manifest.write_text(_job(7000).replace("ROOM", room_id), encoding="utf-8")
+    fresh = ["--state", str(ws.root / "fresh.db")]
+    planned = ws.run("plan", str(folder), "--detailed-exitcode", *fresh, *ws.target())
+    assert planned.code == 2, planned.text
+    assert "~ video_config.bitrate: 6000 -> 7000  # forces restart" in planned.out
+    assert "SmartLiveJob/console-room-show must be restarted: video_config.bitrate changed" in planned.out
+
+    applied = ws.run("apply", str(folder), "--auto-approve", "--allow-restart", *fresh, *ws.target())
+    assert applied.code == 0, applied.text
+    (restarted,) = ws.active_jobs()
+    assert restarted["job_id"] != started["job_id"]
+    config = ws.api("GET", f"/_emulator/jobs/{restarted['job_id']}")["config"]
+    assert config["video_config"]["bitrate"] == 7000
+    # That store now vouches for what it applied: the next plan compares without reading the job back.
+    ws.api("POST", "/_emulator/stats/reset")
+    assert ws.run("plan", str(folder), "--detailed-exitcode", *fresh, *ws.target()).code == 0
+    assert not [key for key in ws.api("GET", "/_emulator/stats")["requests"] if key.endswith("/command")]
+
+
+def test_a_pull_request_check_without_secrets_says_may_change_and_exits_2(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = workspace
+    assert ws.run("apply", "examples", "--auto-approve", *ws.target()).code == 0
+    assert ws.run("plan", "examples", "--detailed-exitcode", *ws.target()).code == 0
+    for name in (
+        "LANDSCAPE_STREAM_KEY",
+        "PORTRAIT_STREAM_KEY",
+        "LIVE_CALLBACK_KEY",
+        "INTERACTION_CALLBACK_URL",
+    ):
+        monkeypatch.delenv(name)
+    checked = ws.run("plan", "examples", "--detailed-exitcode", *ws.target())
+    assert checked.code == 2, checked.text
+    assert "No changes" not in checked.out
+    assert "  ? SmartLiveJob/store-landscape (id " in checked.out
+    assert "      ? stream_keys: may change\n" in checked.out
+    last = checked.out.rstrip().splitlines()[-1]
+    assert last.startswith("Nothing to apply, but ") and "declared fields could not be compared" in last
+    document = json.loads(ws.run("plan", "examples", "--format", "json", *ws.target()).out)
+    unverifiable = {
+        c["address"]: c["unverifiable"] for c in document["resource_changes"] if c["unverifiable"]
+    }
+    # Only the secrets: every other field is compared through the state store's fingerprints.
+    assert all(
+        set(fields) <= {"stream_keys", "live_event_callback_config.key", "interaction_callback_url"}
+        for fields in unverifiable.values()
+    ), unverifiable
+    assert document["summary"]["unverifiable"] == sum(len(f) for f in unverifiable.values()) > 0

@@ -74,7 +74,14 @@ def test_json_plan_is_versioned_sorted_and_complete(workspace: Workspace) -> Non
     assert job["reason"] == "not_running" and job["reason_detail"] == {}
     assert job["description"] == "will be started: declared running, no active job in the room"
     assert job["after"]["stream_keys"] == "(sensitive)"
-    assert plan["summary"] == {"create": 9, "update": 0, "restart": 0, "destroy": 0, "has_changes": True}
+    assert plan["summary"] == {
+        "create": 9,
+        "update": 0,
+        "restart": 0,
+        "destroy": 0,
+        "has_changes": True,
+        "unverifiable": 0,
+    }
     assert result.out == json.dumps(plan, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
@@ -157,14 +164,24 @@ def test_two_active_jobs_in_a_declared_room_is_a_clean_error(workspace: Workspac
     assert "Traceback" not in result.text
 
 
-def test_fields_the_service_never_returns_are_listed_as_not_verifiable(workspace: Workspace) -> None:
+def test_a_fresh_state_store_compares_what_the_running_job_shows_and_marks_only_secrets(
+    workspace: Workspace,
+) -> None:
     apply(workspace)
     fresh = workspace.run(
-        "plan", "examples", *workspace.target(), "--state", str(workspace.root / "fresh.db")
+        "plan",
+        "examples",
+        *workspace.target(),
+        "--state",
+        str(workspace.root / "fresh.db"),
+        "--detailed-exitcode",
     )
-    assert fresh.code == 0, fresh.text
-    assert "No changes. MetaStudio matches the manifests." in fresh.out
-    verbose = workspace.run(
+    # The secrets cannot be compared without the store's fingerprints: never "No changes".
+    assert fresh.code == 2, fresh.text
+    assert "No changes" not in fresh.out
+    assert "      ? stream_keys: may change\n" in fresh.out
+    assert "could not be compared and may differ (marked ?)" in fresh.out
+    as_json = workspace.run(
         "plan",
         "examples",
         *workspace.target(),
@@ -173,20 +190,18 @@ def test_fields_the_service_never_returns_are_listed_as_not_verifiable(workspace
         "--format",
         "json",
     )
-    changes = {c["address"]: c for c in json.loads(verbose.out)["resource_changes"]}
+    document = json.loads(as_json.out)
+    changes = {c["address"]: c for c in document["resource_changes"]}
     job = changes["SmartLiveJob/store-landscape"]
     assert job["actions"] == ["no-op"]
-    # What the job's own start body declares and the service never returns: its output and the callback
-    # key. Its canvas and play policy are the room's now, and a room is shown in full: verified there.
-    unverifiable = set(job["unverifiable"])
-    assert unverifiable >= {"output_urls", "stream_keys", "live_event_callback_config.key"}
-    assert not unverifiable & {"video_config", "play_policy"}
-    assert changes["SmartLiveRoom/flagship-store"]["actions"] == ["no-op"]
-    assert changes["SmartLiveRoom/flagship-store"]["unverifiable"] == []
-    # With the state store that recorded the apply, they are verified: nothing is listed.
-    warm = workspace.run("plan", "examples", *workspace.target(), "--format", "json")
-    job = next(c for c in json.loads(warm.out)["resource_changes"] if c["name"] == "store-landscape")
-    assert job["unverifiable"] == []
+    # Its output is read back from the running job (GET_LIVE_JOB_CONFIG_INFO) and compared; the stream
+    # key and the callback key the service shows masked are not.
+    assert job["unverifiable"] == ["live_event_callback_config.key", "stream_keys"]
+    assert document["summary"]["unverifiable"] == sum(len(c["unverifiable"]) for c in changes.values())
+    # With the state store that recorded the apply, every field is compared: "No changes".
+    warm = workspace.run("plan", "examples", *workspace.target(), "--detailed-exitcode")
+    assert warm.code == 0, warm.text
+    assert "No changes. MetaStudio matches the manifests." in warm.out
 
 
 def test_region_override_variable_points_a_region_at_another_endpoint(workspace: Workspace) -> None:

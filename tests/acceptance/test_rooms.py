@@ -165,7 +165,14 @@ def test_declared_rules_reach_the_broadcast_and_a_group_edit_reaches_the_running
     assert room_change["reason_detail"]["caused_by"] == ["InteractionRuleGroup/faq"]
     assert room_change["depends_on"] == ["InteractionRuleGroup/faq", "InteractionRuleGroup/greet"]
     assert room_change["live_commands"] == [{"command": "REWRITE_INTERACTION_RULES", "job_id": job["job_id"]}]
-    assert plan["summary"] == {"create": 0, "update": 2, "restart": 0, "destroy": 0, "has_changes": True}
+    assert plan["summary"] == {
+        "create": 0,
+        "update": 2,
+        "restart": 0,
+        "destroy": 0,
+        "has_changes": True,
+        "unverifiable": 0,
+    }
     text = ws.run("plan", str(folder), *ws.target()).out
     assert f"~ rules rewritten in running job {job['job_id']} (no restart)" in text
     assert "the rules copied from InteractionRuleGroup/faq changed" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from reconciler.kinds.live_job import (
     LiveJobs,
     desired_job,
     observed_job_fields,
+    readable_config,
 )
 from reconciler.kinds.rule_group import KIND as GROUP_KIND
 from reconciler.kinds.rule_group import DesiredGroup, LiveGroup, LiveGroups, desired_group, normalize_group
@@ -183,6 +185,43 @@ def test_running_job_with_same_config_is_noop_and_unverifiable_without_state() -
     (change,) = plan_job(declaration(), [running_job()], record=None).changes
     assert change.is_noop
     assert "video_config" in change.unverifiable and "stream_keys" in change.unverifiable
+
+
+def read_back(request: Mapping[str, Any]) -> dict[str, Any]:
+    """What GET_LIVE_JOB_CONFIG_INFO shows of a job started with `request`, as read_back_configs keeps it."""
+    return readable_config({**request, "stream_keys": ["******"]})
+
+
+def test_without_a_record_the_configuration_read_back_is_compared_and_only_secrets_are_unverifiable() -> None:
+    live = replace(running_job(), config=read_back(JOB_REQUEST))
+    plan = plan_job(declaration(), [live], record=None)
+    (same,) = plan.changes
+    assert same.is_noop and same.changes == ()
+    assert same.unverifiable == ("live_event_callback_config.key", "stream_keys")
+    assert plan.summary.unverifiable == 2 and plan.summary.may_differ
+
+    edited = declaration(request={"video_config": {**JOB_REQUEST["video_config"], "bitrate": 6000}})
+    (change,) = plan_job(edited, [live], record=None).changes
+    assert change.actions == RESTART
+    assert [(c.path, c.before, c.after) for c in change.changes] == [("video_config.bitrate", 4000, 6000)]
+    # The restart starts the job with every declared field: nothing is left uncompared.
+    assert change.unverifiable == ()
+
+
+def test_a_refused_read_back_leaves_the_readable_fields_unverifiable_and_says_why() -> None:
+    live = replace(running_job(), config_error="GET_LIVE_JOB_CONFIG_INFO: 400 MSS.00000003")
+    (change,) = plan_job(declaration(), [live], record=None).changes
+    assert change.is_noop and "video_config" in change.unverifiable
+    assert change.unverifiable_because == "GET_LIVE_JOB_CONFIG_INFO: 400 MSS.00000003"
+
+
+def test_without_secrets_the_record_still_vouches_for_every_other_field() -> None:
+    record = record_for(declaration())
+    no_secrets = desired_job(declaration(), fingerprint=fingerprint)  # nothing to resolve them with
+    plan = plan_of(desired_jobs=[declared_job(no_secrets)], live_jobs=[running_job()], managed={MAIN: record})
+    (change,) = plan.changes
+    assert change.is_noop
+    assert change.unverifiable == ("live_event_callback_config.key", "stream_keys")
 
 
 def test_bitrate_change_forces_restart_when_state_recorded() -> None:

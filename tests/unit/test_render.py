@@ -33,7 +33,6 @@ from reconciler.resources import Address
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "render"
 ANSI = re.compile(r"\x1b\[")
 NO_CHANGES = "No changes. MetaStudio matches the manifests."
-JOB_UNVERIFIABLE = ("video_config", "play_policy")
 
 WELCOME_RULES = [
     {
@@ -134,7 +133,6 @@ def sample_changes() -> list[ResourceChange]:
                 "stream_keys": [SENSITIVE],
                 "video_config": {"bitrate": 4000, "codec": "H264", "width": 1920, "height": 1080},
             },
-            unverifiable=JOB_UNVERIFIABLE,
         ),
         job(
             "rehearsal",
@@ -161,7 +159,6 @@ def sample_changes() -> list[ResourceChange]:
             Reason(ReasonCode.RUNNING, remote_state="PROCESSING"),
             remote_id="job-5",
             room_id="room-5",
-            unverifiable=("play_policy",),
         ),
     ]
 
@@ -176,6 +173,28 @@ def sample_plan(changes: list[ResourceChange] | None = None) -> Plan:
 def no_change_plan() -> Plan:
     steady = [c for c in sample_changes() if c.is_noop]
     return Plan(tuple(steady), "sha256:def456")
+
+
+def may_differ_plan() -> Plan:
+    """Nothing to apply, but declared fields that could not be compared: never "No changes"."""
+    doubtful = job(
+        "doubtful",
+        (Action.NOOP,),
+        Reason(ReasonCode.RUNNING, remote_state="PROCESSING"),
+        remote_id="job-6",
+        room_id="room-6",
+        unverifiable=("interaction_callback_url", "stream_keys"),
+    )
+    unread = job(
+        "unread",
+        (Action.NOOP,),
+        Reason(ReasonCode.RUNNING, remote_state="PROCESSING"),
+        remote_id="job-8",
+        room_id="room-8",
+        unverifiable=("video_config",),
+        unverifiable_because="GET_LIVE_JOB_CONFIG_INFO: MSS.00000003: command not supported",
+    )
+    return Plan((*no_change_plan().changes, doubtful, unread), "sha256:0ddba11")
 
 
 def check_golden(name: str, actual: str) -> None:
@@ -199,6 +218,9 @@ GOLDEN_CASES = [
     ("no-changes.txt", no_change_plan, "text", {}),
     ("no-changes.json", no_change_plan, "json", {}),
     ("no-changes.md", no_change_plan, "markdown", {}),
+    ("may-differ.txt", may_differ_plan, "text", {}),
+    ("may-differ.json", may_differ_plan, "json", {}),
+    ("may-differ.md", may_differ_plan, "markdown", {}),
 ]
 
 

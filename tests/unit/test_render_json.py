@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.engine.plan import Action, FieldChange, Plan
+from reconciler.engine.plan import Action, FieldChange, Plan, Reason, ReasonCode
 from reconciler.render import FORMAT_VERSION, render
 from reconciler.resources import Address
 from tests.unit.test_render import group, job, no_change_plan, sample_changes, sample_plan
@@ -29,6 +29,7 @@ RESOURCE_KEYS = {
     "remote_id",
     "room_id",
     "unverifiable",
+    "unverifiable_because",
     "interrupts_stream",
 }
 
@@ -44,7 +45,14 @@ def test_top_level_keys_and_version() -> None:
     assert doc["format_version"] == FORMAT_VERSION == "2.0"
     assert doc["live_fingerprint"] == "sha256:abc123"
     assert doc["notes"] == ["--prune found 1 group not recorded as managed by smartlive; it was left alone."]
-    assert doc["summary"] == {"create": 2, "update": 2, "restart": 1, "destroy": 2, "has_changes": True}
+    assert doc["summary"] == {
+        "create": 2,
+        "update": 2,
+        "restart": 1,
+        "destroy": 2,
+        "has_changes": True,
+        "unverifiable": 0,
+    }
 
 
 def test_every_resource_no_ops_included_sorted_by_address() -> None:
@@ -60,7 +68,7 @@ def test_every_resource_no_ops_included_sorted_by_address() -> None:
     assert by_address["SmartLiveJob/main-stream"]["actions"] == ["stop", "start"]
     assert by_address["SmartLiveJob/main-stream"]["interrupts_stream"] is True
     assert by_address["SmartLiveJob/rehearsal"]["actions"] == ["refresh-output"]
-    assert by_address["SmartLiveJob/side-stream"]["unverifiable"] == ["video_config", "play_policy"]
+    assert all(r["unverifiable"] == [] for r in resources)
     assert by_address["InteractionRuleGroup/welcome"]["before"] is None
 
 
@@ -138,3 +146,20 @@ def test_nan_is_refused_not_printed() -> None:
     plan = Plan((group("g", (Action.UPDATE,), changes=(FieldChange("x", float("nan"), 1),)),))
     with pytest.raises(ValueError):
         render(plan, "json", color=False)
+
+
+def test_fields_not_compared_are_listed_with_why_and_counted() -> None:
+    doubtful = job(
+        "doubtful",
+        (Action.NOOP,),
+        Reason(ReasonCode.RUNNING),
+        remote_id="job-1",
+        unverifiable=("stream_keys", "video_config"),
+        unverifiable_because="GET_LIVE_JOB_CONFIG_INFO: 400 MSS.00000003",
+    )
+    doc = document(Plan((doubtful,)))
+    assert doc["summary"]["unverifiable"] == 2 and doc["summary"]["has_changes"] is False
+    (resource,) = doc["resource_changes"]
+    assert resource["unverifiable"] == ["stream_keys", "video_config"]
+    assert resource["unverifiable_because"] == "GET_LIVE_JOB_CONFIG_INFO: 400 MSS.00000003"
+    assert resource["description"] == "may differ: 2 declared fields could not be compared"

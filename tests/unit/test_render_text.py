@@ -38,13 +38,33 @@ def test_update_lists_only_changed_paths_and_forced_restarts() -> None:
     assert "output_urls[0]" in out and "forces restart" not in out.split("output_urls[0]")[1].split("\n")[0]
 
 
-def test_create_shows_the_after_block_and_unverifiable_fields() -> None:
+def test_create_shows_the_after_block() -> None:
     out = text(sample_plan())
     assert '      + group_name        = "welcome"\n' in out
     assert '                  + reply_texts = ["Welcome!", "Hi there"]\n' in out
-    assert (
-        "# not verifiable: video_config, play_policy "
-        "(the service does not return them; the state store will track them)" in out
+
+
+def test_fields_not_compared_are_marked_and_counted_never_no_changes() -> None:
+    doubtful = job(
+        "doubtful",
+        (Action.NOOP,),
+        Reason(ReasonCode.RUNNING, remote_state="PROCESSING"),
+        remote_id="job-5",
+        unverifiable=("stream_keys",),
+    )
+    out = text(Plan((doubtful,)))
+    assert "No changes" not in out
+    assert "  # SmartLiveJob/doubtful may differ: 1 declared field could not be compared\n" in out
+    assert "  ? SmartLiveJob/doubtful (id job-5)\n" in out
+    assert "      ? stream_keys: may change\n" in out
+    assert out.endswith(
+        "Nothing to apply, but 1 declared field could not be compared and may differ (marked ?): apply "
+        "leaves them as they are; `apply --replace ADDRESS` rewrites one with what is declared.\n"
+    )
+    with_changes = text(Plan((doubtful, group("a", (Action.CREATE,)))))
+    assert with_changes.endswith(
+        "Plan: 1 to create, 0 to update, 0 to restart, 0 to stop or delete. "
+        "1 declared field could not be compared and may differ.\n"
     )
 
 
