@@ -206,11 +206,10 @@ def unverifiable_note(change: ResourceChange) -> str:
     """Why the fields marked ? were not compared."""
     if change.unverifiable_because:
         return f"not compared: reading the running job's configuration failed ({change.unverifiable_because})"
-    one = len(change.unverifiable) == 1
+    it = "it" if len(change.unverifiable) == 1 else "them"
     return (
-        f"not compared: the service shows {'it' if one else 'them'} masked or not at all, and no state "
-        f"record vouches for {'it' if one else 'them'} (with the secrets set and a kept state store, "
-        "plan compares them)"
+        f"not compared: the service shows {it} masked or not at all, and no state record vouches for {it} "
+        f"(plan compares {it} with the secrets set and the state store of the last apply)"
     )
 
 
