@@ -60,6 +60,9 @@ class Desired(Generic[D]):
     note: str | None = None
     #: Where it is declared (`FILE:LINE`), for messages about it.
     source: str = ""
+    #: The address it had before its manifest was renamed (smartlive.io/previous-name): its record
+    #: follows it, as Terraform's `moved` block.
+    moved_from: Address | None = None
 
 
 def _nothing(_address: Address) -> Desired[Any] | None:

@@ -127,6 +127,9 @@ class ResourceChange:
     deferred: tuple[str, ...] = ()
     #: The running jobs `deferred` concerns.
     deferred_jobs: tuple[str, ...] = ()
+    #: The address whose state record this resource takes over (a renamed manifest): apply moves the
+    #: record, without a request to the service.
+    moved_from: Address | None = None
 
     @property
     def kind(self) -> str:
@@ -183,10 +186,12 @@ class Summary:
     destroy: int = 0
     #: Declared fields that could not be compared ("? may change"): apply does not change them.
     unverifiable: int = 0
+    #: State records that follow a renamed manifest (apply writes them; the service is not touched).
+    move: int = 0
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.create or self.update or self.restart or self.destroy)
+        return bool(self.create or self.update or self.restart or self.destroy or self.move)
 
     @property
     def may_differ(self) -> bool:
@@ -206,6 +211,7 @@ class Plan:
     def summary(self) -> Summary:
         create = update = restart = destroy = 0
         unverifiable = sum(len(c.unverifiable) for c in self.changes)
+        move = sum(1 for c in self.changes if c.moved_from is not None)
         for change in self.changes:
             if change.is_restart:
                 restart += 1
@@ -215,7 +221,7 @@ class Plan:
                 update += 1
             elif change.actions[0] in (Action.DELETE, Action.STOP):
                 destroy += 1
-        return Summary(create, update, restart, destroy, unverifiable)
+        return Summary(create, update, restart, destroy, unverifiable, move)
 
     @property
     def orphans(self) -> tuple[ResourceChange, ...]:

@@ -47,9 +47,8 @@ def make_plan(
     options: PlanOptions = PlanOptions(),
 ) -> Plan:
     """Compare and decide. `managed` is None when no state store is in use."""
-    records = managed or {}
+    records, moves, notes = _follow_moves(inputs, managed or {})
     changes: list[ResourceChange] = []
-    notes: list[str] = []
     planned: dict[Address, ResourceChange] = {}
     for item in _in_reference_order(inputs):
         ctx = PlanContext(dict(planned))
@@ -61,6 +60,7 @@ def make_plan(
                 change = replace(change, depends_on=tuple(sorted({r.target for r in desired.references})))
             changes.append(change)
             planned[change.address] = change
+    changes, records = _claimed_moves(changes, records, moves)
 
     if options.prune:
         if managed is None:
@@ -68,10 +68,10 @@ def make_plan(
                 "--prune planned nothing: without a state store smartlive does not know which objects it manages."
             )
         else:
-            changes.extend(_prune(inputs, managed))
+            changes.extend(_prune(inputs, records))
     elif managed is not None:
         # Without --prune they are kept, but a plan never hides them (the JSON plan lists them too).
-        changes.extend(_kept(c) for c in _prune(inputs, managed))
+        changes.extend(_kept(c) for c in _prune(inputs, records))
 
     changes = _with_dependencies(inputs, changes)
     if options.targets:
@@ -87,6 +87,59 @@ def make_plan(
         changes = [c for c in changes if c.address in kept]
     changes.sort(key=lambda c: c.address)
     return Plan(tuple(changes), live_fingerprint(inputs), tuple(notes))
+
+
+def _follow_moves(
+    inputs: Sequence[PlanInput], managed: Mapping[Address, ManagedRecord]
+) -> tuple[dict[Address, ManagedRecord], dict[Address, Address], list[str]]:
+    """The records as the plan sees them once each renamed manifest (smartlive.io/previous-name) has
+    taken over its previous address's record; the moves (new -> old); notes on moves not made."""
+    declared = {d.address: d for i in inputs for d in i.desired}
+    records = dict(managed)
+    moves: dict[Address, Address] = {}
+    notes: list[str] = []
+    for address, desired in declared.items():
+        old = desired.moved_from
+        if old is None or old == address or old not in records:
+            continue
+        if old in declared:
+            notes.append(f"{address}: its previous name {old} is still declared; no record was moved")
+            continue
+        previous, current = records[old], records.get(address)
+        if current is not None and current.remote_id != previous.remote_id:
+            notes.append(
+                f"{address}: not moved from {old}: both are recorded, for different objects; "
+                f"`smartlive state rm` the stale one"
+            )
+            continue
+        # A record at the new address for the same object is what an interrupted move left: finish it.
+        records[address] = current or replace(previous, address=address)
+        del records[old]
+        moves[address] = old
+    return records, moves, notes
+
+
+def _claimed_moves(
+    changes: list[ResourceChange], records: dict[Address, ManagedRecord], moves: Mapping[Address, Address]
+) -> tuple[list[ResourceChange], dict[Address, ManagedRecord]]:
+    """Mark the moves; and move the record of an undeclared address whose object a declared resource of
+    the same kind now matches (a renamed job manifest matches its room's running job): its object is
+    still declared, so --prune must not stop or delete it."""
+    claimed = {(c.kind, c.remote_id): c.address for c in changes if c.remote_id and c.address not in moves}
+    declared = {c.address for c in changes}
+    moves = dict(moves)
+    for address, record in sorted(records.items()):
+        claimant = claimed.get((address.kind, record.remote_id))
+        if address in declared or claimant is None or record.is_intent or claimant in moves:
+            continue
+        own = records.get(claimant)
+        if own is None or own.remote_id != record.remote_id:  # its own record is of an object gone since
+            records[claimant] = replace(record, address=claimant)
+        del records[address]
+        moves[claimant] = address
+    if not moves:
+        return changes, records
+    return [replace(c, moved_from=moves[c.address]) if c.address in moves else c for c in changes], records
 
 
 def _with_what_they_need(targets: frozenset[Address], changes: Sequence[ResourceChange]) -> set[Address]:

@@ -230,6 +230,12 @@ class RuleGroupKind:
         record: ManagedRecord | None,
         ctx: PlanContext,
     ) -> Sequence[LiveGroup]:
+        # The recorded group first: a renamed manifest (its record moved) renames the group in place,
+        # keeping the group_id whatever refers to it holds.
+        if record is not None and not record.is_intent:
+            recorded = live.by_id.get(record.remote_id)
+            if recorded is not None:
+                return [recorded]
         return live.by_name.get(desired.value.name, [])
 
     def plan(

@@ -55,7 +55,8 @@ def ordered(plan: Plan, *, include_noops: bool = True) -> list[ResourceChange]:
     """
     result = []
     for change in sorted(plan.changes, key=lambda c: str(c.address)):
-        if include_noops or not change.is_noop or change.is_orphan or change.unverifiable:
+        shown = change.is_orphan or change.unverifiable or change.moved_from is not None
+        if include_noops or not change.is_noop or shown:
             result.append(replace(change, changes=tuple(sorted(change.changes, key=_path_key))))
     return result
 
@@ -136,6 +137,12 @@ def describe(
     if change.is_noop and change.unverifiable:
         because = f"{_plural(len(change.unverifiable), 'declared field')} could not be compared"
     text = f"{action_phrase(change)}: {tidy(because)}"
+    if change.moved_from is not None:
+        moved = tidy(str(change.moved_from))
+        if change.is_noop and not change.unverifiable:
+            text = f"has moved from {moved}: its state record follows it, the service is not touched"
+        else:
+            text = f"(moved from {moved}) {text}"
     if with_address:
         text = f"{address} {text}"
     if with_interrupt and change.interrupts_stream and INTERRUPTS not in text:
@@ -188,6 +195,8 @@ def counts_sentence(summary: Summary) -> str:
         f"{summary.create} to create, {summary.update} to update, "
         f"{summary.restart} to restart, {summary.destroy} to stop or delete."
     )
+    if summary.move:
+        counts += f" {_plural(summary.move, 'state record')} to move."
     if summary.unverifiable:
         counts += f" {may_change_count(summary.unverifiable)}."
     return counts

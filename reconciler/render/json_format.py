@@ -16,7 +16,7 @@ from . import common
 
 #: 2.0: `reason` is a code (ReasonCode), its sentence is `description`; `reason_detail` and `depends_on`
 #: are new; `unverifiable` lists only fields that may differ (never on a create, start or restart), with
-#: `unverifiable_because` and the summary's `unverifiable` count.
+#: `unverifiable_because` and the summary's `unverifiable` count; `moved_from` and the summary's `move`.
 FORMAT_VERSION = "2.0"
 
 
@@ -35,6 +35,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
             "destroy": summary.destroy,
             "has_changes": summary.has_changes,
             "unverifiable": summary.unverifiable,
+            "move": summary.move,
         },
     }
 
@@ -61,6 +62,7 @@ def _resource(change: ResourceChange) -> dict[str, Any]:
         "room_id": change.room_id,
         "unverifiable": list(change.unverifiable),
         "unverifiable_because": change.unverifiable_because,
+        "moved_from": str(change.moved_from) if change.moved_from is not None else None,
         "interrupts_stream": change.interrupts_stream,
     }
 

@@ -32,12 +32,16 @@ def render_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> st
     """The plan for a terminal; no-op resources appear only when `verbose`."""
     resources = common.ordered(plan, include_noops=verbose)
     lines: list[str] = []
-    if plan.actionable or plan.summary.unverifiable:
+    summary = plan.summary
+    if summary.has_changes or summary.unverifiable:
         glyphs = {c.glyph for c in resources}
-        lines.append("Resource actions are indicated with the following symbols:")
-        lines += [f"{_glyph(g, color, width=3)} {what}" for g, what in _LEGEND if g in glyphs]
-        heading = "will perform the following actions" if plan.actionable else "could not compare everything"
-        lines += ["", f"smartlive {heading}:", ""]
+        legend = [f"{_glyph(g, color, width=3)} {what}" for g, what in _LEGEND if g in glyphs]
+        if legend:
+            lines += ["Resource actions are indicated with the following symbols:", *legend, ""]
+        heading = (
+            "will perform the following actions" if summary.has_changes else "could not compare everything"
+        )
+        lines += [f"smartlive {heading}:", ""]
     elif resources:
         lines += ["Managed resources (none will change):", ""]
     for change in resources:
@@ -47,7 +51,6 @@ def render_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> st
         lines.append(f"{paint('Note:', BOLD, enabled=color)} {common.clean(note)}")
     if plan.notes:
         lines.append("")
-    summary = plan.summary
     if summary.has_changes:
         lines.append(f"{paint('Plan:', BOLD, enabled=color)} {common.counts_sentence(summary)}")
     else:

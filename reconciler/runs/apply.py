@@ -33,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
 from reconciler.cloud.api import MetaStudioApi
@@ -406,6 +406,33 @@ class Executor:
 
     # Records the plan found out of date -------------------------------------------------------
 
+    def move_records(
+        self, plan: Plan, managed: Mapping[Address, ManagedRecord] | None
+    ) -> tuple[list[str], Mapping[Address, ManagedRecord] | None]:
+        """Move each record the plan moves (a renamed manifest) to its new address: the new record
+        first, then the old one removed, so that a crash between the two leaves two records of one
+        object, which the next plan finishes moving, never none. Returns notes and the records after."""
+        if self.store is None or managed is None:
+            return [], managed
+        records = dict(managed)
+        notes = []
+        for change in plan.changes:
+            old = change.moved_from
+            previous = records.get(old) if old is not None else None
+            if old is None or previous is None:
+                continue
+            current = records.get(change.address)
+            if current is None or current.remote_id != previous.remote_id:
+                current = replace(previous, address=change.address)
+                self.store.put(self.target, current, self.options.applied_by)
+            self.store.remove(self.target, old)
+            records[change.address] = current
+            del records[old]
+            notes.append(
+                f"{change.address}: moved from {old} in the state store (the service was not touched)"
+            )
+        return notes, records
+
     def adopt_records(
         self,
         plan: Plan,
@@ -511,9 +538,11 @@ def prepare(
     targets: Collection[Address] = (),
 ) -> Prepared:
     """The corrections an apply makes to the state store before it acts, with no API request: records
-    of what interrupted applies left half-written (`adopt_records`), and with --prune, records of
-    objects that no longer exist (`forget_gone`)."""
-    notes = executor.adopt_records(plan, managed, desired, live)
+    that follow renamed manifests (`move_records`), records of what interrupted applies left
+    half-written (`adopt_records`), and with --prune, records of objects that no longer exist
+    (`forget_gone`)."""
+    notes, managed = executor.move_records(plan, managed)
+    notes += executor.adopt_records(plan, managed, desired, live)
     if prune:
         notes += executor.forget_gone(managed, desired.keys(), live, targets)
     return Prepared(tuple(notes))

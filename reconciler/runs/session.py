@@ -23,6 +23,7 @@ from reconciler.engine.planner import PlanInput, PlanOptions, make_plan
 from reconciler.errors import ManifestError
 from reconciler.kinds import RESOURCE_KINDS, resource_kind
 from reconciler.manifest import LoadResult, Manifest, load_manifests
+from reconciler.manifest.lint_metadata import PREVIOUS_NAME
 from reconciler.resources import Address, ManagedRecord
 
 if TYPE_CHECKING:
@@ -119,7 +120,9 @@ class DesiredBuilder:
                 return None
             kind, manifest = entry
             built = kind.build(manifest, self.context)
-            built = self._built[address] = replace(built, source=str(manifest.source))
+            previous = manifest.annotations.get(PREVIOUS_NAME)
+            moved_from = Address(address.kind, previous) if previous else None
+            built = self._built[address] = replace(built, source=str(manifest.source), moved_from=moved_from)
         return built
 
     def _steps(self) -> Iterator[None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -165,7 +166,16 @@ def test_a_deleted_manifest_is_shown_as_kept_in_every_format_until_prune_removes
     assert [g["group_name"] for g in ws.groups()] == ["stays"]
 
 
-def test_state_mv_follows_a_renamed_job_so_prune_never_stops_its_broadcast(workspace: Workspace) -> None:
+def _rename(manifest: Path, old: str, new: str, *, annotate: bool = False) -> None:
+    document = json.loads(manifest.read_text(encoding="utf-8"))
+    assert document["metadata"]["name"] == old
+    document["metadata"]["name"] = new
+    if annotate:
+        document["metadata"]["annotations"] = {"smartlive.io/previous-name": old}
+    manifest.write_text(json.dumps(document), encoding="utf-8")
+
+
+def test_a_renamed_job_keeps_its_broadcast_with_prune_and_state_mv_moves_it_too(workspace: Workspace) -> None:
     from tests.acceptance.test_rooms import write_chain
 
     ws = workspace
@@ -173,21 +183,72 @@ def test_state_mv_follows_a_renamed_job_so_prune_never_stops_its_broadcast(works
     assert ws.run("apply", str(folder), "--auto-approve", *ws.target()).code == 0
     (job,) = ws.active_jobs()
     manifest = folder / "job.yaml"
-    manifest.write_text(
-        manifest.read_text(encoding="utf-8").replace('"name": "live"', '"name": "main"'), encoding="utf-8"
-    )
-    # Without the move, --prune would stop the job the renamed manifest still declares.
-    risky = ws.run("plan", str(folder), "--prune", *ws.target())
-    assert "SmartLiveJob/live will be stopped" in risky.out
-    moved = ws.run("state", "mv", "SmartLiveJob/live", "SmartLiveJob/main", *ws.target())
-    assert moved.code == 0, moved.text
-    assert f"Moved SmartLiveJob/live to SmartLiveJob/main (SmartLiveJob {job['job_id']})" in moved.out
-    safe = ws.run("plan", str(folder), "--prune", "--detailed-exitcode", *ws.target())
-    assert safe.code == 0, safe.text
-    assert ws.run("apply", str(folder), "--prune", "--auto-approve", *ws.target()).code == 0
+
+    # Renamed with no annotation: the room's running job is still declared (under its new name), so
+    # --prune moves the record instead of stopping the broadcast.
+    _rename(manifest, "live", "main")
+    planned = ws.run("plan", str(folder), "--prune", "--detailed-exitcode", *ws.target())
+    assert planned.code == 2, planned.text
+    assert "will be stopped" not in planned.out
+    assert "# SmartLiveJob/main has moved from SmartLiveJob/live: its state record follows it" in planned.out
+    assert planned.out.rstrip().endswith("1 state record to move.")
+    applied = ws.run("apply", str(folder), "--prune", "--auto-approve", *ws.target())
+    assert applied.code == 0, applied.text
+    assert "SmartLiveJob/main: moved from SmartLiveJob/live in the state store" in applied.out
     assert [j["job_id"] for j in ws.active_jobs()] == [job["job_id"]]
-    refused = ws.run("state", "mv", "SmartLiveJob/main", "SmartLiveRoom/main", *ws.target())
+    assert ws.run("plan", str(folder), "--prune", "--detailed-exitcode", *ws.target()).code == 0
+
+    # `state mv` does the same by hand, before the manifest is renamed.
+    moved = ws.run("state", "mv", "SmartLiveJob/main", "SmartLiveJob/prime", *ws.target())
+    assert moved.code == 0, moved.text
+    assert f"Moved SmartLiveJob/main to SmartLiveJob/prime (SmartLiveJob {job['job_id']})" in moved.out
+    _rename(manifest, "main", "prime")
+    assert ws.run("plan", str(folder), "--prune", "--detailed-exitcode", *ws.target()).code == 0
+    refused = ws.run("state", "mv", "SmartLiveJob/prime", "SmartLiveRoom/prime", *ws.target())
     assert refused.code == 1 and "cannot move to a SmartLiveRoom address" in refused.err
+
+
+def test_a_group_renamed_with_previous_name_is_renamed_in_place_keeping_its_id(workspace: Workspace) -> None:
+    ws = workspace
+    folder = ws.root / "renamed"
+    folder.mkdir()
+    manifest = folder / "tie.yaml"
+    manifest.write_text(_group([_rule("first", 100)]), encoding="utf-8")
+    assert ws.run("apply", str(folder), "--auto-approve", *ws.target()).code == 0
+    (before,) = ws.groups()
+
+    _rename(manifest, "tie", "greetings", annotate=True)
+    assert ws.run("validate", str(folder)).code == 0
+    planned = ws.run("plan", str(folder), "--prune", "--detailed-exitcode", *ws.target())
+    assert planned.code == 2, planned.text
+    assert (
+        "# InteractionRuleGroup/greetings (moved from InteractionRuleGroup/tie) will be updated in place"
+        in planned.out
+    )
+    assert '~ group_name: "tie" -> "greetings"' in planned.out
+    assert "will be deleted" not in planned.out and "will be created" not in planned.out
+    document = json.loads(ws.run("plan", str(folder), "--format", "json", *ws.target()).out)
+    (change,) = document["resource_changes"]
+    assert change["moved_from"] == "InteractionRuleGroup/tie" and document["summary"]["move"] == 1
+
+    assert ws.run("apply", str(folder), "--prune", "--auto-approve", *ws.target()).code == 0
+    (after,) = ws.groups()
+    assert (after["group_id"], after["group_name"]) == (before["group_id"], "greetings")
+    listed = ws.run("state", "list", *ws.target()).out
+    assert "InteractionRuleGroup/greetings" in listed and "InteractionRuleGroup/tie" not in listed
+    # The annotation can stay: with nothing left to move, the plan is clean.
+    assert ws.run("plan", str(folder), "--prune", "--detailed-exitcode", *ws.target()).code == 0
+
+
+def test_previous_name_is_checked_by_validate(workspace: Workspace) -> None:
+    folder = workspace.root / "self"
+    folder.mkdir()
+    document = json.loads(_group([_rule("first", 100)]))
+    document["metadata"]["annotations"] = {"smartlive.io/previous-name": "tie"}
+    (folder / "tie.yaml").write_text(json.dumps(document), encoding="utf-8")
+    result = workspace.run("validate", str(folder))
+    assert result.code == 1
+    assert "annotation 'smartlive.io/previous-name' names the resource itself" in result.out
 
 
 def _job(bitrate: int) -> str:

@@ -81,6 +81,7 @@ def test_json_plan_is_versioned_sorted_and_complete(workspace: Workspace) -> Non
         "destroy": 0,
         "has_changes": True,
         "unverifiable": 0,
+        "move": 0,
     }
     assert result.out == json.dumps(plan, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 

@@ -172,6 +172,7 @@ def test_declared_rules_reach_the_broadcast_and_a_group_edit_reaches_the_running
         "destroy": 0,
         "has_changes": True,
         "unverifiable": 0,
+        "move": 0,
     }
     text = ws.run("plan", str(folder), *ws.target()).out
     assert f"~ rules rewritten in running job {job['job_id']} (no restart)" in text

@@ -30,6 +30,7 @@ RESOURCE_KEYS = {
     "room_id",
     "unverifiable",
     "unverifiable_because",
+    "moved_from",
     "interrupts_stream",
 }
 
@@ -52,6 +53,7 @@ def test_top_level_keys_and_version() -> None:
         "destroy": 2,
         "has_changes": True,
         "unverifiable": 0,
+        "move": 0,
     }
 
 
