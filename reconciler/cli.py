@@ -9,10 +9,13 @@ import argparse
 import importlib
 import pkgutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TextIO, cast
 
 from reconciler import __version__, commands, exitcodes
 from reconciler.errors import UserError
+from reconciler.redaction import RedactingStream, one_line
 
 
 def command_modules() -> list[str]:
@@ -39,12 +42,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Every line any command prints passes through the redaction (a service may echo a secret back).
+    with redacted_output():
+        return _run(argv)
+
+
+@contextmanager
+def redacted_output() -> Iterator[None]:
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout = cast(TextIO, RedactingStream(stdout))
+    sys.stderr = cast(TextIO, RedactingStream(stderr))
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

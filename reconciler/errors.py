@@ -14,6 +14,8 @@ UserError                 -> exit 1, message printed as `error: ...`
 
 from __future__ import annotations
 
+from reconciler.redaction import one_line
+
 
 class UserError(Exception):
     """A failure the user can fix; its message is shown as is."""
@@ -39,6 +41,8 @@ class RemoteError(UserError):
     def __init__(self, status: int, code: str, message: str, operation: str = "") -> None:
         self.status = status
         self.code = code
+        # The service's words, on one line: a message that echoes a request body must not spill over.
+        message = one_line(message)
         self.error_msg = message
         self.operation = operation
         where = f"{operation}: " if operation else ""

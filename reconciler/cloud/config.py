@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.errors import ConfigError
+from reconciler.redaction import remember
 
 DEFAULT_ENDPOINT_TEMPLATE = "https://metastudio.{region}.myhuaweicloud.com"
 #: The embedded emulator's fixed identity (also documented in README, "Local mode").
@@ -39,6 +40,10 @@ class Credentials:
     security_token: str = field(default="", repr=False)
     auth_token: str = field(default="", repr=False)
     source: str = ""
+
+    def __post_init__(self) -> None:
+        for secret in self.secrets():
+            remember(secret)  # hidden from every output from now on, even if a service echoes it
 
     def secrets(self) -> list[str]:
         """Every secret value, for redaction and for tests that scan output."""

@@ -34,7 +34,9 @@ from reconciler.cloud.error_body import ErrorBody, error_of, is_throttling
 from reconciler.cloud.retry import BACKOFF, GIVE_UP, RetryPolicy, Verdict, retrying
 from reconciler.errors import UserError
 from reconciler.events.jsonl import wire
-from reconciler.events.reporturl import REDACTED, ReportUrl, redact
+from reconciler.events.reporturl import ReportUrl
+from reconciler.redaction import SENSITIVE as REDACTED
+from reconciler.redaction import redact
 
 #: The service's limit on events per request (seed 000 table 4: total 1-1000).
 MAX_BATCH: Final = 1000

@@ -8,21 +8,14 @@ or logs it with the key in clear (`redact`).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from reconciler.errors import ConfigError
+from reconciler.redaction import redact, remember
 
 _SECRET_PARAMS: Final = ("auth_key",)
-_SECRET_RE: Final = re.compile(r"(auth_key=)[^&#\s\"']+", re.IGNORECASE)
-REDACTED: Final = "***"
-
-
-def redact(text: str) -> str:
-    """`text` with the value of every auth_key query parameter replaced by ***."""
-    return _SECRET_RE.sub(r"\1" + REDACTED, text)
 
 
 @dataclass(frozen=True)
@@ -49,7 +42,10 @@ class ReportUrl:
             expires = int(query["expires_time"]) if query.get("expires_time") else None
         except ValueError:
             expires = None  # the service will judge it; we only lose the early refresh
-        return cls(url.strip(), parts.path, query.get("auth_key") or None, expires)
+        auth_key = query.get("auth_key") or None
+        if auth_key:
+            remember(auth_key)
+        return cls(url.strip(), parts.path, auth_key, expires)
 
     def with_refresh(self) -> str:
         """The URL with refresh_url=true: the answer then carries a new URL with a later expiry."""

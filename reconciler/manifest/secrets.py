@@ -23,6 +23,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from reconciler.errors import ManifestError
+from reconciler.redaction import remember
 
 #: What a reference looks like (also the JSON Schema ``pattern`` of secret fields).
 SECRET_REF_PATTERN: Final = r"^\$\{(env:[A-Za-z_][A-Za-z0-9_]*|file:[^}]+)\}$"
@@ -123,7 +124,8 @@ Secret = SecretRef | LiteralSecret
 
 
 def resolve_secret(value: Secret, environ: Mapping[str, str] | None = None) -> str:
-    return value.resolve(environ)
+    """The secret's value, remembered so that no output shows it (reconciler/redaction.py)."""
+    return remember(value.resolve(environ))
 
 
 def _base_dir(info: ValidationInfo) -> Path | None:
@@ -237,7 +239,7 @@ def resolved_wire(
     if isinstance(value, list):
         return [resolved_wire(item, environ) for item in value]
     if isinstance(value, SecretRef | LiteralSecret):
-        return value.resolve(environ)
+        return resolve_secret(value, environ)
     return value
 
 
