@@ -133,9 +133,9 @@ def _reporter(total: int, *, quiet: bool = False) -> Iterator[Callable[[ActionRe
 
 
 def _not_done_line(item: NotDone) -> str:
-    """`  -/+ SmartLiveJob/x: restart (job J)`: what an interrupted run did not do."""
+    """`  -/+ SmartLiveJob/x: restart (job_id J)`: what an interrupted run did not do."""
     change = item.change
-    on = f" ({change.remote_id})" if change.remote_id else ""
+    on = f" ({item.id_name} {change.remote_id})" if change.remote_id else ""
     line = f"  {change.glyph} {change.address}: {item.verb}{on}"
     if item.cut_off:
         line += " - cut off in flight: it may be half done; run plan to see"

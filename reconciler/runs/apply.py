@@ -155,6 +155,8 @@ class NotDone:
 
     change: ResourceChange
     cut_off: bool = False
+    #: What the change's remote id is called ("job_id"), for the line that names it.
+    id_name: str = "id"
 
     @property
     def address(self) -> Address:
@@ -562,7 +564,7 @@ class Executor:
         try:
             for level in levels(actionable):
                 if self._stopping:
-                    self.result.not_done.extend(NotDone(change) for change in level)
+                    self.result.not_done.extend(self._not_done(change) for change in level)
                     continue
 
                 async def one(change: ResourceChange) -> None:
@@ -595,7 +597,7 @@ class Executor:
     async def _action(self, change: ResourceChange, wanted: Desired[Any] | None) -> bool | None:
         """One change in its slot: True done, False failed or skipped, None not done (interrupted)."""
         if self._stopping:
-            self.result.not_done.append(NotDone(change))
+            self.result.not_done.append(self._not_done(change))
             return None
         task = asyncio.current_task()
         assert task is not None
@@ -605,10 +607,14 @@ class Executor:
         except asyncio.CancelledError:
             if not self._forced:
                 raise  # not ours: the whole run is being cancelled
-            self.result.not_done.append(NotDone(change, cut_off=True))
+            self.result.not_done.append(self._not_done(change, cut_off=True))
             return None
         finally:
             self._in_flight.discard(task)
+
+    def _not_done(self, change: ResourceChange, *, cut_off: bool = False) -> NotDone:
+        kind = self.kinds.get(change.kind)
+        return NotDone(change, cut_off, kind.remote_id_name if kind is not None else "id")
 
 
 @dataclass(frozen=True)
