@@ -191,7 +191,7 @@ class ApplyResult:
     results: list[ActionResult] = field(default_factory=list)
     #: Changes an interrupted run did not carry out (empty when it was not interrupted).
     not_done: list[NotDone] = field(default_factory=list)
-    #: The run was stopped (Ctrl-C) before it had carried out every change.
+    #: The run was stopped (Ctrl-C) before it had carried out every change: `not_done` lists them.
     interrupted: bool = False
 
     @property
@@ -343,10 +343,6 @@ class Executor:
         self._stopping = self._forced = True
         for task in list(self._in_flight):
             task.cancel()
-
-    @property
-    def stopping(self) -> bool:
-        return self._stopping
 
     # ApplyContext -------------------------------------------------------------------------------
 
@@ -591,7 +587,8 @@ class Executor:
             if self._writer is not None:
                 self._writer.close()  # every write submitted is carried out, a forced stop's included
                 self._writer = None
-        self.result.interrupted = self._stopping
+        # A Ctrl-C that came after the last action began stopped nothing: the run is complete.
+        self.result.interrupted = bool(self.result.not_done)
         return self.result
 
     async def _action(self, change: ResourceChange, wanted: Desired[Any] | None) -> bool | None:
