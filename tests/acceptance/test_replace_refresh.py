@@ -166,3 +166,18 @@ def test_refresh_only_refuses_options_that_would_change_objects(workspace: Works
         and saved.err == "error: --refresh-only prints its corrections as text and saves no plan\n"
     )
     assert ws.mutating_requests() == 0
+
+
+def test_a_plan_saved_with_replace_applies_the_replacement(workspace: Workspace, tmp_path: Path) -> None:
+    ws = workspace
+    folder = write_chain(ws.root)
+    assert ws.run("apply", str(folder), "--auto-approve", *ws.target()).code == 0
+    (job,) = ws.active_jobs()
+    saved = tmp_path / "replace.plan"
+    planned = ws.run("plan", str(folder), "--replace", JOB, "--out", str(saved), *ws.target())
+    assert planned.code == 0, planned.text
+    applied = ws.run("apply", str(saved), *ws.target())
+    assert applied.code == 0, applied.text
+    assert "Apply complete: 0 created, 0 updated, 1 restarted, 0 stopped or deleted." in applied.out
+    (restarted,) = ws.active_jobs()
+    assert restarted["job_id"] != job["job_id"]

@@ -470,6 +470,14 @@ def test_stop_begins_no_new_action_and_reports_every_other_one_as_not_done() -> 
         (g("c"), "create", False),
     ]
     assert result.interrupted and result.summary_line().startswith("Apply interrupted: 1 created")
+    document = result.as_json()
+    assert document["interrupted"] and document["summary"]["not_done"] == 2
+    assert document["not_done"][0] == {
+        "address": str(g("b")),
+        "verb": "create",
+        "remote_id": "",
+        "cut_off": False,
+    }
     assert list(api.groups.values()) == ["a"]
     assert store.records[g("a")].remote_id == "g1"  # what was done is recorded
 
