@@ -68,7 +68,7 @@ def test_ctrl_c_finishes_the_restarts_in_flight_leaves_no_room_dark_and_lists_th
     with emulator(tmp_path, [room_id(NS, r) for r in range(ROOMS)]) as emu:
         project = running_project(tmp_path, emu)
         old = {j["room_id"]: j["job_id"] for j in emu.active_jobs()}
-        emu.faults(latency_ms=200)  # slow enough to be interrupted with most of the work left
+        emu.faults(latency_ms=300)  # slow enough to be interrupted with most of the work left
         proc = project.spawn(project.apply_args("--allow-restart", "--parallelism", "2"))
         out, err = interrupted(proc)
         emu.faults(latency_ms=0)
