@@ -153,12 +153,18 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def smartlive(workdir: Path, *argv: str) -> Run:
-    """Run `smartlive ARGV` in `workdir` with ENV, as a user runs it; wall and CPU time included."""
+def smartlive(workdir: Path, *argv: str, env: Mapping[str, str] | None = None) -> Run:
+    """Run `smartlive ARGV` in `workdir` with `env` (default ENV), as a user runs it; wall and CPU time
+    included. An `env` with another PYTHONPATH runs another checkout's CLI (a before/after comparison)."""
     cpu = children_cpu()
     started = time.perf_counter()
     done = subprocess.run(
-        [*SMARTLIVE, *argv], cwd=workdir, env=ENV, capture_output=True, text=True, check=False
+        [*SMARTLIVE, *argv],
+        cwd=workdir,
+        env=dict(env) if env is not None else ENV,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     seconds = time.perf_counter() - started
     return Run(done.returncode, seconds, children_cpu() - cpu, done.stdout, done.stderr)

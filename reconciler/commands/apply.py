@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import re
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,13 +15,17 @@ from typing import TYPE_CHECKING
 
 from reconciler import exitcodes
 from reconciler.commands._argtypes import bounded
+from reconciler.commands._stdout import guarded_stdout
 from reconciler.commands._target import open_api, target_from_args
-from reconciler.commands.plan import add_plan_arguments, parse_targets
+from reconciler.commands.plan import add_plan_arguments, check_refresh_only, parse_targets
 from reconciler.errors import UsageError, UserError
 from reconciler.render.common import clean
 
 if TYPE_CHECKING:
-    from reconciler.runs.apply import ActionResult
+    from reconciler.resources import Address
+    from reconciler.runs.apply import ActionResult, ApplyResult, Executor, NotDone
+    from reconciler.runs.session import Session
+    from reconciler.state.base import StateStore
 
 ORDER = 30
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
@@ -40,7 +45,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "apply",
         help="make MetaStudio match the manifests",
         description="Plan, ask for confirmation, then apply under the state store's lock. "
-        "Given a saved plan file, refuse it if the manifests or the live state moved since.",
+        "Given a saved plan file, refuse it if the manifests or the live state moved since. "
+        "Ctrl-C starts no new action and lets the ones in flight finish (a restart included), then lists "
+        "what was not done and exits 130; a second Ctrl-C cuts the ones in flight off. A closed standard "
+        "output (`| head`) does not stop the work: the exit code still says how it went.",
     )
     add_plan_arguments(parser)
     parser.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation")
@@ -124,7 +132,91 @@ def _reporter(total: int, *, quiet: bool = False) -> Iterator[Callable[[ActionRe
         yield report
 
 
+def _not_done_line(item: NotDone) -> str:
+    """`  -/+ SmartLiveJob/x: restart (job_id J)`: what an interrupted run did not do."""
+    change = item.change
+    on = f" ({item.id_name} {change.remote_id})" if change.remote_id else ""
+    line = f"  {change.glyph} {change.address}: {item.verb}{on}"
+    if item.cut_off:
+        line += " - cut off in flight: it may be half done; run plan to see"
+    return line
+
+
+def report_interrupted(result: ApplyResult) -> None:
+    """Every action an interrupted run did not do, one line each (stderr: the report of the failure)."""
+    undone = sorted(result.not_done, key=lambda n: n.address)
+    print(f"Interrupted: {len(undone)} action(s) not done:", file=sys.stderr)
+    for item in undone:
+        print(_not_done_line(item), file=sys.stderr)
+    if undone:
+        print("Run apply again to do them.", file=sys.stderr)
+
+
+@contextmanager
+def _interruptible(executor: Executor) -> Iterator[None]:
+    """While the actions run, the first Ctrl-C stops the run gently (executor.stop: no new action, the
+    ones in flight finish) and the second cuts the ones in flight off (executor.force). After that,
+    Python's own Ctrl-C is back: a third quits at once."""
+    loop = asyncio.get_running_loop()
+    received = 0
+
+    def on_sigint() -> None:
+        nonlocal received
+        received += 1
+        if received == 1:
+            executor.stop()
+            print(
+                "Interrupt received: no new action starts; waiting for the ones in flight to finish "
+                "(Ctrl-C again to cut them off)",
+                file=sys.stderr,
+                flush=True,
+            )
+            return
+        executor.force()
+        loop.remove_signal_handler(signal.SIGINT)
+        print("Second interrupt: cutting off the actions in flight", file=sys.stderr, flush=True)
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread: Python's default
+        yield
+        return
+    try:
+        yield
+    finally:
+        if received < 2:
+            loop.remove_signal_handler(signal.SIGINT)
+
+
+def _refresh_only(
+    session: Session, store: StateStore, target_key: str, targets: frozenset[Address], *, auto_approve: bool
+) -> int:
+    """apply --refresh-only: the state store corrected from what exists; not one write to the service."""
+    from reconciler.kinds import RESOURCE_KINDS
+    from reconciler.runs.refresh import store_edits, summary_line
+    from reconciler.state import whoami
+
+    edits = store_edits(session.plan, session.managed or {}, RESOURCE_KINDS, targets)
+    for edit in edits:
+        print(edit.line(), flush=True)
+    if edits and not auto_approve:
+        _confirm("smartlive will correct the state store as above; nothing is sent to MetaStudio.")
+    applied_by = whoami()
+    for edit in edits:
+        if edit.after is None:
+            store.remove(target_key, edit.address)
+        else:
+            store.put(target_key, edit.after, applied_by)
+    print(summary_line(edits, done=True))
+    return exitcodes.OK
+
+
 def run(args: argparse.Namespace) -> int:
+    with guarded_stdout():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from reconciler.engine.planner import PlanOptions
     from reconciler.render import render
     from reconciler.render.color import use_color
@@ -138,7 +230,7 @@ def run(args: argparse.Namespace) -> int:
     if len(args.paths) == 1 and planfile.is_saved_plan(Path(args.paths[0])):
         saved = planfile.load(Path(args.paths[0]))
         args.paths = list(saved.paths)
-        args.prune, args.targets = saved.prune, list(saved.targets)
+        args.prune, args.targets, args.replace = saved.prune, list(saved.targets), list(saved.replace)
         if not (args.local or args.endpoint or args.region or args.project_id):
             # Where the plan was made for, unless the command line says otherwise (then check_fresh
             # refuses a plan made for another target).
@@ -151,11 +243,18 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             "--format json prints no plan to approve: pass --auto-approve, or apply a saved plan"
         )
+    if args.refresh_only and saved is not None:
+        raise UsageError("--refresh-only takes manifests, not a saved plan")
+    check_refresh_only(args)
     target = target_from_args(args)
     if saved is not None:
         planfile.check_target(saved, target.key)
     store = open_store(args.state, workdir=Path.cwd())
-    options = PlanOptions(prune=args.prune, targets=parse_targets(args.targets))
+    options = PlanOptions(
+        prune=args.prune,
+        targets=parse_targets(args.targets),
+        replace=parse_targets(args.replace, option="--replace"),
+    )
     key = store.hmac_key()
 
     notes: list[str] = []
@@ -165,6 +264,10 @@ def run(args: argparse.Namespace) -> int:
             session = await plan_session(
                 api, args.paths, store=store, target_key=target.key, options=options, refresh=args.refresh
             )
+            if args.refresh_only:
+                return _refresh_only(
+                    session, store, target.key, options.targets, auto_approve=args.auto_approve
+                )
             plan = session.plan
             if saved is not None:
                 planfile.check_fresh(
@@ -176,6 +279,7 @@ def run(args: argparse.Namespace) -> int:
                 target.key,
                 ApplyOptions(
                     allow_restart=args.allow_restart,
+                    parallelism=args.parallelism,
                     rates={**DEFAULT_RATES, "StartSmartLive": args.start_rate},
                     applied_by=whoami(),
                 ),
@@ -200,6 +304,7 @@ def run(args: argparse.Namespace) -> int:
 
             if not as_json and (saved is None or not plan.summary.has_changes):
                 sys.stdout.write(render(plan, "text", color=use_color(sys.stdout)))
+                sys.stdout.flush()
             if not plan.summary.has_changes:
                 adopt()
                 result = ApplyResult()
@@ -207,7 +312,7 @@ def run(args: argparse.Namespace) -> int:
                 if saved is None and not args.auto_approve:
                     _confirm("smartlive will perform the actions above.")
                 adopt()
-                with _reporter(len(plan.actionable), quiet=as_json) as report:
+                with _reporter(len(plan.actionable), quiet=as_json) as report, _interruptible(executor):
                     executor.on_result = report
                     result = await executor.execute(plan, session.desired.resources)
         if as_json:
@@ -218,26 +323,34 @@ def run(args: argparse.Namespace) -> int:
             }
             print(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False))
         else:
-            print(result.summary_line())
-        for failure in result.failed:
-            if not failure.skipped:
-                print(f"error: {failure.address}: {failure.message}", file=sys.stderr)
-        if result.interrupting:
-            print(
-                f"error: {len(result.interrupting)} action(s) skipped because they would interrupt a live "
-                "stream (see the lines marked !)",
-                file=sys.stderr,
-            )
-        if result.blocked:
-            print(
-                f"error: {len(result.blocked)} action(s) skipped because a change they depend on did not "
-                "succeed (see the lines marked !)",
-                file=sys.stderr,
-            )
-        return exitcodes.ERROR if result.failed else exitcodes.OK
+            print(result.summary_line(), flush=True)
+        return _outcome(result)
 
     try:
         with store.lock(target.key, timeout=args.lock_timeout, holder=LockHolder.current("apply")):
             return asyncio.run(go())
     finally:
         store.close()
+
+
+def _outcome(result: ApplyResult) -> int:
+    """The errors of a run on stderr, and its exit code: 130 interrupted, 1 anything failed or skipped."""
+    for failure in result.failed:
+        if not failure.skipped:
+            print(f"error: {failure.address}: {failure.message}", file=sys.stderr)
+    if result.interrupting:
+        print(
+            f"error: {len(result.interrupting)} action(s) skipped because they would interrupt a live "
+            "stream (see the lines marked !)",
+            file=sys.stderr,
+        )
+    if result.blocked:
+        print(
+            f"error: {len(result.blocked)} action(s) skipped because a change they depend on did not "
+            "succeed (see the lines marked !)",
+            file=sys.stderr,
+        )
+    if result.interrupted:
+        report_interrupted(result)
+        return exitcodes.INTERRUPTED
+    return exitcodes.ERROR if result.failed else exitcodes.OK

@@ -17,6 +17,7 @@ from reconciler.commands._target import add_target_arguments, open_api, target_f
 if TYPE_CHECKING:
     from reconciler.manifest import Manifest
     from reconciler.resources import Address
+    from reconciler.runs.session import Session
 
 ORDER = 20
 
@@ -36,6 +37,21 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="ADDRESS",
         help="limit to this resource, e.g. InteractionRuleGroup/welcome (repeatable)",
+    )
+    parser.add_argument(
+        "--replace",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="write this declared resource again even if nothing differs: a running job is restarted "
+        "(naming it is the consent --allow-restart asks for), a group or room updated in place "
+        "(repeatable)",
+    )
+    parser.add_argument(
+        "--refresh-only",
+        action="store_true",
+        help="only correct the state store from what exists (records of objects gone are dropped, a "
+        "job restarted elsewhere is recorded under its new id); nothing is sent to MetaStudio",
     )
     parser.add_argument(
         "--refresh", action="store_true", help="read every group in full, ignoring the read cache"
@@ -64,15 +80,28 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
-def parse_targets(texts: list[str]) -> frozenset[Address]:
-    """--target values as addresses; one that is not `Kind/name` is a usage error."""
+def parse_targets(texts: list[str], option: str = "--target") -> frozenset[Address]:
+    """--target (or --replace) values as addresses; one that is not `Kind/name` is a usage error."""
     from reconciler.errors import ConfigError
     from reconciler.resources import Address, AddressError
 
     try:
         return frozenset(Address.parse(text) for text in texts)
     except AddressError as exc:
-        raise ConfigError(f"--target: {exc}") from None
+        raise ConfigError(f"{option}: {exc}") from None
+
+
+def check_refresh_only(args: argparse.Namespace) -> None:
+    """--refresh-only changes records, nothing else: options about changing MetaStudio do not go with it."""
+    from reconciler.errors import UsageError
+
+    if not args.refresh_only:
+        return
+    for given, option in ((args.replace, "--replace"), (args.prune, "--prune")):
+        if given:
+            raise UsageError(f"--refresh-only changes no object: {option} does not go with it")
+    if args.format != "text" or getattr(args, "out", None) is not None:
+        raise UsageError("--refresh-only prints its corrections as text and saves no plan")
 
 
 def secret_references(manifests: Mapping[Address, Manifest[Any]]) -> dict[str, list[str]]:
@@ -95,6 +124,18 @@ def secret_references(manifests: Mapping[Address, Manifest[Any]]) -> dict[str, l
     return out
 
 
+def _preview_refresh(session: Session, targets: frozenset[Address]) -> bool:
+    """plan --refresh-only: the corrections apply --refresh-only would make; True when there are any."""
+    from reconciler.kinds import RESOURCE_KINDS
+    from reconciler.runs.refresh import store_edits, summary_line
+
+    edits = store_edits(session.plan, session.managed or {}, RESOURCE_KINDS, targets)
+    for edit in edits:
+        print(edit.line())
+    print(summary_line(edits, done=False))
+    return bool(edits)
+
+
 def run(args: argparse.Namespace) -> int:
     from reconciler.engine.planner import PlanOptions
     from reconciler.render import render
@@ -103,15 +144,22 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.runs.session import plan_session
     from reconciler.state import open_store
 
+    check_refresh_only(args)
     target = target_from_args(args)
     store = open_store(args.state, workdir=Path.cwd())
-    options = PlanOptions(prune=args.prune, targets=parse_targets(args.targets))
+    options = PlanOptions(
+        prune=args.prune,
+        targets=parse_targets(args.targets),
+        replace=parse_targets(args.replace, option="--replace"),
+    )
 
     async def go() -> bool:
         async with open_api(target, args.parallelism) as api:
             session = await plan_session(
                 api, args.paths, store=store, target_key=target.key, options=options, refresh=args.refresh
             )
+        if args.refresh_only:
+            return _preview_refresh(session, options.targets)
         sys.stdout.write(render(session.plan, args.format, color=use_color(sys.stdout), verbose=args.verbose))
         if args.out is not None:
             planfile.save(
@@ -125,6 +173,7 @@ def run(args: argparse.Namespace) -> int:
                     paths=tuple(os.path.relpath(Path(p).resolve()) for p in args.paths),
                     prune=args.prune,
                     targets=tuple(sorted(args.targets)),
+                    replace=tuple(sorted(args.replace)),
                     plan=json.loads(render(session.plan, "json", color=False)),
                     secret_references=secret_references(session.desired.manifests),
                     endpoint="" if target.is_local else target.endpoint,

@@ -611,6 +611,9 @@ class MetaStudioBackend:
             # The rules the job runs (as its room held them, or as rewritten) and why some can never fire.
             "interaction_rules": snapshot.rules_of(config),
             "rule_problems": json.loads(config.problems),
+            # The service's times are whole seconds; a test measuring how long a room was dark between
+            # two jobs needs the emulator's own milliseconds (epoch ms of its clock; ended null while active).
+            "times_ms": {"created": job.create_ms, "processing": job.processing_ms, "ended": job.end_ms},
         }
 
     def events(self, job_id: str) -> list[dict[str, Any]]:

@@ -118,6 +118,15 @@ class PlanContext:
     to a resource that is yet to be created has no remote id: Terraform's "known after apply"."""
 
     changes: Mapping[Address, ResourceChange] = field(default_factory=dict)
+    #: The addresses named with --replace: each kind plans their replacement action even when nothing
+    #: differs (see `replace_requested`).
+    replace: frozenset[Address] = frozenset()
+
+    def replace_requested(self, address: Address) -> bool:
+        """The user asked for this resource to be written again (--replace): a kind plans its full
+        replacement action for it (a job's restart, a whole update in place), never a delete and create
+        that would change the id others refer to."""
+        return address in self.replace
 
     def remote_id(self, address: Address) -> str | None:
         change = self.changes.get(address)

@@ -63,6 +63,8 @@ class ReasonCode(StrEnum):
     PRUNED = "pruned"
     #: Managed by smartlive, no longer declared, no --prune: kept, and shown (apply --prune removes it).
     ORPHANED = "orphaned"
+    #: Named with --replace: written again (an update, a job's restart) even where nothing differs.
+    REPLACE_REQUESTED = "replace_requested"
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from reconciler.resources import Address, ManagedRecord
 class PlanOptions:
     prune: bool = False
     targets: frozenset[Address] = frozenset()
+    #: --replace: declared resources to write again even when nothing differs.
+    replace: frozenset[Address] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ def make_plan(
     changes: list[ResourceChange] = []
     planned: dict[Address, ResourceChange] = {}
     for item in _in_reference_order(inputs):
-        ctx = PlanContext(dict(planned))
+        ctx = PlanContext(dict(planned), replace=options.replace)
         for desired in item.desired:
             record = records.get(desired.address)
             matched = item.kind.match(desired, item.live, record, ctx)

@@ -1,12 +1,13 @@
-"""Building blocks the kinds share: what --prune plans for an object that still exists, and a delete
-that counts an object already gone as deleted. A kind module uses them; none of them names a kind."""
+"""Building blocks the kinds share: what --prune plans for an object that still exists, what --replace
+plans for an object updated in place, and a delete that counts an object already gone as deleted. A kind module uses them; none of them names a kind."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Mapping
+from dataclasses import replace
 from typing import Any, Final
 
-from reconciler.engine.kind import Applied, ApplyContext
+from reconciler.engine.kind import Applied, ApplyContext, PlanContext
 from reconciler.engine.plan import Action, FieldChange, Reason, ReasonCode, ResourceChange
 from reconciler.errors import RemoteError
 from reconciler.resources import ManagedRecord
@@ -37,6 +38,17 @@ def fingerprint_changes(
             before = PREVIOUSLY_APPLIED if name in recorded else None
             changes.append(FieldChange(name, before, after(name), forces_restart(name)))
     return changes
+
+
+def update_requested(change: ResourceChange, ctx: PlanContext) -> ResourceChange:
+    """A resource named with --replace that exists and is updated in place: its whole declared body is
+    written again (an update, even when nothing differs). Never a delete and create: the new object would
+    have another id, and whatever refers to the old one would be left pointing at nothing."""
+    if not ctx.replace_requested(change.address) or not change.remote_id:
+        return change  # not requested, or nothing to replace: it is created anyway
+    if change.actions not in ((Action.NOOP,), (Action.UPDATE,)):
+        return change
+    return replace(change, actions=(Action.UPDATE,), reason=Reason(ReasonCode.REPLACE_REQUESTED))
 
 
 def pruned_delete(record: ManagedRecord, before: dict[str, Any] | None) -> ResourceChange:

@@ -12,7 +12,9 @@ by ``LiveJobManifest.to_start_request``.
 Live state: one paged project-wide list filtered to the active states; per-room lists only where the
 project-wide list is unavailable. Apply: start (after an intent record; a lost answer is looked up among
 the room's active jobs), stop (a job already ended counts as stopped), restart (stop, then start), and
-REFRESH_OUTPUT_URL when only the output changed. Starts are spaced by the run's StartSmartLive limiter.
+REFRESH_OUTPUT_URL when only the output changed. Starts are spaced by the run's StartSmartLive limiter; a
+restart takes its start's slot before it stops the old job, so the room is dark only for its own stop and
+start.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from reconciler.engine.kind import (
     BuildContext,
     Desired,
     ImportRefused,
+    Limiter,
     MissingReferenceError,
     PlanContext,
     ReadRequest,
@@ -760,7 +763,8 @@ class LiveJobKind:
         ctx: PlanContext,
     ) -> ResourceChange:
         job = desired.value.job
-        return plan_job(replace(job, room_id=_room_id(desired.value, ctx)), matched, record)
+        change = plan_job(replace(job, room_id=_room_id(desired.value, ctx)), matched, record)
+        return _restart_requested(change) if ctx.replace_requested(desired.address) else change
 
     def prune(self, record: ManagedRecord, live: LiveJobs) -> ResourceChange | None:
         job = live.by_id.get(record.remote_id)
@@ -837,8 +841,7 @@ class LiveJobKind:
             return Applied(f"stopped (job {change.remote_id})", change.remote_id or "")
         assert inputs is not None, "a start, restart or refresh has a declaration"
         if change.is_restart:
-            await self._stop(ctx, room_id, change.remote_id or "")
-            job_id, warnings = await self._start(change, inputs, ctx)
+            job_id, warnings = await self._restart(change, inputs, room_id, ctx)
             return Applied(
                 f"restarted: job {change.remote_id} stopped, job {job_id} started", job_id, warnings
             )
@@ -860,14 +863,39 @@ class LiveJobKind:
 
         await ctx.until_known(f"stop of job {job_id}", stop)
 
-    async def _start(
-        self, change: ResourceChange, inputs: DesiredJobInputs, ctx: ApplyContext
+    async def _restart(
+        self, change: ResourceChange, inputs: DesiredJobInputs, room_id: str, ctx: ApplyContext
     ) -> tuple[str, tuple[str, ...]]:
-        room_id = inputs.job.room_id
+        """Stop, then start at once: the room is dark only for these two round trips. Whatever may wait
+        is done while the old job still runs: the room's active jobs are noted (a lost start's lookup
+        must tell the new job from them), the request is built, and the room's slot under the start
+        limit is taken, so a stopped room never queues behind other rooms' starts."""
+        old_job = change.remote_id or ""
+        before = {j.job_id or "" for j in await self._active(ctx, room_id)} | {old_job}
         request = inputs.build_request()
-        before = {j.job_id for j in await self._active(ctx, room_id)} if change.is_restart else set()
-        await ctx.record(self._record(change, inputs, PENDING, ctx))  # the intent
         limiter = ctx.limiter(START_OPERATION)
+        slot = None
+        if limiter is not None:
+            await limiter.wait()
+            slot = _TakenSlot(limiter)
+        await self._stop(ctx, room_id, old_job)
+        return await self._start(change, inputs, ctx, request=request, before=before, limiter=slot)
+
+    async def _start(
+        self,
+        change: ResourceChange,
+        inputs: DesiredJobInputs,
+        ctx: ApplyContext,
+        *,
+        request: models.StartSmartLiveReq | None = None,
+        before: Collection[str] = (),
+        limiter: Limiter | None = None,
+    ) -> tuple[str, tuple[str, ...]]:
+        """`before`: the room's jobs that are not the one this start makes (a restart's old job)."""
+        room_id = inputs.job.room_id
+        request = request if request is not None else inputs.build_request()
+        await ctx.record(self._record(change, inputs, PENDING, ctx))  # the intent
+        limiter = limiter if limiter is not None else ctx.limiter(START_OPERATION)
         warnings: tuple[str, ...] = ()
 
         async def start() -> str:
@@ -910,6 +938,37 @@ class LiveJobKind:
                 "be imported (for a job that has ended, apply starts a new one)"
             )
         return ManagedRecord(address, remote_id, room_id=active[0].room_id or "")
+
+
+class _TakenSlot:
+    """A start-limit slot a restart took before its stop: the start's first try goes at once on it; a try
+    after a throttled answer waits for a new slot like any other call."""
+
+    def __init__(self, limiter: Limiter) -> None:
+        self._limiter = limiter
+        self._taken = True
+
+    async def wait(self) -> None:
+        if self._taken:
+            self._taken = False
+            return
+        await self._limiter.wait()
+
+    def pause(self, seconds: float) -> None:
+        self._limiter.pause(seconds)
+
+
+def _restart_requested(change: ResourceChange) -> ResourceChange:
+    """--replace of a job declared running that runs: restarted whatever differs (naming it is the
+    consent the restart guard asks for). Not running, it is started anyway; declared stopped, stopped."""
+    if not change.remote_id or change.actions == (Action.STOP,):
+        return change
+    reason = Reason(
+        ReasonCode.REPLACE_REQUESTED,
+        forced_by=change.reason.forced_by,
+        remote_state=change.reason.remote_state,
+    )
+    return replace(change, actions=RESTART, reason=reason, interrupts_stream=True)
 
 
 #: Fields a StartSmartLive body and a room body share: the job's value replaces the room's whole.

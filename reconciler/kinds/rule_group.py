@@ -32,7 +32,7 @@ from reconciler.engine.kind import (
 )
 from reconciler.engine.plan import Action, Reason, ReasonCode, ResourceChange
 from reconciler.errors import AuthError, RemoteError, UserError
-from reconciler.kinds.common import delete_remote, pruned_delete
+from reconciler.kinds.common import delete_remote, pruned_delete, update_requested
 from reconciler.manifest.lint_rules import lint_rules
 from reconciler.manifest.registry import KindSpec, Manifest, SetCheck
 from reconciler.manifest.secrets import Secret
@@ -245,6 +245,9 @@ class RuleGroupKind:
         record: ManagedRecord | None,
         ctx: PlanContext,
     ) -> ResourceChange:
+        return update_requested(self._plan(desired, matched), ctx)
+
+    def _plan(self, desired: Desired[DesiredGroup], matched: Sequence[LiveGroup]) -> ResourceChange:
         address, value = desired.address, desired.value
         if len(matched) > 1:
             ids = ", ".join(sorted(g.group_id for g in matched))

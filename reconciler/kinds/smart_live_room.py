@@ -56,7 +56,13 @@ from reconciler.engine.plan import (
 )
 from reconciler.errors import AuthError, ManifestError, RemoteError
 from reconciler.kinds import active_jobs, rule_group
-from reconciler.kinds.common import JOB_STATE_CONFLICT, delete_remote, fingerprint_changes, pruned_delete
+from reconciler.kinds.common import (
+    JOB_STATE_CONFLICT,
+    delete_remote,
+    fingerprint_changes,
+    pruned_delete,
+    update_requested,
+)
 from reconciler.kinds.room_lint import lint_room
 from reconciler.manifest.diagnostics import format_path
 from reconciler.manifest.registry import KindSpec, Manifest, SetCheck
@@ -556,7 +562,7 @@ class SmartLiveRoomKind:
         record: ManagedRecord | None,
         ctx: PlanContext,
     ) -> ResourceChange:
-        return plan_room(desired.address, desired.value, matched, record, ctx)
+        return update_requested(plan_room(desired.address, desired.value, matched, record, ctx), ctx)
 
     def prune(self, record: ManagedRecord, live: LiveRooms) -> ResourceChange | None:
         found = live.by_id.get(record.remote_id)

@@ -120,6 +120,9 @@ def cause(change: ResourceChange) -> str:
         return "managed by smartlive, no longer declared; apply --prune would remove it"
     if code is ReasonCode.PRUNED:
         return "managed by smartlive, no longer declared (--prune)"
+    if code is ReasonCode.REPLACE_REQUESTED:
+        forced = f"; {', '.join(reason.forced_by)} changed" if reason.forced_by else ""
+        return f"replacement requested (--replace){forced}"
     raise AssertionError(f"no sentence for reason {code}")
 
 

@@ -24,8 +24,17 @@ again (`patient`), never counted as a failure. Paced operations (StartSmartLive)
 the tenant's rate so the limit is not tripped in the first place.
 
 A change that interrupts a live stream (a running job stopped or restarted) runs only when the run
-allows it (--allow-restart) or its manifest does (annotation smartlive.io/allow-restart: "true");
-otherwise it is skipped loudly, its dependents with it, and the run fails after doing the rest.
+allows it (--allow-restart), its manifest does (annotation smartlive.io/allow-restart: "true") or the user
+named it with --replace; otherwise it is skipped loudly, its dependents with it, and the run fails after
+doing the rest.
+
+At most `parallelism` actions run at once, each one to its end: an action is the unit that is either done
+or not done. That is what makes an interrupted run honest. `stop()` (the first Ctrl-C) starts no new
+action, lets the ones in flight finish (their state is written) and reports every other one as not done;
+`force()` (the second) cancels the ones in flight too and reports them as cut off. A restart is one action,
+so an interrupted run never leaves a room stopped without its start unless forced. Each action having its
+own slot also means it never queues behind other actions' requests between two of its own: a restart's
+start follows its stop at once.
 """
 
 from __future__ import annotations
@@ -41,7 +50,7 @@ from reconciler.cloud.http import THROTTLE_CODES
 from reconciler.cloud.retry import BACKOFF, GIVE_UP, RetryPolicy, Verdict, retrying
 from reconciler.engine.graph import dependents, levels
 from reconciler.engine.kind import Applied, Desired, Fingerprinter, Kind, Limiter
-from reconciler.engine.plan import RESTART, Action, Plan, ResourceChange
+from reconciler.engine.plan import RESTART, Action, Plan, ReasonCode, ResourceChange
 from reconciler.errors import OutcomeUnknownError, RemoteError, UserError
 from reconciler.kinds import RESOURCE_KINDS
 from reconciler.resources import PENDING, Address, ManagedRecord
@@ -73,6 +82,16 @@ DEFAULT_RATES: Mapping[str, float] = {
     "CreateSmartLiveRoom": 1.0,
     "UpdateSmartLiveRoom": 1.0,
 }
+#: What a change not done would have done, by its actions (the lines after "Interrupted:").
+_UNDONE_VERBS: Mapping[tuple[Action, ...], str] = {
+    (Action.CREATE,): "create",
+    (Action.UPDATE,): "update",
+    (Action.DELETE,): "delete",
+    (Action.START,): "start",
+    (Action.STOP,): "stop",
+    (Action.REFRESH_OUTPUT,): "refresh output",
+    RESTART: "restart",
+}
 #: The verb of apply's per-action line, by the change's actions.
 _DONE_VERBS: Mapping[tuple[Action, ...], str] = {
     (Action.CREATE,): "created",
@@ -84,7 +103,15 @@ _DONE_VERBS: Mapping[tuple[Action, ...], str] = {
     RESTART: "restarted",
 }
 
-__all__ = ["PENDING", "ActionResult", "ApplyOptions", "ApplyResult", "Executor", "SpacingLimiter"]
+__all__ = [
+    "PENDING",
+    "ActionResult",
+    "ApplyOptions",
+    "ApplyResult",
+    "Executor",
+    "NotDone",
+    "SpacingLimiter",
+]
 
 
 class RecordSink(Protocol):
@@ -122,8 +149,38 @@ class ActionResult:
 
 
 @dataclass(frozen=True)
+class NotDone:
+    """A change an interrupted run did not carry out: never begun, or (`cut_off`) cancelled in flight by a
+    forced stop, so that it may be half done."""
+
+    change: ResourceChange
+    cut_off: bool = False
+    #: What the change's remote id is called ("job_id"), for the line that names it.
+    id_name: str = "id"
+
+    @property
+    def address(self) -> Address:
+        return self.change.address
+
+    @property
+    def verb(self) -> str:
+        """What it would have done: "restart", "create", ..."""
+        return _UNDONE_VERBS.get(self.change.actions, str(self.change.actions[0]))
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "address": str(self.address),
+            "verb": self.verb,
+            "remote_id": self.change.remote_id or "",
+            "cut_off": self.cut_off,
+        }
+
+
+@dataclass(frozen=True)
 class ApplyOptions:
     allow_restart: bool = False
+    #: Actions in flight at once (--parallelism): each has one request in flight at a time.
+    parallelism: int = 8
     #: Calls per second of the paced API operations.
     rates: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_RATES))
     applied_by: str = ""
@@ -132,6 +189,10 @@ class ApplyOptions:
 @dataclass
 class ApplyResult:
     results: list[ActionResult] = field(default_factory=list)
+    #: Changes an interrupted run did not carry out (empty when it was not interrupted).
+    not_done: list[NotDone] = field(default_factory=list)
+    #: The run was stopped (Ctrl-C) before it had carried out every change: `not_done` lists them.
+    interrupted: bool = False
 
     @property
     def failed(self) -> list[ActionResult]:
@@ -162,7 +223,10 @@ class ApplyResult:
                 "destroyed": self.count("stopped", "deleted"),
                 "failed": len([r for r in self.failed if not r.skipped]),
                 "skipped": len([r for r in self.results if r.skipped]),
+                "not_done": len(self.not_done),
             },
+            "interrupted": self.interrupted,
+            "not_done": [n.as_json() for n in sorted(self.not_done, key=lambda n: n.address)],
         }
 
     def summary_line(self) -> str:
@@ -170,7 +234,10 @@ class ApplyResult:
         updated = self.count("updated", "refreshed")
         restarted = self.count("restarted")
         destroyed = self.count("stopped", "deleted")
-        head = "Apply complete" if not self.failed else "Apply finished with errors"
+        if self.interrupted:
+            head = "Apply interrupted"
+        else:
+            head = "Apply complete" if not self.failed else "Apply finished with errors"
         return f"{head}: {created} created, {updated} updated, {restarted} restarted, {destroyed} stopped or deleted."
 
 
@@ -259,6 +326,23 @@ class Executor:
         self._ids: dict[Address, str] = {}
         # One writer thread (started by execute): state writes keep their order and never block the loop.
         self._writer: StateWriter | None = None
+        #: stop(): no action begins any more. force(): the ones in flight are cancelled too.
+        self._stopping = False
+        self._forced = False
+        self._in_flight: set[asyncio.Task[Any]] = set()
+
+    # Interruption -------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Begin no new action; the ones in flight finish (the first Ctrl-C)."""
+        self._stopping = True
+
+    def force(self) -> None:
+        """Cancel the actions in flight as well (the second Ctrl-C): what they wrote to the state store
+        stays, what they had not written is lost, and they are reported as cut off."""
+        self._stopping = self._forced = True
+        for task in list(self._in_flight):
+            task.cancel()
 
     # ApplyContext -------------------------------------------------------------------------------
 
@@ -354,13 +438,16 @@ class Executor:
         self.result.results.append(result)
         self.on_result(result)
 
-    def _may_interrupt(self, desired: Desired[Any] | None) -> bool:
+    def _may_interrupt(self, change: ResourceChange, desired: Desired[Any] | None) -> bool:
+        # Naming the resource with --replace is consent to interrupt it, as the annotation is.
+        if change.reason.code is ReasonCode.REPLACE_REQUESTED:
+            return True
         return self.options.allow_restart or (desired is not None and desired.allow_interrupt)
 
     async def _run(self, change: ResourceChange, desired: Desired[Any] | None) -> bool:
         """One change; reported; True when it succeeded."""
         kind = self.kinds[change.kind]
-        if change.interrupts_stream and not self._may_interrupt(desired):
+        if change.interrupts_stream and not self._may_interrupt(change, desired):
             verb = "restart" if change.is_restart else "stop"
             self._done(
                 ActionResult(
@@ -488,22 +575,31 @@ class Executor:
     # The whole plan -----------------------------------------------------------------------------
 
     async def execute(self, plan: Plan, desired: Mapping[Address, Desired[Any]]) -> ApplyResult:
-        """Every actionable change, level by level; then each kind's bookkeeping."""
+        """Every actionable change, level by level, at most `parallelism` at once; then each kind's
+        bookkeeping. After stop() the changes not begun are reported as not done."""
         self._ids = {c.address: c.remote_id for c in plan.changes if c.remote_id}
         actionable = plan.actionable
         downstream = dependents(actionable)
         failed: set[Address] = set()
         written: dict[str, dict[Address, Desired[Any]]] = {name: {} for name in self.kinds}
+        slots = asyncio.Semaphore(max(1, self.options.parallelism))
         self._writer = StateWriter(asyncio.get_running_loop()) if self.store is not None else None
         try:
             for level in levels(actionable):
+                if self._stopping:
+                    self.result.not_done.extend(self._not_done(change) for change in level)
+                    continue
 
                 async def one(change: ResourceChange) -> None:
                     if change.address in failed:
                         self._skip(change, failed)
                         return
                     wanted = desired.get(change.address)
-                    if await self._run(change, wanted):
+                    async with slots:
+                        ok = await self._action(change, wanted)
+                    if ok is None:
+                        return  # not done: reported as such
+                    if ok:
                         if wanted is not None and not change.is_delete:
                             written.setdefault(change.kind, {})[change.address] = wanted
                     else:
@@ -511,13 +607,38 @@ class Executor:
                         failed.add(change.address)
 
                 await asyncio.gather(*(one(c) for c in level))
-            if self.store is not None:  # settling is bookkeeping for the store: nothing to do without one
+            # Settling is bookkeeping for the store (nothing to do without one), skipped when forced.
+            if self.store is not None and not self._forced:
                 await asyncio.gather(*(kind.settle(self, written[name]) for name, kind in self.kinds.items()))
         finally:
             if self._writer is not None:
-                self._writer.close()
+                self._writer.close()  # every write submitted is carried out, a forced stop's included
                 self._writer = None
+        # A Ctrl-C that came after the last action began stopped nothing: the run is complete.
+        self.result.interrupted = bool(self.result.not_done)
         return self.result
+
+    async def _action(self, change: ResourceChange, wanted: Desired[Any] | None) -> bool | None:
+        """One change in its slot: True done, False failed or skipped, None not done (interrupted)."""
+        if self._stopping:
+            self.result.not_done.append(self._not_done(change))
+            return None
+        task = asyncio.current_task()
+        assert task is not None
+        self._in_flight.add(task)
+        try:
+            return await self._run(change, wanted)
+        except asyncio.CancelledError:
+            if not self._forced:
+                raise  # not ours: the whole run is being cancelled
+            self.result.not_done.append(self._not_done(change, cut_off=True))
+            return None
+        finally:
+            self._in_flight.discard(task)
+
+    def _not_done(self, change: ResourceChange, *, cut_off: bool = False) -> NotDone:
+        kind = self.kinds.get(change.kind)
+        return NotDone(change, cut_off, kind.remote_id_name if kind is not None else "id")
 
 
 @dataclass(frozen=True)

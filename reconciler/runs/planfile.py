@@ -32,6 +32,8 @@ class SavedPlan:
     prune: bool
     targets: tuple[str, ...]
     plan: dict[str, Any]
+    #: --replace addresses: applying the plan replaces them as planned.
+    replace: tuple[str, ...] = ()
     #: address -> "field: ${env:NAME}" for each secret reference the plan depends on (never a value): what
     #: the environment of `apply FILE` must provide.
     secret_references: dict[str, list[str]] = field(default_factory=dict)
@@ -57,7 +59,7 @@ def save(path: Path, saved: SavedPlan) -> None:
         "live_fingerprint": saved.live_fingerprint,
         "manifest_digest": saved.manifest_digest,
         "paths": list(saved.paths),
-        "options": {"prune": saved.prune, "targets": list(saved.targets)},
+        "options": {"prune": saved.prune, "targets": list(saved.targets), "replace": list(saved.replace)},
         "plan": saved.plan,
         "secret_references": saved.secret_references,
         "where": {"endpoint": saved.endpoint, "project_id": saved.project_id, "local": saved.local},
@@ -102,6 +104,7 @@ def load(path: Path) -> SavedPlan:
         prune=bool(options.get("prune")),
         targets=tuple(options.get("targets") or ()),
         plan=dict(body["plan"]),
+        replace=tuple(options.get("replace") or ()),
         secret_references={
             str(k): [str(r) for r in v] for k, v in (body.get("secret_references") or {}).items()
         },

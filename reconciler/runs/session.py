@@ -20,7 +20,7 @@ from reconciler.cloud.api import MetaStudioApi
 from reconciler.engine.kind import BuildContext, Desired, Kind, ReadRequest, SharedReads
 from reconciler.engine.plan import Plan
 from reconciler.engine.planner import PlanInput, PlanOptions, make_plan
-from reconciler.errors import ManifestError
+from reconciler.errors import ManifestError, UsageError
 from reconciler.kinds import RESOURCE_KINDS, resource_kind
 from reconciler.manifest import LoadResult, Manifest, load_manifests
 from reconciler.manifest.lint_metadata import PREVIOUS_NAME
@@ -201,6 +201,12 @@ async def plan_session(
     result = load(paths)
     managed = store.records(target_key) if store is not None else None
     builder = DesiredBuilder(result, store.hmac_key() if store is not None else None, environ)
+    undeclared = sorted(options.replace - set(builder.addresses))
+    if undeclared:
+        raise UsageError(
+            f"--replace {', '.join(str(a) for a in undeclared)}: no manifest declares it; only a declared "
+            "resource can be written again"
+        )
     before = api.http.stats.total
     # The desired state is built while the live state is read: the event loop mostly waits on the network.
     live, desired = await asyncio.gather(

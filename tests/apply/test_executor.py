@@ -392,3 +392,142 @@ def test_delete_of_a_group_already_gone_counts_as_done() -> None:
 @pytest.mark.parametrize("rate", [4.0, 3.0])
 def test_limiter_interval_follows_the_configured_rate(rate: float) -> None:
     assert SpacingLimiter(rate).interval == pytest.approx((1 + START_SPACING_MARGIN) / rate)
+
+
+def restart_of(
+    name: str, job_id: str, room: str, code: ReasonCode = ReasonCode.RESTART_REQUIRED
+) -> ResourceChange:
+    """A restart as the planner makes it (kinds/live_job.plan_job): it interrupts the stream."""
+    return ResourceChange(
+        j(name),
+        RESTART,
+        Reason(code, forced_by=("video_config",)),
+        remote_id=job_id,
+        room_id=room,
+        interrupts_stream=True,
+    )
+
+
+@dataclass
+class RecordingLimiter:
+    """A start limiter that notes each slot it hands out among the API's calls, to see their order."""
+
+    calls: list[str]
+
+    async def wait(self) -> None:
+        self.calls.append("start-slot")
+
+    def pause(self, seconds: float) -> None:
+        self.calls.append("pause")
+
+
+def test_a_restart_takes_its_start_slot_before_the_stop_and_starts_right_after_it() -> None:
+    api = FakeApi(jobs={"j9": ROOM})
+    store = Store()
+    run = executor(api, store, allow_restart=True)
+    run.limiters["StartSmartLive"] = RecordingLimiter(api.calls)
+    result = asyncio.run(run.execute(Plan((restart_of("live", "j9", ROOM),)), declared(job_inputs())))
+    assert [r.message for r in result.results] == ["restarted: job j9 stopped, job j1 started"]
+    # The room's jobs are listed and the slot taken while the old job still runs; then stop, start.
+    assert api.calls == ["list-jobs", "start-slot", "stop", "start"]
+    assert store.of(j("live")) == [("put", PENDING), ("put", "j1")]  # the intent after the stop, as before
+
+
+def test_a_restart_throttled_after_its_stop_waits_for_a_new_slot() -> None:
+    api = FakeApi(jobs={"j9": ROOM}, script={"start": [throttled()]})
+    run = executor(api, Store(), allow_restart=True)
+    run.limiters["StartSmartLive"] = RecordingLimiter(api.calls)
+    result = asyncio.run(run.execute(Plan((restart_of("live", "j9", ROOM),)), declared(job_inputs())))
+    assert result.results[0].ok
+    assert api.calls == ["list-jobs", "start-slot", "stop", "start", "pause", "start-slot", "start"]
+
+
+def test_replace_requested_is_the_consent_the_restart_guard_asks_for() -> None:
+    api = FakeApi(jobs={"j9": ROOM})
+    change = restart_of("live", "j9", ROOM, ReasonCode.REPLACE_REQUESTED)
+    result = asyncio.run(executor(api, Store()).execute(Plan((change,)), declared(job_inputs())))
+    assert result.results[0].ok and api.jobs == {"j1": ROOM}
+
+
+def test_stop_begins_no_new_action_and_reports_every_other_one_as_not_done() -> None:
+    api = FakeApi()
+    store = Store()
+    run = Executor(
+        api,  # type: ignore[arg-type]
+        store,
+        TARGET,
+        ApplyOptions(parallelism=1, applied_by="tester"),
+        fingerprint=fp,
+        on_result=lambda _result: run.stop(),  # Ctrl-C as the first action finishes
+    )
+    names = ("a", "b", "c")
+    result = asyncio.run(
+        run.execute(Plan(tuple(create(n) for n in names)), declared(*(group(n) for n in names)))
+    )
+    assert [r.address for r in result.results] == [g("a")]
+    assert [(n.address, n.verb, n.cut_off) for n in result.not_done] == [
+        (g("b"), "create", False),
+        (g("c"), "create", False),
+    ]
+    assert result.interrupted and result.summary_line().startswith("Apply interrupted: 1 created")
+    document = result.as_json()
+    assert document["interrupted"] and document["summary"]["not_done"] == 2
+    assert document["not_done"][0] == {
+        "address": str(g("b")),
+        "verb": "create",
+        "remote_id": "",
+        "cut_off": False,
+    }
+    assert list(api.groups.values()) == ["a"]
+    assert store.records[g("a")].remote_id == "g1"  # what was done is recorded
+
+
+def test_force_cuts_off_the_actions_in_flight_and_keeps_what_they_recorded() -> None:
+    async def scenario() -> tuple[Executor, Store]:
+        hold = asyncio.Event()  # the create's answer never comes
+        api = FakeApi()
+        store = Store()
+        run = executor(api, store)
+
+        async def never(_body: models.InteractionRuleGroup) -> str:
+            hold.set()
+            await asyncio.Event().wait()
+            raise AssertionError("unreachable")
+
+        api.create_rule_group = never  # type: ignore[method-assign]
+        running = asyncio.create_task(run.execute(Plan((create("a"),)), declared(group("a"))))
+        await hold.wait()
+        run.stop()
+        run.force()
+        result = await running
+        assert [(n.address, n.cut_off) for n in result.not_done] == [(g("a"), True)]
+        assert result.interrupted and not result.results
+        return run, store
+
+    _, store = asyncio.run(scenario())
+    assert store.of(g("a")) == [("put", PENDING)]  # the intent stays: the next apply looks the group up
+
+
+def test_at_most_parallelism_actions_run_at_once() -> None:
+    async def scenario() -> int:
+        api = FakeApi()
+        running = peak = 0
+
+        async def create_group(body: models.InteractionRuleGroup) -> str:
+            nonlocal running, peak
+            running += 1
+            peak = max(peak, running)
+            await asyncio.sleep(0)
+            running -= 1
+            return f"g-{body.group_name}"
+
+        api.create_rule_group = create_group  # type: ignore[method-assign]
+        run = Executor(api, Store(), TARGET, ApplyOptions(parallelism=3), fingerprint=fp)  # type: ignore[arg-type]
+        names = [f"n{i}" for i in range(10)]
+        result = await run.execute(
+            Plan(tuple(create(n) for n in names)), declared(*(group(n) for n in names))
+        )
+        assert len(result.results) == 10 and not result.failed
+        return peak
+
+    assert asyncio.run(scenario()) == 3
