@@ -3,8 +3,8 @@
 Import changes nothing on the service. It reads the object, checks that it is what the address says,
 and records it, under the apply lock, as managed by smartlive: `apply --prune` may then delete or stop
 it once no manifest declares it. The record carries no fingerprint of an applied spec, since smartlive
-applied none: the next plan compares the group in full, and shows a job's fields that the service never
-returns (video_config, play_policy, output_urls, ...) as not verifiable rather than inventing a change.
+applied none: the next plan compares the group in full, reads a job's configuration back, and shows what
+it still cannot compare (stream keys, the callback key) as "? may change" rather than inventing a change.
 """
 
 from __future__ import annotations
@@ -91,8 +91,8 @@ def run(args: argparse.Namespace) -> int:
         f"Imported {address} ({imported.id_name} {record.remote_id}{where}) into the state of {target.key}."
     )
     print(
-        "smartlive manages it now: plan compares it with its manifest (fields the service never returns show "
-        "as not verifiable until apply next writes them), and `apply --prune` removes it once no manifest "
+        "smartlive manages it now: plan compares it with its manifest (what the service shows masked or not at "
+        "all is '? may change' until apply next writes it), and `apply --prune` removes it once no manifest "
         "declares it."
     )
     return exitcodes.OK

@@ -110,6 +110,19 @@ class Gateway:
     stats: Stats = field(default_factory=Stats)
 
 
+#: The operation whose requests are also counted by command (Stats.record_command).
+COMMAND_OPERATION = "ExecuteSmartLiveCommand"
+
+
+def _command_of(body: bytes) -> str:
+    """The `command` of a request body, or "(unreadable)": counted before the body is validated."""
+    try:
+        command = json.loads(body).get("command")
+    except (ValueError, AttributeError, RecursionError):
+        return "(unreadable)"
+    return command if isinstance(command, str) else "(unreadable)"
+
+
 async def _read_body(receive: Receive) -> bytes:
     chunks = []
     while True:
@@ -177,6 +190,8 @@ class ApiOperation:
         request_id = uuid.uuid4().hex
         await gw.faults.delay()
         body = await _read_body(receive)
+        if self.name == COMMAND_OPERATION:
+            gw.stats.record_command(_command_of(body))
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         request = ApiRequest(

@@ -2,7 +2,8 @@
 on the service. The kind reads the object and checks it is what the address says
 (`Kind.import_record`); this module checks that neither the address nor the object is managed already,
 and records it. The record carries no fingerprint of an applied spec, since smartlive applied none: the
-next plan compares the object in full, and shows fields the service never returns as not verifiable.
+next plan compares the object in full (a job by reading its configuration back), and shows what it still
+cannot compare (a secret the service masks) as "? may change".
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ records from what the plan already found, for every kind alike, and touches noth
 
 - a record whose declared resource the plan matched to another remote object (the room's active job now
   has another id) is recorded under that id. What the new object was made with is not known, so the
-  record keeps no fingerprint of it: the next plan shows its blind fields as not verifiable, as after an
-  import, instead of trusting what smartlive applied to the old one;
+  record keeps no fingerprint of it: the next plan reads it back and shows what it cannot compare as
+  "? may change", as after an import, instead of trusting what smartlive applied to the old one;
 - a record whose object the plan did not find any more is dropped;
 - nothing is created, and a declared object that no record names is not adopted (`smartlive import` is
   for that).
@@ -45,7 +45,7 @@ class StoreEdit:
             return f"- {self.address}: forgotten, no {self.live_noun} {old} exists any more"
         return (
             f"~ {self.address}: {self.id_name} {old} -> {self.after.remote_id} "
-            "(changed outside smartlive; what it runs with is not verified until it is applied again)"
+            "(changed outside smartlive; what it runs with is read back, not taken from what was applied)"
         )
 
 

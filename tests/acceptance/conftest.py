@@ -118,8 +118,11 @@ class Workspace:
         return list(body["smart_live_jobs"])
 
     def mutating_requests(self) -> int:
-        stats = self.api("GET", "/_emulator/stats")["requests"]
-        return sum(n for key, n in stats.items() if not key.startswith("GET "))
+        """Requests that may change something: every one but GETs and the command that only reads a
+        running job's configuration (GET_LIVE_JOB_CONFIG_INFO)."""
+        stats = self.api("GET", "/_emulator/stats")
+        posts = sum(n for key, n in stats["requests"].items() if not key.startswith("GET "))
+        return int(posts - stats["commands"].get("GET_LIVE_JOB_CONFIG_INFO", 0))
 
     def edit(self, relative: str, old: str, new: str) -> None:
         path = self.manifests / relative

@@ -117,8 +117,8 @@ def test_refresh_only_corrects_the_records_from_what_exists_and_writes_nothing(w
     lines = [
         f"- InteractionRuleGroup/faq: forgotten, no group_id {groups['faq']} exists any more",
         f"- InteractionRuleGroup/gone: forgotten, no group_id {groups['gone']} exists any more",
-        f"~ {JOB}: job_id {job['job_id']} -> {started} (changed outside smartlive; what it runs with is not "
-        "verified until it is applied again)",
+        f"~ {JOB}: job_id {job['job_id']} -> {started} (changed outside smartlive; what it runs with is read "
+        "back, not taken from what was applied)",
     ]
 
     preview = ws.run("plan", str(folder), "--refresh-only", "--detailed-exitcode", *ws.target())
@@ -147,10 +147,11 @@ def test_refresh_only_corrects_the_records_from_what_exists_and_writes_nothing(w
     again = ws.run("plan", str(folder), "--refresh-only", "--detailed-exitcode", *ws.target())
     assert again.code == 0, again.text
     assert again.out == "The state store matches MetaStudio: no record to update or forget.\n"
-    # What the job now runs with is not known: shown as such, not taken for what was applied before.
+    # What the job now runs with is not taken for what was applied before: it is read back, and the
+    # console's start (an empty body) left out the canvas the manifest declares.
     plan = ws.run("plan", str(folder), *ws.target())
     assert "+ InteractionRuleGroup/faq" in plan.out
-    assert f"{JOB} must be restarted" not in plan.out
+    assert f"{JOB} must be restarted: video_config.bitrate, video_config.height" in plan.out, plan.out
 
 
 def test_refresh_only_refuses_options_that_would_change_objects(workspace: Workspace, tmp_path: Path) -> None:

@@ -196,8 +196,9 @@ def test_stats_count_by_template_and_reset(api: Api) -> None:
             "GET /v1/{project_id}/smart-live-rooms/{room_id}/smart-live-jobs": 1,
             "POST /v1/{project_id}/smart-live-rooms": 1,
         },
+        "commands": {},
     }
-    assert api.control("POST", "stats/reset").json() == {"total": 0, "requests": {}}
+    assert api.control("POST", "stats/reset").json() == {"total": 0, "requests": {}, "commands": {}}
 
 
 def test_reset_forgets_everything(api: Api) -> None:
