@@ -15,8 +15,8 @@ from reconciler.engine.plan import Plan, ResourceChange
 from . import common
 
 #: 2.0: `reason` is a code (ReasonCode), its sentence is `description`; `reason_detail` and `depends_on`
-#: are new.
-FORMAT_VERSION = "2.0"
+#: are new. 2.1: `stack`, `summary.import`, reasons `unmanaged` and `orphaned_no_stack`.
+FORMAT_VERSION = "2.1"
 
 
 def plan_document(plan: Plan) -> dict[str, Any]:
@@ -27,11 +27,13 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "live_fingerprint": plan.live_fingerprint,
         "notes": list(plan.notes),
         "resource_changes": [_resource(change) for change in common.ordered(plan)],
+        "stack": plan.stack,
         "summary": {
             "create": summary.create,
             "update": summary.update,
             "restart": summary.restart,
             "destroy": summary.destroy,
+            "import": summary.unmanaged,
             "has_changes": summary.has_changes,
         },
     }
@@ -70,6 +72,7 @@ def _reason_detail(change: ResourceChange) -> dict[str, Any]:
         "remote_state": reason.remote_state,
         "version": reason.version,
         "caused_by": [str(a) for a in reason.caused_by],
+        "stack": reason.stack,
     }
     return {k: v for k, v in detail.items() if v}
 

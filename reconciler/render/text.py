@@ -9,18 +9,19 @@
 
 from __future__ import annotations
 
-from reconciler.engine.plan import FieldChange, Plan, ResourceChange
+from reconciler.engine.plan import UNMANAGED_GLYPH, FieldChange, Plan, ResourceChange
 
 from . import common
 from .color import BOLD, GREEN, MAGENTA, RED, YELLOW, paint
 
-_GLYPH_COLORS = {"+": GREEN, "~": YELLOW, "-": RED, "-/+": MAGENTA}
+_GLYPH_COLORS = {"+": GREEN, "~": YELLOW, "-": RED, "-/+": MAGENTA, UNMANAGED_GLYPH: YELLOW}
 # Legend entries in Terraform's order, shown only for the glyphs the plan uses.
 _LEGEND = (
     ("+", "create or start"),
     ("~", "update in place or refresh outputs"),
     ("-", "delete or stop"),
     ("-/+", "stop, then start again (restart)"),
+    (UNMANAGED_GLYPH, "exists, not managed: import it first (apply refuses it until then)"),
 )
 # Body columns as Terraform's: the glyph at 6, the text at 8, four more per nesting level.
 _BODY_INDENT = 6
@@ -31,11 +32,16 @@ def render_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> st
     """The plan for a terminal; no-op resources appear only when `verbose`."""
     resources = common.ordered(plan, include_noops=verbose)
     lines: list[str] = []
-    if plan.actionable:
+    if plan.actionable or plan.unmanaged:
         glyphs = {c.glyph for c in resources}
         lines.append("Resource actions are indicated with the following symbols:")
         lines += [f"{_glyph(g, color, width=3)} {what}" for g, what in _LEGEND if g in glyphs]
-        lines += ["", "smartlive will perform the following actions:", ""]
+        heading = (
+            "smartlive will perform the following actions:"
+            if plan.actionable
+            else "smartlive has nothing to apply until these are imported:"
+        )
+        lines += ["", heading, ""]
     elif resources:
         lines += ["Managed resources (none will change):", ""]
     for change in resources:

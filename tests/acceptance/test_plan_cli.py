@@ -36,8 +36,8 @@ def test_json_plan_is_versioned_sorted_and_complete(workspace: Workspace) -> Non
     result = workspace.run("plan", "examples", *workspace.target(), "--format", "json")
     assert result.code == 0, result.text
     plan = json.loads(result.out)
-    # 2.0: `reason` is a code; its sentence is `description`, its facts `reason_detail`.
-    assert plan["format_version"] == "2.0"
+    # 2.0: `reason` is a code; its sentence is `description`, its facts `reason_detail`; 2.1: stacks.
+    assert plan["format_version"] == "2.1"
     addresses = [c["address"] for c in plan["resource_changes"]]
     assert addresses == sorted(addresses) and len(addresses) == 9  # 5 groups, 2 rooms, 2 jobs
     for change in plan["resource_changes"]:
@@ -74,7 +74,14 @@ def test_json_plan_is_versioned_sorted_and_complete(workspace: Workspace) -> Non
     assert job["reason"] == "not_running" and job["reason_detail"] == {}
     assert job["description"] == "will be started: declared running, no active job in the room"
     assert job["after"]["stream_keys"] == "(sensitive)"
-    assert plan["summary"] == {"create": 9, "update": 0, "restart": 0, "destroy": 0, "has_changes": True}
+    assert plan["summary"] == {
+        "create": 9,
+        "update": 0,
+        "restart": 0,
+        "destroy": 0,
+        "import": 0,
+        "has_changes": True,
+    }
     assert result.out == json.dumps(plan, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
@@ -163,7 +170,9 @@ def test_fields_the_service_never_returns_are_listed_as_not_verifiable(workspace
         "plan", "examples", *workspace.target(), "--state", str(workspace.root / "fresh.db")
     )
     assert fresh.code == 0, fresh.text
-    assert "No changes. MetaStudio matches the manifests." in fresh.out
+    # A store that records nothing: the groups and rooms are not taken over by name (issue 11, stacks),
+    # they are shown as to import; the jobs, matched by their rooms, are planned as before.
+    assert "Plan: 0 to create, 0 to update, 0 to restart, 0 to stop or delete, 7 to import." in fresh.out
     verbose = workspace.run(
         "plan",
         "examples",
@@ -182,6 +191,7 @@ def test_fields_the_service_never_returns_are_listed_as_not_verifiable(workspace
     assert unverifiable >= {"output_urls", "stream_keys", "live_event_callback_config.key"}
     assert not unverifiable & {"video_config", "play_policy"}
     assert changes["SmartLiveRoom/flagship-store"]["actions"] == ["no-op"]
+    assert changes["SmartLiveRoom/flagship-store"]["reason"] == "unmanaged"
     assert changes["SmartLiveRoom/flagship-store"]["unverifiable"] == []
     # With the state store that recorded the apply, they are verified: nothing is listed.
     warm = workspace.run("plan", "examples", *workspace.target(), "--format", "json")

@@ -60,7 +60,7 @@ def test_list_text(seeded: StateStore, capsys: pytest.CaptureFixture[str]) -> No
     assert main(["state", "list", "--local"]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert lines[0].split() == ["ADDRESS", "KIND", "REMOTE", "ID", "APPLIED", "AT", "APPLIED", "BY"]
+    assert lines[0].split() == ["ADDRESS", "KIND", "REMOTE", "ID", "STACK", "APPLIED", "AT", "APPLIED", "BY"]
     assert lines[1].split()[:3] == ["InteractionRuleGroup/greetings", "InteractionRuleGroup", "g-1"]
     assert lines[1].split()[-1] == "alice@laptop"
     assert lines[2].split()[:3] == ["SmartLiveJob/evening", "SmartLiveJob", "job-7"]
