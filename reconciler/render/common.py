@@ -140,10 +140,11 @@ def unmanaged_refusal(plan: Plan) -> str | None:
     unmanaged = sorted(plan.unmanaged, key=lambda c: c.address)
     if not unmanaged:
         return None
+    one = len(unmanaged) == 1
+    it = "it" if one else "them"
     lines = [
-        f"apply refused: {_plural(len(unmanaged), 'declared object')} already "
-        f"{'exists' if len(unmanaged) == 1 else 'exist'} in MetaStudio and smartlive does not manage "
-        f"{'it' if len(unmanaged) == 1 else 'them'}; import first (or leave out with --target):"
+        f"apply refused: {_plural(len(unmanaged), 'declared object')} already {'exists' if one else 'exist'} "
+        f"in MetaStudio and smartlive does not manage {it}; import {it} first, or leave {it} out with --target:"
     ]
     lines += [f"  {clean(str(c.address))} exists, not managed: {clean(import_command(c))}" for c in unmanaged]
     return "\n".join(lines)
