@@ -304,6 +304,7 @@ def cli_env(monkeypatch: Any) -> None:
     monkeypatch.setenv("APPLY_TEST_STREAM_KEY", "sk-apply-test-0001")
     monkeypatch.delenv("SMARTLIVE_STATE", raising=False)
     monkeypatch.delenv("SMARTLIVE_LOCAL", raising=False)
+    monkeypatch.delenv("SMARTLIVE_STACK", raising=False)
 
 
 def assert_converged(emu: Emulator, project: Project, prefix: str, *, prune: bool = False) -> None:
