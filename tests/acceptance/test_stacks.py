@@ -364,3 +364,29 @@ def test_the_default_stack_is_the_manifest_sets_root(workspace: Workspace) -> No
     assert stack_of(".") == "."
     ws.monkeypatch.chdir(folder / "rooms")
     assert stack_of("../one.yaml") == folder.resolve().as_posix()  # outside the working directory
+
+
+def test_import_records_under_the_stack_named_or_leaves_it_to_the_stack_that_declares_it(
+    workspace: Workspace,
+) -> None:
+    ws = workspace
+    write(ws.root / "shop-a", {"one": group("one")})
+    assert ws.run("apply", "shop-a", "--auto-approve", *ws.target()).code == 0
+    (one,) = ws.groups()
+    taken = ws.run("import", "InteractionRuleGroup/one", one["group_id"], "--stack", "shop-b", *ws.target())
+    assert taken.code == 1 and taken.err.startswith(
+        'error: InteractionRuleGroup/one is managed by stack "shop-a", not "shop-b":'
+    )
+    again = ws.run("import", "InteractionRuleGroup/one", one["group_id"], *ws.target())
+    assert again.code == 0 and "nothing to do" in again.out
+    assert stacks(ws) == {"InteractionRuleGroup/one": "shop-a"}
+
+    # Imported with no stack named: the first stack that declares it owns it from its next apply.
+    two_id = create_group(ws, "two")
+    imported = ws.run("import", "InteractionRuleGroup/two", two_id, *ws.target())
+    assert imported.code == 0 and "no stack yet" in imported.out
+    write(ws.root / "shop-b", {"two": group("two")})
+    assert "not managed" not in ws.run("plan", "shop-b", *ws.target()).out
+    assert ws.run("apply", "shop-b", "--auto-approve", *ws.target()).code == 0
+    assert stacks(ws) == {"InteractionRuleGroup/one": "shop-a", "InteractionRuleGroup/two": "shop-b"}
+    assert [g["group_id"] for g in ws.groups() if g["group_name"] == "two"] == [two_id]
