@@ -52,7 +52,7 @@ def _check_unmanaged(
             by = f' by stack "{other.stack}"' if other.stack not in (stack, NO_STACK) else ""
             raise ImportRefused(
                 f"{record.kind} {record.remote_id} is already managed as {other.address}{by}; one object has "
-                f"one address (`smartlive state rm {other.address}` first to move it)"
+                f"one address (`smartlive state mv {other.address} {record.address}` moves its record)"
             )
     existing = store.get(target, record.address)
     if existing is not None and existing.stack not in (stack, NO_STACK):
