@@ -36,11 +36,13 @@ def render_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> st
         glyphs = {c.glyph for c in resources}
         lines.append("Resource actions are indicated with the following symbols:")
         lines += [f"{_glyph(g, color, width=3)} {what}" for g, what in _LEGEND if g in glyphs]
-        heading = (
-            "smartlive will perform the following actions:"
-            if plan.actionable
-            else "smartlive has nothing to apply until these are imported:"
-        )
+        heading = "smartlive will perform the following actions:"
+        if plan.unmanaged:  # apply refuses until then: the heading must not promise otherwise
+            heading = (
+                "smartlive will perform the following actions once the objects marked ! are imported:"
+                if plan.actionable
+                else "smartlive has nothing to apply until these are imported:"
+            )
         lines += ["", heading, ""]
     elif resources:
         lines += ["Managed resources (none will change):", ""]

@@ -209,6 +209,9 @@ def test_a_console_made_namesake_is_imported_never_taken_over(workspace: Workspa
     assert f"  # InteractionRuleGroup/welcome exists, not managed: import it ({command})\n" in text.out
     assert f"  ! InteractionRuleGroup/welcome (id {group_id})\n" in text.out
     assert "  ! exists, not managed: import it first (apply refuses it until then)\n" in text.out
+    assert (
+        "\nsmartlive will perform the following actions once the objects marked ! are imported:\n" in text.out
+    )
     assert text.out.endswith(
         "Plan: 2 to create, 0 to update, 0 to restart, 0 to stop or delete, 1 to import.\n"
     )
