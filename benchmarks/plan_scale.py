@@ -9,7 +9,9 @@ declare exactly that, so the plan has no changes.
 
 Measured, each from a reset of the emulator's request counters (/_emulator/stats):
   * `smartlive plan` as a user runs it: the real CLI in a subprocess, default --parallelism, a FRESH
-    state store (so every group is shown in full: the warm-store case is benchmarks/apply_scale.py's);
+    state store that records the groups as `smartlive import` leaves them (managed, but with no
+    update_time or fingerprint, so every group is shown in full; without any record the plan would show
+    them as not managed, to import: docs/stacks.md). The warm-store case is benchmarks/apply_scale.py's;
     start-up, manifest loading, normalization, diff and rendering are all inside its wall time;
   * a sequential loop of huaweicloudsdkmetastudio doing the same reads (what a user scripts today): list
     the groups page by page, show each group, list the active jobs page by page.
@@ -122,8 +124,9 @@ def write_manifests(root: Path, groups: int, jobs: int) -> Path:
     return manifests
 
 
-async def fill(url: str, groups: int, jobs: int) -> None:
-    """Create the groups, rooms and jobs through the API, 32 at a time (the emulator has no latency yet)."""
+async def fill(url: str, groups: int, jobs: int) -> dict[str, str]:
+    """Create the groups, rooms and jobs through the API, 32 at a time (the emulator has no latency yet);
+    the groups' ids by name."""
     from reconciler.api import models
     from reconciler.cloud.api import MetaStudioApi
     from reconciler.cloud.config import Credentials, Target
@@ -132,8 +135,8 @@ async def fill(url: str, groups: int, jobs: int) -> None:
     async with HttpClient(Target(url, PROJECT, Credentials(ak=AK, sk=SK)), parallelism=32) as http:
         api = MetaStudioApi(http)
 
-        async def group(i: int) -> None:
-            await api.create_rule_group(
+        async def group(i: int) -> str:
+            return await api.create_rule_group(
                 models.InteractionRuleGroup.model_validate(
                     {"group_name": group_name(i), "interaction_rules": rules(i)}
                 )
@@ -143,14 +146,33 @@ async def fill(url: str, groups: int, jobs: int) -> None:
             # The room with a fixed id comes from the seed file; its job is started here.
             await api.start_job(room_id(i), models.StartSmartLiveReq.model_validate(job_request(i)))
 
-        await asyncio.gather(*(group(i) for i in range(groups)))
+        ids = await asyncio.gather(*(group(i) for i in range(groups)))
         await asyncio.gather(*(job(i) for i in range(jobs)))
+        return {group_name(i): group_id for i, group_id in enumerate(ids)}
+
+
+def imported_store(state: Path, url: str, group_ids: dict[str, str]) -> None:
+    """A new state store recording every group as an import without --stack records it."""
+    from reconciler.resources import Address, ManagedRecord
+    from reconciler.state import open_store
+
+    store = open_store(str(state), workdir=state.parent)
+    try:
+        for name, group_id in group_ids.items():
+            store.put(
+                f"{url.rstrip('/')}|{PROJECT}",
+                ManagedRecord(Address("InteractionRuleGroup", name), group_id),
+                "bench",
+            )
+    finally:
+        store.close()
 
 
 def run_smartlive(
-    workdir: Path, manifests: Path, url: str, parallelism: int | None
+    workdir: Path, manifests: Path, url: str, parallelism: int | None, group_ids: dict[str, str]
 ) -> tuple[float, float, str]:
     state = workdir / f"fresh-{time.monotonic_ns()}.db"  # a fresh state store: every group is shown
+    imported_store(state, url, group_ids)
     argv = ["plan", str(manifests), "--endpoint", url, "--state", str(state), "--detailed-exitcode"]
     if parallelism is not None:
         argv += ["--parallelism", str(parallelism)]
@@ -223,7 +245,7 @@ def main() -> int:
             credentials=(AK, SK, PROJECT), latency_ms=0, start_delay=0, rate_limits=False, seed=seed, env=ENV
         ) as emu:
             setup = time.perf_counter()
-            asyncio.run(fill(emu.url, args.groups, args.jobs))
+            group_ids = asyncio.run(fill(emu.url, args.groups, args.jobs))
             manifests = write_manifests(workdir, args.groups, args.jobs)
             print(
                 f"setup: {args.groups} groups x 5 rules, {args.jobs} running jobs in {args.jobs} rooms "
@@ -233,14 +255,14 @@ def main() -> int:
             emu.set_latency(args.latency_ms)
 
             emu.reset_stats()
-            wall, cpu, last_line = run_smartlive(workdir, manifests, emu.url, None)
+            wall, cpu, last_line = run_smartlive(workdir, manifests, emu.url, None, group_ids)
             ours = emu.requests()
             print(f"smartlive plan said: {last_line!r}", flush=True)
 
             extra: list[tuple[int, float, int]] = []
             if args.parallelism is not None:
                 emu.reset_stats()
-                other, _, _ = run_smartlive(workdir, manifests, emu.url, args.parallelism)
+                other, _, _ = run_smartlive(workdir, manifests, emu.url, args.parallelism, group_ids)
                 extra.append((args.parallelism, other, sum(emu.requests().values())))
 
             emu.reset_stats()

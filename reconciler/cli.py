@@ -15,7 +15,7 @@ from typing import TextIO, cast
 
 from reconciler import __version__, commands, exitcodes
 from reconciler.errors import UserError
-from reconciler.redaction import RedactingStream, one_line
+from reconciler.redaction import RedactingStream
 
 
 def command_modules() -> list[str]:
@@ -64,7 +64,7 @@ def _run(argv: Sequence[str] | None) -> int:
     try:
         code: int = args.func(args)
     except UserError as exc:
-        print(f"error: {one_line(str(exc))}", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

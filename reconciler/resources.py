@@ -13,6 +13,8 @@ from typing import Final
 
 #: The remote id of an intent: the record written just before a create or start, completed after it.
 PENDING: Final = ""
+#: The stack of a record written before stacks existed: any stack that declares its address takes it over.
+NO_STACK: Final = ""
 
 
 class AddressError(ValueError):
@@ -61,6 +63,9 @@ class ManagedRecord:
     fingerprint: str = ""
     field_fingerprints: Mapping[str, str] = field(default_factory=dict)
     update_time: str = ""
+    #: The stack that owns it (docs/stacks.md): only that stack's plans may prune it. NO_STACK: written
+    #: before stacks; apply stamps the current stack on every record it writes.
+    stack: str = NO_STACK
 
     @property
     def kind(self) -> str:

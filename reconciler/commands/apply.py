@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 
 from reconciler import exitcodes
 from reconciler.commands._argtypes import bounded
+from reconciler.commands._stack import named_stack, stack_for
 from reconciler.commands._stdout import guarded_stdout
 from reconciler.commands._target import open_api, target_from_args
 from reconciler.commands.plan import add_plan_arguments, check_refresh_only, parse_targets
 from reconciler.errors import UsageError, UserError
-from reconciler.render.common import clean
+from reconciler.render.common import clean, unmanaged_refusal
 
 if TYPE_CHECKING:
     from reconciler.resources import Address
@@ -223,6 +224,7 @@ def _run(args: argparse.Namespace) -> int:
     from reconciler.runs import planfile
     from reconciler.runs.apply import DEFAULT_RATES, ApplyOptions, ApplyResult, Executor, prepare
     from reconciler.runs.session import plan_session
+    from reconciler.runs.stacks import StackSink, claim_legacy
     from reconciler.state import LockHolder, fingerprint, open_store, whoami
 
     saved = None
@@ -249,11 +251,13 @@ def _run(args: argparse.Namespace) -> int:
     target = target_from_args(args)
     if saved is not None:
         planfile.check_target(saved, target.key)
+    stack = planfile.stack_of(saved, named_stack(args)) if saved is not None else stack_for(args, args.paths)
     store = open_store(args.state, workdir=Path.cwd())
     options = PlanOptions(
         prune=args.prune,
         targets=parse_targets(args.targets),
         replace=parse_targets(args.replace, option="--replace"),
+        stack=stack,
     )
     key = store.hmac_key()
 
@@ -273,9 +277,13 @@ def _run(args: argparse.Namespace) -> int:
                 planfile.check_fresh(
                     saved, target=target.key, manifest_digest=session.desired.digest, plan=plan
                 )
+            refusal = unmanaged_refusal(plan)
+            if refusal is not None:  # before any write: a namesake is imported, never taken over
+                raise UserError(refusal)
+            sink = StackSink(store, stack)
             executor = Executor(
                 api,
-                store,
+                sink,
                 target.key,
                 ApplyOptions(
                     allow_restart=args.allow_restart,
@@ -288,6 +296,7 @@ def _run(args: argparse.Namespace) -> int:
 
             def adopt() -> None:
                 """State-only corrections: what interrupted applies left half-recorded."""
+                claimed = claim_legacy(sink, target.key, plan, session.managed, whoami())
                 prepared = prepare(
                     executor,
                     plan,
@@ -297,7 +306,7 @@ def _run(args: argparse.Namespace) -> int:
                     prune=args.prune,
                     targets=options.targets,
                 )
-                for note in prepared.notes:
+                for note in (*claimed, *prepared.notes):
                     notes.append(note)
                     if not as_json:
                         print(f"• {note}", flush=True)

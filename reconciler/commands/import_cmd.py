@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler import exitcodes
+from reconciler.commands._stack import add_stack_argument, named_stack
 from reconciler.commands._target import add_target_arguments, open_api, target_from_args
 from reconciler.commands.apply import parse_duration
+from reconciler.resources import NO_STACK
 
 if TYPE_CHECKING:
     from reconciler.runs.importer import Imported
@@ -58,6 +60,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="DURATION",
         help="wait this long for a running apply's lock (e.g. 30s; default 0: fail at once)",
     )
+    add_stack_argument(
+        parser,
+        "the stack to record it under, as plan names it (also SMARTLIVE_STACK; default: none yet, and "
+        "the first stack that declares it owns it from its next apply)",
+    )
     add_target_arguments(parser)
     add_state_arguments(parser)
     parser.set_defaults(func=run)
@@ -69,12 +76,20 @@ def run(args: argparse.Namespace) -> int:
 
     address = parse_address(args.address)
     target = target_from_args(args)
+    stack = named_stack(args) or NO_STACK
     store = open_store(args.state, workdir=Path.cwd())
 
     async def adopt() -> Imported:
         async with open_api(target, args.parallelism) as api:
             return await import_object(
-                api, store, target.key, address, args.remote_id, force=args.force, applied_by=whoami()
+                api,
+                store,
+                target.key,
+                address,
+                args.remote_id,
+                force=args.force,
+                applied_by=whoami(),
+                stack=stack,
             )
 
     try:
@@ -87,8 +102,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"{address} is already managed as {imported.id_name} {record.remote_id}: nothing to do.")
         return exitcodes.OK
     where = f" in room {record.room_id}" if record.room_id else ""
+    owner = (
+        f'stack "{record.stack}"'
+        if record.stack != NO_STACK
+        else "no stack yet (the first stack that declares it owns it from its next apply)"
+    )
     print(
-        f"Imported {address} ({imported.id_name} {record.remote_id}{where}) into the state of {target.key}."
+        f"Imported {address} ({imported.id_name} {record.remote_id}{where}) into the state of {target.key}, {owner}."
     )
     print(
         "smartlive manages it now: plan compares it with its manifest (what the service shows masked or not at "

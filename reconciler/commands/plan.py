@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler import exitcodes
+from reconciler.commands._stack import add_stack_argument, stack_for
 from reconciler.commands._target import add_target_arguments, open_api, target_from_args
 
 if TYPE_CHECKING:
@@ -55,6 +56,12 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--refresh", action="store_true", help="read every group in full, ignoring the read cache"
+    )
+    add_stack_argument(
+        parser,
+        "the stack these manifests are (also SMARTLIVE_STACK; default: their root directory, e.g. "
+        "shop-a for shop-a/): --prune touches its records only, and a resource another stack manages "
+        "is an error",
     )
     add_target_arguments(parser)
     add_state_arguments(parser)
@@ -146,11 +153,13 @@ def run(args: argparse.Namespace) -> int:
 
     check_refresh_only(args)
     target = target_from_args(args)
+    stack = stack_for(args, args.paths)
     store = open_store(args.state, workdir=Path.cwd())
     options = PlanOptions(
         prune=args.prune,
         targets=parse_targets(args.targets),
         replace=parse_targets(args.replace, option="--replace"),
+        stack=stack,
     )
 
     async def go() -> bool:
@@ -166,6 +175,7 @@ def run(args: argparse.Namespace) -> int:
                 args.out,
                 planfile.SavedPlan(
                     target=target.key,
+                    stack=stack,
                     live_fingerprint=session.plan.live_fingerprint,
                     manifest_digest=session.desired.digest,
                     # Relative to the working directory: the plan applies in another checkout of the same

@@ -1,6 +1,8 @@
-"""`smartlive state list|show|rm|unlock`: look at and correct what smartlive has recorded as applied.
+"""`smartlive state list|show|rm|mv|unlock`: look at and correct what smartlive has recorded as applied.
 
 None of these touches the remote service: `rm` only forgets, `unlock` only frees the apply lock.
+With --stack (or SMARTLIVE_STACK) they see that stack's records and those from before stacks only;
+without, every record of the target (an address has one record per target, whatever its stack).
 """
 
 from __future__ import annotations
@@ -8,12 +10,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reconciler.commands._stack import add_stack_argument, checked, named_stack
 from reconciler.commands._target import add_target_arguments, target_from_args
 from reconciler.errors import LockError
 
@@ -59,7 +63,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--prune) deleting or stopping the old one. Both addresses must be of the same kind.",
     )
     move.add_argument("old", metavar="OLD", help="the recorded address, e.g. SmartLiveJob/store")
-    move.add_argument("new", metavar="NEW", help="the new address, e.g. SmartLiveJob/flagship")
+    move.add_argument(
+        "new", metavar="NEW", nargs="?", help="the new address, e.g. SmartLiveJob/flagship (default: OLD)"
+    )
+    move.add_argument(
+        "--to-stack",
+        metavar="NAME",
+        help="give the record to this stack (a manifest moved to another manifest set)",
+    )
     _common(move)
     move.set_defaults(func=run_mv)
 
@@ -76,6 +87,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _common(parser: argparse.ArgumentParser) -> None:
     from reconciler.state import add_state_arguments
 
+    add_stack_argument(
+        parser,
+        "only this stack's records, and those from before stacks (also SMARTLIVE_STACK; default: every "
+        "stack's)",
+    )
     add_state_arguments(parser)
     add_target_arguments(parser)
 
@@ -85,6 +101,7 @@ def _opened(args: argparse.Namespace) -> Iterator[tuple[StateStore, str]]:
     from reconciler.state import open_store
 
     target = target_from_args(args).key
+    named_stack(args)  # a bad name is refused before the store is opened
     store = open_store(args.state, workdir=Path.cwd())
     try:
         yield store, target
@@ -92,13 +109,25 @@ def _opened(args: argparse.Namespace) -> Iterator[tuple[StateStore, str]]:
         store.close()
 
 
+def _in_scope(record: StoredRecord, stack: str | None) -> bool:
+    """Whether --stack lets a command see the record: its own, and those from before stacks."""
+    from reconciler.resources import NO_STACK
+
+    return stack is None or record.stack in (stack, NO_STACK)
+
+
+def _stack_cell(stack: str) -> str:
+    return stack or "-"
+
+
 def _short(fp: str) -> str:
     return fp[:FINGERPRINT_CHARS] if fp else "-"
 
 
 def run_list(args: argparse.Namespace) -> int:
+    stack = named_stack(args)
     with _opened(args) as (store, target):
-        records = list(store.stored_records(target).values())
+        records = [r for r in store.stored_records(target).values() if _in_scope(r, stack)]
     if args.format == "json":
         rows = [
             {
@@ -109,26 +138,31 @@ def run_list(args: argparse.Namespace) -> int:
                 "update_time": r.update_time,
                 "applied_at": r.applied_at,
                 "applied_by": r.applied_by,
+                "stack": r.stack,
             }
             for r in records
         ]
         doc = {"format_version": "1", "target": target, "store": store.location, "resources": rows}
         print(json.dumps(doc, indent=2, sort_keys=True))
         return 0
+    scope = f' (stack "{stack}")' if stack is not None else ""
     if not records:
-        print(f"No resources recorded for {target} in {store.location}.")
+        print(f"No resources recorded for {target}{scope} in {store.location}.")
         return 0
-    table = [("ADDRESS", "KIND", "REMOTE ID", "APPLIED AT", "APPLIED BY")]
-    table += [(str(r.address), r.kind, r.remote_id, r.applied_at, r.applied_by) for r in records]
+    table = [("ADDRESS", "KIND", "REMOTE ID", "STACK", "APPLIED AT", "APPLIED BY")]
+    table += [
+        (str(r.address), r.kind, r.remote_id, _stack_cell(r.stack), r.applied_at, r.applied_by)
+        for r in records
+    ]
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]) - 1)]
     for row in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1])
     plural = "s" if len(records) != 1 else ""
-    print(f"\n{len(records)} resource{plural} recorded for {target} in {store.location}.")
+    print(f"\n{len(records)} resource{plural} recorded for {target}{scope} in {store.location}.")
     return 0
 
 
-def _get(store: StateStore, target: str, text: str) -> StoredRecord:
+def _get(store: StateStore, target: str, text: str, stack: str | None) -> StoredRecord:
     from reconciler.resources import Address, AddressError
     from reconciler.state import StateError
 
@@ -142,15 +176,21 @@ def _get(store: StateStore, target: str, text: str) -> StoredRecord:
             f"no resource {address} in the state of {target} ({store.location}); "
             "`smartlive state list` shows what is recorded"
         )
+    if not _in_scope(record, stack):
+        raise StateError(
+            f'{address} is managed by stack "{record.stack}", not "{stack}": '
+            f"pass --stack {shlex.quote(record.stack)} to work on it"
+        )
     return record
 
 
 def run_show(args: argparse.Namespace) -> int:
     with _opened(args) as (store, target):
-        r = _get(store, target, args.address)
+        r = _get(store, target, args.address, named_stack(args))
     fields = [
         ("address", str(r.address)),
         ("kind", r.kind),
+        ("stack", r.stack or "- (recorded before stacks)"),
         ("remote_id", r.remote_id),
         ("room_id", r.room_id or "-"),
         ("update_time", r.update_time or "-"),
@@ -178,12 +218,15 @@ def run_rm(args: argparse.Namespace) -> int:
         _opened(args) as (store, target),
         store.lock(target, timeout=0, holder=LockHolder.current("state rm")),
     ):
-        record = _get(store, target, args.address)
+        record = _get(store, target, args.address, named_stack(args))
         store.remove(target, record.address)
     print(f"Removed {record.address} ({record.kind} {record.remote_id}) from the state of {target}.")
+    again = ["smartlive", "import", str(record.address), record.remote_id]
+    if record.stack:
+        again += ["--stack", record.stack]
     print(
         "The remote object was not touched: smartlive no longer manages it, so `apply --prune` leaves it "
-        f"alone. `smartlive import {record.address} {record.remote_id}` adopts it again."
+        f"alone. `{' '.join(shlex.quote(w) for w in again)}` adopts it again."
     )
     return 0
 
@@ -195,22 +238,32 @@ def run_mv(args: argparse.Namespace) -> int:
     from reconciler.state import LockHolder, StateError
 
     try:
-        new = Address.parse(args.new)
+        new = Address.parse(args.new or args.old)
     except AddressError as exc:
         raise StateError(str(exc)) from None
+    to_stack = checked(args.to_stack, "--to-stack") if args.to_stack is not None else None
     # Under the lock: an apply running beside it could write the old record right back.
     with (
         _opened(args) as (store, target),
         store.lock(target, timeout=0, holder=LockHolder.current("state mv")),
     ):
-        record = _get(store, target, args.old)
+        record = _get(store, target, args.old, named_stack(args))
+        stack = record.stack if to_stack is None else to_stack
         if new.kind != record.kind:
             raise StateError(f"{record.address} is a {record.kind}; it cannot move to a {new.kind} address")
-        if store.get(target, new) is not None:
+        if new == record.address and stack == record.stack:
+            raise StateError(f"nothing to move: name a NEW address or another stack (--to-stack) for {new}")
+        if new != record.address and store.get(target, new) is not None:
             raise StateError(f"{new} is already recorded; `smartlive state rm {new}` first if it is stale")
-        store.put(target, replace(record.as_managed(), address=new), record.applied_by)
-        store.remove(target, record.address)
-    print(f"Moved {record.address} to {new} ({record.kind} {record.remote_id}); the service was not touched.")
+        store.put(target, replace(record.as_managed(), address=new, stack=stack), record.applied_by)
+        if new != record.address:
+            store.remove(target, record.address)
+    moved = f'"{_stack_cell(record.stack)}" to stack "{stack}"'
+    print(
+        f"Moved {record.address} to {new} ({record.kind} {record.remote_id})"
+        + (f", from stack {moved}" if stack != record.stack else "")
+        + "; the service was not touched."
+    )
     return 0
 
 

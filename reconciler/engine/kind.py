@@ -211,6 +211,10 @@ class Kind(Protocol[D, L]):
     live_noun: str
     #: The kinds its references may point at: a delete of one of those waits for this kind's changes.
     referenced_kinds: frozenset[str]
+    #: True when `match` finds a declaration with no state record a live object by its name alone: one
+    #: made elsewhere (the console, another tool) is then shown as not managed, to `smartlive import`,
+    #: never taken over. False where a match says more than a name (a job is its room's active job).
+    matched_by_name: bool
 
     def document(self) -> KindSpec:
         """Its manifest document: spec model, resource class, lint."""

@@ -65,6 +65,12 @@ class ReasonCode(StrEnum):
     ORPHANED = "orphaned"
     #: Named with --replace: written again (an update, a job's restart) even where nothing differs.
     REPLACE_REQUESTED = "replace_requested"
+    #: Recorded before stacks existed and declared by no manifest of this stack: kept even with --prune
+    #: (it may be another stack's, not yet applied under its name), and shown.
+    ORPHANED_NO_STACK = "orphaned_no_stack"
+    #: Declared, and a live object of that name exists that smartlive does not manage: nothing is done
+    #: until `smartlive import` records it (apply refuses), rather than taking it over.
+    UNMANAGED = "unmanaged"
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,8 @@ class Reason:
     version: str = ""
     #: The referenced resources whose own change this one carries (a room's rules copied from a group).
     caused_by: tuple[Address, ...] = ()
+    #: The stack an import would record it under (UNMANAGED).
+    stack: str = ""
 
 
 @dataclass(frozen=True)
@@ -143,6 +151,8 @@ class ResourceChange:
 
     @property
     def glyph(self) -> str:
+        if self.is_unmanaged:
+            return UNMANAGED_GLYPH
         if self.is_noop and self.unverifiable:
             return MAY_CHANGE_GLYPH
         return glyph_of(self.actions)
@@ -157,13 +167,23 @@ class ResourceChange:
 
     @property
     def is_orphan(self) -> bool:
-        """No longer declared and kept (no --prune): shown in every plan, changed by nothing."""
-        return self.reason.code is ReasonCode.ORPHANED
+        """No longer declared and kept (no --prune, or recorded before stacks): shown in every plan,
+        changed by nothing."""
+        return self.reason.code in (ReasonCode.ORPHANED, ReasonCode.ORPHANED_NO_STACK)
+
+    @property
+    def is_unmanaged(self) -> bool:
+        """Declared, and exists unmanaged: shown in every plan, to import before apply touches it."""
+        return self.reason.code is ReasonCode.UNMANAGED
 
     @property
     def is_delete(self) -> bool:
         """Something goes away: a delete or a stop that is not the first half of a restart."""
         return self.actions in ((Action.DELETE,), (Action.STOP,))
+
+
+#: The glyph of a declared object that exists but is not managed (it is to be imported first).
+UNMANAGED_GLYPH = "!"
 
 
 def glyph_of(actions: tuple[Action, ...]) -> str:
@@ -190,10 +210,12 @@ class Summary:
     unverifiable: int = 0
     #: State records that follow a renamed manifest (apply writes them; the service is not touched).
     move: int = 0
+    #: Declared objects that exist unmanaged: `smartlive import` them before apply (a change to make).
+    unmanaged: int = 0
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.create or self.update or self.restart or self.destroy or self.move)
+        return bool(self.create or self.update or self.restart or self.destroy or self.move or self.unmanaged)
 
     @property
     def may_differ(self) -> bool:
@@ -208,6 +230,8 @@ class Plan:
     live_fingerprint: str = ""
     #: Things the user should know that are not changes (e.g. why prune planned nothing).
     notes: tuple[str, ...] = field(default=())
+    #: The stack it was made for (docs/stacks.md); "" when planned without one.
+    stack: str = ""
 
     @property
     def summary(self) -> Summary:
@@ -223,12 +247,18 @@ class Plan:
                 update += 1
             elif change.actions[0] in (Action.DELETE, Action.STOP):
                 destroy += 1
-        return Summary(create, update, restart, destroy, unverifiable, move)
+        unmanaged = sum(1 for change in self.changes if change.is_unmanaged)
+        return Summary(create, update, restart, destroy, unverifiable, move, unmanaged)
 
     @property
     def orphans(self) -> tuple[ResourceChange, ...]:
         """Managed resources no manifest declares any more, kept because --prune was not given."""
         return tuple(c for c in self.changes if c.is_orphan)
+
+    @property
+    def unmanaged(self) -> tuple[ResourceChange, ...]:
+        """Declared objects that exist and that smartlive does not manage: to import first."""
+        return tuple(c for c in self.changes if c.is_unmanaged)
 
     @property
     def actionable(self) -> tuple[ResourceChange, ...]:

@@ -1,7 +1,8 @@
 """Desired + live (+ what was applied) -> Plan. A pure function: no I/O, no clock, no printing.
 
 Every kind plans its own resources (reconciler/engine/kind.py); this module loops over the kinds,
-adds prune, --target and the dependency edges, and orders the result. It never names a kind.
+adds stack ownership (engine/stacks.py), prune, --target and the dependency edges, and orders the
+result. It never names a kind.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any
 
 from reconciler.engine.kind import Desired, Kind, PlanContext
 from reconciler.engine.plan import Action, Plan, Reason, ReasonCode, ResourceChange
-from reconciler.resources import Address, ManagedRecord
+from reconciler.engine.stacks import Ownership, StackConflictError, object_conflict
+from reconciler.resources import NO_STACK, Address, ManagedRecord
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class PlanOptions:
     targets: frozenset[Address] = frozenset()
     #: --replace: declared resources to write again even when nothing differs.
     replace: frozenset[Address] = frozenset()
+    #: The stack planned (engine/stacks.py): prune sees its records only, another stack's are its own.
+    stack: str = NO_STACK
 
 
 @dataclass(frozen=True)
@@ -48,9 +52,15 @@ def make_plan(
     managed: Mapping[Address, ManagedRecord] | None = None,
     options: PlanOptions = PlanOptions(),
 ) -> Plan:
-    """Compare and decide. `managed` is None when no state store is in use."""
-    records, moves, notes = _follow_moves(inputs, managed or {})
+    """Compare and decide. `managed` is every stack's records of the target (None when no state store
+    is in use: then nothing is known to be managed, and a namesake is matched as before stacks)."""
+    owners = Ownership(options.stack, managed or {})
+    owners.check_declared(d.address for i in inputs for d in i.desired)
+    # Only this stack's records (and those from before stacks) follow a renamed manifest.
+    records, moves, notes = _follow_moves(inputs, owners.visible)
+    recorded_ids = {(r.kind, r.remote_id) for r in records.values()}
     changes: list[ResourceChange] = []
+    conflicts: list[str] = []
     planned: dict[Address, ResourceChange] = {}
     for item in _in_reference_order(inputs):
         ctx = PlanContext(dict(planned), replace=options.replace)
@@ -58,11 +68,28 @@ def make_plan(
             record = records.get(desired.address)
             matched = item.kind.match(desired, item.live, record, ctx)
             change = item.kind.plan(desired, matched, record, ctx)
+            owner = owners.owner_of(change.kind, change.remote_id)
+            if owner is not None:
+                conflicts.append(
+                    object_conflict(change.address, item.kind.remote_id_name, change.remote_id or "", owner)
+                )
+            elif (
+                managed is not None
+                and record is None
+                and item.kind.matched_by_name
+                and change.remote_id
+                # Recorded under another address of this stack: a rename, which _claimed_moves follows.
+                and (change.kind, change.remote_id) not in recorded_ids
+            ):
+                change = _unmanaged(change, options.stack)
             if desired.references:
                 change = replace(change, depends_on=tuple(sorted({r.target for r in desired.references})))
             changes.append(change)
             planned[change.address] = change
+    if conflicts:
+        raise StackConflictError("\n".join(conflicts))
     changes, records = _claimed_moves(changes, records, moves)
+    owners = Ownership(options.stack, {**owners.foreign, **records})
 
     if options.prune:
         if managed is None:
@@ -70,10 +97,12 @@ def make_plan(
                 "--prune planned nothing: without a state store smartlive does not know which objects it manages."
             )
         else:
-            changes.extend(_prune(inputs, records))
+            changes.extend(_prune(inputs, owners.own))
     elif managed is not None:
         # Without --prune they are kept, but a plan never hides them (the JSON plan lists them too).
-        changes.extend(_kept(c) for c in _prune(inputs, records))
+        changes.extend(_kept(c) for c in _prune(inputs, owners.own))
+    # Records from before stacks that this stack does not declare may be another stack's: never pruned.
+    changes.extend(_kept(c, ReasonCode.ORPHANED_NO_STACK) for c in _prune(inputs, owners.legacy))
 
     changes = _with_dependencies(inputs, changes)
     if options.targets:
@@ -88,7 +117,7 @@ def make_plan(
             )
         changes = [c for c in changes if c.address in kept]
     changes.sort(key=lambda c: c.address)
-    return Plan(tuple(changes), live_fingerprint(inputs), tuple(notes))
+    return Plan(tuple(changes), live_fingerprint(inputs), tuple(notes), stack=options.stack)
 
 
 def _follow_moves(
@@ -154,16 +183,29 @@ def _with_what_they_need(targets: frozenset[Address], changes: Sequence[Resource
     while pending:
         for dependency in by_address[pending.pop()].depends_on:
             needed = by_address.get(dependency)
-            if needed is not None and not needed.is_noop and dependency not in kept:
+            # An unmanaged dependency is kept too, so that apply refuses the target until it is imported.
+            wanted = needed is not None and (not needed.is_noop or needed.is_unmanaged)
+            if wanted and dependency not in kept:
                 kept.add(dependency)
                 pending.append(dependency)
     return kept
 
 
-def _kept(change: ResourceChange) -> ResourceChange:
+def _kept(change: ResourceChange, code: ReasonCode = ReasonCode.ORPHANED) -> ResourceChange:
     """What --prune would delete or stop, as a kept resource the plan shows."""
-    return replace(
-        change, actions=(Action.NOOP,), reason=Reason(ReasonCode.ORPHANED), interrupts_stream=False
+    return replace(change, actions=(Action.NOOP,), reason=Reason(code), interrupts_stream=False)
+
+
+def _unmanaged(change: ResourceChange, stack: str) -> ResourceChange:
+    """A declared resource whose namesake exists and is recorded by no stack: shown, with its id, as
+    one to import; nothing is planned for it (a takeover would be silent), so apply refuses it."""
+    return ResourceChange(
+        change.address,
+        (Action.NOOP,),
+        Reason(ReasonCode.UNMANAGED, stack=stack),
+        before=change.before,
+        remote_id=change.remote_id,
+        room_id=change.room_id,
     )
 
 

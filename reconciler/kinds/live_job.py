@@ -630,6 +630,9 @@ class LiveJobKind:
     remote_id_name = "job_id"
     live_noun = "active job"
     referenced_kinds: frozenset[str] = frozenset({ROOM_KIND})
+    # Matched by its room, not by a name: the active job of the room a manifest names is that
+    # declaration's, recorded or not (docs/stacks.md, "Jobs").
+    matched_by_name = False
 
     def document(self) -> KindSpec:
         return KindSpec(

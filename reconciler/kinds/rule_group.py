@@ -147,6 +147,7 @@ class RuleGroupKind:
     remote_id_name = "group_id"
     live_noun = "group_id"
     referenced_kinds: frozenset[str] = frozenset()
+    matched_by_name = True
 
     # Manifest -----------------------------------------------------------------------------------
 

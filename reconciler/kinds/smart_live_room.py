@@ -452,6 +452,7 @@ class SmartLiveRoomKind:
     remote_id_name = "room_id"
     live_noun = "room_id"
     referenced_kinds: frozenset[str] = frozenset({rule_group.NAME})
+    matched_by_name = True
 
     def document(self) -> KindSpec:
         return KindSpec(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -55,7 +56,9 @@ def ordered(plan: Plan, *, include_noops: bool = True) -> list[ResourceChange]:
     """
     result = []
     for change in sorted(plan.changes, key=lambda c: str(c.address)):
-        shown = change.is_orphan or change.unverifiable or change.moved_from is not None
+        shown = (
+            change.is_orphan or change.is_unmanaged or change.unverifiable or change.moved_from is not None
+        )
         if include_noops or not change.is_noop or shown:
             result.append(replace(change, changes=tuple(sorted(change.changes, key=_path_key))))
     return result
@@ -72,6 +75,8 @@ def action_phrase(change: ResourceChange) -> str:
         return "must be restarted"
     if change.is_orphan:
         return "is kept"
+    if change.is_unmanaged:
+        return "exists, not managed"
     if change.is_noop and change.unverifiable:
         return "may differ"
     return _PHRASES[change.actions[0]]
@@ -123,7 +128,34 @@ def cause(change: ResourceChange) -> str:
     if code is ReasonCode.REPLACE_REQUESTED:
         forced = f"; {', '.join(reason.forced_by)} changed" if reason.forced_by else ""
         return f"replacement requested (--replace){forced}"
+    if code is ReasonCode.ORPHANED_NO_STACK:
+        return "recorded before stacks, declared by no manifest of this stack; kept even with --prune"
+    if code is ReasonCode.UNMANAGED:
+        return f"import it ({import_command(change)})"
     raise AssertionError(f"no sentence for reason {code}")
+
+
+def import_command(change: ResourceChange) -> str:
+    """`smartlive import ADDRESS ID --stack STACK`, quoted for a POSIX shell, for an unmanaged object."""
+    words = ["smartlive", "import", str(change.address), change.remote_id or ""]
+    if change.reason.stack:
+        words += ["--stack", change.reason.stack]
+    return " ".join(shlex.quote(word) for word in words)
+
+
+def unmanaged_refusal(plan: Plan) -> str | None:
+    """Why apply refuses a plan with unmanaged objects in it, one line per object; None when it has none."""
+    unmanaged = sorted(plan.unmanaged, key=lambda c: c.address)
+    if not unmanaged:
+        return None
+    one = len(unmanaged) == 1
+    it = "it" if one else "them"
+    lines = [
+        f"apply refused: {_plural(len(unmanaged), 'declared object')} already {'exists' if one else 'exist'} "
+        f"in MetaStudio and smartlive does not manage {it}; import {it} first, or leave {it} out with --target:"
+    ]
+    lines += [f"  {clean(str(c.address))} exists, not managed: {clean(import_command(c))}" for c in unmanaged]
+    return "\n".join(lines)
 
 
 def describe(
@@ -187,16 +219,20 @@ def no_changes_line(plan: Plan) -> str:
     if not kept:
         return NO_CHANGES
     what = "resource is" if kept == 1 else "resources are"
-    return (
-        f"No changes to apply. {kept} managed {what} no longer declared and kept "
-        "(listed above; apply --prune removes them)."
-    )
+    legacy = sum(1 for c in plan.orphans if c.reason.code is ReasonCode.ORPHANED_NO_STACK)
+    # Records from before stacks are kept even with --prune: the line must not promise otherwise.
+    how = "apply --prune removes them" if not legacy else "apply --prune removes those of this stack"
+    if legacy == kept:
+        how = "recorded before stacks: apply --prune leaves them"
+    return f"No changes to apply. {kept} managed {what} no longer declared and kept (listed above; {how})."
 
 
 def counts_sentence(summary: Summary) -> str:
+    # "to import" only when there is something to import: every plan before stacks reads as it did.
+    imports = f", {summary.unmanaged} to import" if summary.unmanaged else ""
     counts = (
         f"{summary.create} to create, {summary.update} to update, "
-        f"{summary.restart} to restart, {summary.destroy} to stop or delete."
+        f"{summary.restart} to restart, {summary.destroy} to stop or delete{imports}."
     )
     if summary.move:
         counts += f" {_plural(summary.move, 'state record')} to move."

@@ -17,7 +17,8 @@ from . import common
 #: 2.0: `reason` is a code (ReasonCode), its sentence is `description`; `reason_detail` and `depends_on`
 #: are new; `unverifiable` lists only fields that may differ (never on a create, start or restart), with
 #: `unverifiable_because` and the summary's `unverifiable` count; `moved_from` and the summary's `move`.
-FORMAT_VERSION = "2.0"
+#: 2.1: `stack`, `summary.import`, reasons `unmanaged` and `orphaned_no_stack`.
+FORMAT_VERSION = "2.1"
 
 
 def plan_document(plan: Plan) -> dict[str, Any]:
@@ -28,11 +29,13 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "live_fingerprint": plan.live_fingerprint,
         "notes": list(plan.notes),
         "resource_changes": [_resource(change) for change in common.ordered(plan)],
+        "stack": plan.stack,
         "summary": {
             "create": summary.create,
             "update": summary.update,
             "restart": summary.restart,
             "destroy": summary.destroy,
+            "import": summary.unmanaged,
             "has_changes": summary.has_changes,
             "unverifiable": summary.unverifiable,
             "move": summary.move,
@@ -75,6 +78,7 @@ def _reason_detail(change: ResourceChange) -> dict[str, Any]:
         "remote_state": reason.remote_state,
         "version": reason.version,
         "caused_by": [str(a) for a in reason.caused_by],
+        "stack": reason.stack,
     }
     return {k: v for k, v in detail.items() if v}
 

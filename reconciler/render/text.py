@@ -9,12 +9,12 @@
 
 from __future__ import annotations
 
-from reconciler.engine.plan import FieldChange, Plan, ResourceChange
+from reconciler.engine.plan import UNMANAGED_GLYPH, FieldChange, Plan, ResourceChange
 
 from . import common
 from .color import BOLD, GREEN, MAGENTA, RED, YELLOW, paint
 
-_GLYPH_COLORS = {"+": GREEN, "~": YELLOW, "-": RED, "-/+": MAGENTA}
+_GLYPH_COLORS = {"+": GREEN, "~": YELLOW, "-": RED, "-/+": MAGENTA, UNMANAGED_GLYPH: YELLOW}
 # Legend entries in Terraform's order, shown only for the glyphs the plan uses.
 _LEGEND = (
     ("+", "create or start"),
@@ -22,6 +22,7 @@ _LEGEND = (
     ("-", "delete or stop"),
     ("-/+", "stop, then start again (restart)"),
     ("?", "may differ: could not be compared (apply leaves it as it is)"),
+    (UNMANAGED_GLYPH, "exists, not managed: import it first (apply refuses it until then)"),
 )
 # Body columns as Terraform's: the glyph at 6, the text at 8, four more per nesting level.
 _BODY_INDENT = 6
@@ -41,6 +42,12 @@ def render_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> st
         heading = (
             "will perform the following actions" if summary.has_changes else "could not compare everything"
         )
+        if plan.unmanaged:  # apply refuses until then: the heading must not promise otherwise
+            heading = (
+                "will perform the following actions once the objects marked ! are imported"
+                if plan.actionable or summary.move
+                else "has nothing to apply until these are imported"
+            )
         lines += [f"smartlive {heading}:", ""]
     elif resources:
         lines += ["Managed resources (none will change):", ""]

@@ -1,5 +1,5 @@
-"""`smartlive import`'s rules: adopt an existing remote object into the state store, changing nothing
-on the service. The kind reads the object and checks it is what the address says
+"""`smartlive import`'s rules: adopt an existing remote object into the state store, under the current
+stack, changing nothing on the service. The kind reads the object and checks it is what the address says
 (`Kind.import_record`); this module checks that neither the address nor the object is managed already,
 and records it. The record carries no fingerprint of an applied spec, since smartlive applied none: the
 next plan compares the object in full (a job by reading its configuration back), and shows what it still
@@ -8,12 +8,13 @@ cannot compare (a secret the service masks) as "? may change".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reconciler.cloud.api import MetaStudioApi
 from reconciler.engine.kind import ImportRefused
+from reconciler.engine.stacks import address_conflict
 from reconciler.kinds import RESOURCE_KINDS, resource_kind
-from reconciler.resources import Address, AddressError, ManagedRecord
+from reconciler.resources import NO_STACK, Address, AddressError, ManagedRecord
 from reconciler.state.base import StateStore
 
 
@@ -39,25 +40,28 @@ def parse_address(text: str) -> Address:
 
 
 def _check_unmanaged(
-    store: StateStore, target: str, record: ManagedRecord, force: bool, id_name: str
+    store: StateStore, target: str, record: ManagedRecord, force: bool, id_name: str, stack: str
 ) -> bool:
     """False when the address already records this very object (nothing to do); raises when the address
-    or the object is managed otherwise."""
+    or the object is managed otherwise, or by another stack (whatever --force says)."""
     for other in store.records(target).values():
         if (
             other.address != record.address
             and other.kind == record.kind
             and other.remote_id == record.remote_id
         ):
+            by = f' by stack "{other.stack}"' if other.stack not in (stack, NO_STACK) else ""
             raise ImportRefused(
-                f"{record.kind} {record.remote_id} is already managed as {other.address}; one object has one "
-                f"address (`smartlive state rm {other.address}` first to move it)"
+                f"{record.kind} {record.remote_id} is already managed as {other.address}{by}; one object has "
+                f"one address (`smartlive state mv {other.address} {record.address}` moves its record)"
             )
     existing = store.get(target, record.address)
+    if existing is not None and existing.stack not in (stack, NO_STACK):
+        raise ImportRefused(address_conflict(record.address, existing.stack, stack))
     if existing is None or existing.is_intent:  # an interrupted apply's intent: replaced
         return True
     if existing.kind == record.kind and existing.remote_id == record.remote_id:
-        return False
+        return existing.stack != stack  # a record no stack owned is given to the one named
     if not force:
         raise ImportRefused(
             f"{record.address} is already managed as {existing.kind} {id_name} {existing.remote_id} "
@@ -65,6 +69,13 @@ def _check_unmanaged(
             f"pass --force to record {id_name} {record.remote_id} instead"
         )
     return True
+
+
+def _owner(store: StateStore, target: str, address: Address) -> str:
+    """The stack an import that names none records under: the address's, if it has a record (its id
+    may change with --force, its owner does not), else none yet."""
+    existing = store.get(target, address)
+    return existing.stack if existing is not None else NO_STACK
 
 
 async def import_object(
@@ -76,13 +87,17 @@ async def import_object(
     *,
     force: bool = False,
     applied_by: str = "",
+    stack: str = NO_STACK,
 ) -> Imported:
-    """Read, check and record one object; the caller holds the target's lock."""
+    """Read, check and record one object under `stack`; the caller holds the target's lock. With no
+    stack named, the address's record keeps its owner, and a new record has none: the first stack that
+    declares it owns it from its next apply."""
     kind = resource_kind(address.kind)
     if kind is None:
         raise ImportRefused(f"{address.kind} is not a kind smartlive manages")
-    record = await kind.import_record(api, address, remote_id)
-    written = _check_unmanaged(store, target, record, force, kind.remote_id_name)
+    owner = stack if stack != NO_STACK else _owner(store, target, address)
+    record = replace(await kind.import_record(api, address, remote_id), stack=owner)
+    written = _check_unmanaged(store, target, record, force, kind.remote_id_name, owner)
     if written:
         store.put(target, record, applied_by)
     return Imported(record, written, kind.remote_id_name)

@@ -1,8 +1,8 @@
 """Saved plans (`plan --out FILE`, `apply FILE`): what apply needs to refuse a stale plan.
 
 A saved plan holds the plan as rendered JSON (secrets already masked), the fingerprint of the live state
-it was made from, a digest of the manifests, their paths, the plan options and the secret references the
-manifests hold (`${env:NAME}`, `${file:PATH}`); secret values are never written (unlike a Terraform plan
+it was made from, a digest of the manifests, their paths, the stack, the plan options and the secret
+references the manifests hold (`${env:NAME}`, `${file:PATH}`); secret values are never written (unlike a Terraform plan
 file). Apply re-reads both: if the
 manifests or the live state moved, the plan is stale.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ FORMAT_VERSION = "2.0"
 @dataclass(frozen=True)
 class SavedPlan:
     target: str
+    #: The stack it was made for (engine/stacks.py): `apply FILE` applies it as that stack.
+    stack: str
     live_fingerprint: str
     manifest_digest: str
     paths: tuple[str, ...]
@@ -56,6 +59,7 @@ def save(path: Path, saved: SavedPlan) -> None:
         "kind": KIND,
         "format_version": FORMAT_VERSION,
         "target": saved.target,
+        "stack": saved.stack,
         "live_fingerprint": saved.live_fingerprint,
         "manifest_digest": saved.manifest_digest,
         "paths": list(saved.paths),
@@ -94,10 +98,16 @@ def load(path: Path) -> SavedPlan:
         raise UserError(f"{path}: not a smartlive plan file")
     if body.get("format_version") != FORMAT_VERSION:
         raise UserError(f"{path}: plan format {body.get('format_version')!r} is not {FORMAT_VERSION!r}")
+    if not isinstance(body.get("stack"), str):
+        # Made before stacks: what its --prune meant then is not what it means now.
+        raise StalePlanError(
+            f"{path}: the saved plan names no stack (an older smartlive made it); run plan again"
+        )
     options = body.get("options") or {}
     where = body.get("where") or {}
     return SavedPlan(
         target=str(body["target"]),
+        stack=body["stack"],
         live_fingerprint=str(body["live_fingerprint"]),
         manifest_digest=str(body["manifest_digest"]),
         paths=tuple(body["paths"]),
@@ -120,6 +130,17 @@ def check_target(saved: SavedPlan, target: str) -> None:
         raise StalePlanError(
             f"Saved plan is stale: it was made for {saved.target.split('|')[0]}, not this target"
         )
+
+
+def stack_of(saved: SavedPlan, named: str | None) -> str:
+    """The stack `apply FILE` runs as: the plan's; a different one named on the command line is refused
+    before anything is read (the plan's prune and ownership were decided for its own stack)."""
+    if named is not None and named != saved.stack:
+        raise UserError(
+            f'the saved plan was made for stack "{saved.stack}", not "{named}": apply it without --stack '
+            f"(or SMARTLIVE_STACK), or plan again with --stack {shlex.quote(named)}"
+        )
+    return saved.stack
 
 
 def check_fresh(saved: SavedPlan, *, target: str, manifest_digest: str, plan: Plan) -> None:

@@ -20,6 +20,7 @@ from reconciler.cloud.api import MetaStudioApi
 from reconciler.engine.kind import BuildContext, Desired, Kind, ReadRequest, SharedReads
 from reconciler.engine.plan import Plan
 from reconciler.engine.planner import PlanInput, PlanOptions, make_plan
+from reconciler.engine.stacks import Ownership
 from reconciler.errors import ManifestError, UsageError
 from reconciler.kinds import RESOURCE_KINDS, resource_kind
 from reconciler.manifest import LoadResult, Manifest, load_manifests
@@ -50,6 +51,8 @@ class Session:
     #: kind name -> that kind's live view, as its `read` returned it.
     live: dict[str, Any]
     plan: Plan
+    #: The records the plan's stack may write (engine/stacks.py, `Ownership.claimed`): what apply's
+    #: bookkeeping may correct or forget. None without a state store.
     managed: Mapping[Address, ManagedRecord] | None = None
     request_count: int = 0
 
@@ -199,7 +202,9 @@ async def plan_session(
     environ: Mapping[str, str] | None = None,
 ) -> Session:
     result = load(paths)
+    # Every stack's records: the planner needs the others' to name their owner, never to read them.
     managed = store.records(target_key) if store is not None else None
+    owners = Ownership(options.stack, managed or {})
     builder = DesiredBuilder(result, store.hmac_key() if store is not None else None, environ)
     undeclared = sorted(options.replace - set(builder.addresses))
     if undeclared:
@@ -210,10 +215,13 @@ async def plan_session(
     before = api.http.stats.total
     # The desired state is built while the live state is read: the event loop mostly waits on the network.
     live, desired = await asyncio.gather(
-        read_live(api, builder, managed or {}, refresh=refresh), builder.build_async()
+        read_live(api, builder, owners.visible, refresh=refresh), builder.build_async()
     )
     inputs = [PlanInput(kind, desired.of_kind(kind.name), live[kind.name]) for kind in RESOURCE_KINDS]
     plan = make_plan(inputs, managed=managed, options=options)
     if desired.notes:
         plan = replace(plan, notes=plan.notes + desired.notes)
-    return Session(desired, live, plan, managed, api.http.stats.total - before)
+    # The records apply may write: those of what is declared, and those a renamed manifest takes over.
+    moved = {c.moved_from for c in plan.changes if c.moved_from is not None}
+    claimed = owners.claimed({*desired.resources, *moved}) if managed is not None else None
+    return Session(desired, live, plan, claimed, api.http.stats.total - before)

@@ -42,6 +42,7 @@ class StoredRecord(ManagedRecord):
             fingerprint=self.fingerprint,
             field_fingerprints=dict(self.field_fingerprints),
             update_time=self.update_time,
+            stack=self.stack,
         )
 
 

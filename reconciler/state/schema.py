@@ -55,7 +55,13 @@ def _v1(run: Run) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[Run], None], ...] = (_v1,)
+def _v2(run: Run) -> None:
+    # Stacks (docs/stacks.md): the stack that owns each record. Records written before stacks get ''
+    # (no stack): a stack that declares one takes it over; none prunes one it does not declare.
+    run("ALTER TABLE resources ADD COLUMN stack TEXT NOT NULL DEFAULT ''", ())
+
+
+MIGRATIONS: tuple[Callable[[Run], None], ...] = (_v1, _v2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -25,18 +25,20 @@ from reconciler.state.base import (
 )
 
 _COLUMNS = (
-    "address, kind, remote_id, room_id, fingerprint, field_fingerprints, update_time, applied_at, applied_by"
+    "address, kind, remote_id, room_id, fingerprint, field_fingerprints, update_time, applied_at, applied_by, "
+    "stack"
 )
 
-_UPSERT = f"""INSERT INTO resources (target, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+_UPSERT = f"""INSERT INTO resources (target, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (target, address) DO UPDATE SET
     kind = excluded.kind, remote_id = excluded.remote_id, room_id = excluded.room_id,
     fingerprint = excluded.fingerprint, field_fingerprints = excluded.field_fingerprints,
-    update_time = excluded.update_time, applied_at = excluded.applied_at, applied_by = excluded.applied_by"""
+    update_time = excluded.update_time, applied_at = excluded.applied_at, applied_by = excluded.applied_by,
+    stack = excluded.stack"""
 
 
 def _record(row: tuple[Any, ...]) -> StoredRecord:
-    address, kind, remote_id, room_id, fp, fields, update_time, applied_at, applied_by = row
+    address, kind, remote_id, room_id, fp, fields, update_time, applied_at, applied_by, stack = row
     try:
         parsed = Address.parse(address)
     except AddressError:
@@ -52,6 +54,7 @@ def _record(row: tuple[Any, ...]) -> StoredRecord:
         update_time=update_time,
         applied_at=applied_at,
         applied_by=applied_by,
+        stack=stack,
     )
 
 
@@ -134,6 +137,7 @@ class SqlStore(ABC):
                 record.update_time,
                 utc_now(),
                 applied_by,
+                record.stack,
             ),
         )
 

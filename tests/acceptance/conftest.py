@@ -162,6 +162,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Works
     monkeypatch.setenv("HOME", str(tmp_path))  # no stray ~/.huaweicloud/credentials
     monkeypatch.delenv("SMARTLIVE_STATE", raising=False)
     monkeypatch.delenv("SMARTLIVE_LOCAL", raising=False)
+    monkeypatch.delenv("SMARTLIVE_STACK", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.chdir(tmp_path)
     config = EmulatorConfig(ak=AK, sk=SK, project_id=PROJECT, start_delay=0.0, rate_limits={})

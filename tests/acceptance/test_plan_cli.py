@@ -36,8 +36,8 @@ def test_json_plan_is_versioned_sorted_and_complete(workspace: Workspace) -> Non
     result = workspace.run("plan", "examples", *workspace.target(), "--format", "json")
     assert result.code == 0, result.text
     plan = json.loads(result.out)
-    # 2.0: `reason` is a code; its sentence is `description`, its facts `reason_detail`.
-    assert plan["format_version"] == "2.0"
+    # 2.0: `reason` is a code; its sentence is `description`, its facts `reason_detail`; 2.1: stacks.
+    assert plan["format_version"] == "2.1"
     addresses = [c["address"] for c in plan["resource_changes"]]
     assert addresses == sorted(addresses) and len(addresses) == 9  # 5 groups, 2 rooms, 2 jobs
     for change in plan["resource_changes"]:
@@ -79,6 +79,7 @@ def test_json_plan_is_versioned_sorted_and_complete(workspace: Workspace) -> Non
         "update": 0,
         "restart": 0,
         "destroy": 0,
+        "import": 0,
         "has_changes": True,
         "unverifiable": 0,
         "move": 0,
@@ -177,11 +178,14 @@ def test_a_fresh_state_store_compares_what_the_running_job_shows_and_marks_only_
         str(workspace.root / "fresh.db"),
         "--detailed-exitcode",
     )
-    # The secrets cannot be compared without the store's fingerprints: never "No changes".
+    # The secrets cannot be compared without the store's fingerprints: never "No changes". A store that
+    # records nothing does not take the groups and rooms over by name (stacks): they are to import; the
+    # jobs, matched by their rooms, are read back and compared.
     assert fresh.code == 2, fresh.text
     assert "No changes" not in fresh.out
+    assert "Plan: 0 to create, 0 to update, 0 to restart, 0 to stop or delete, 7 to import. " in fresh.out
     assert "      ? stream_keys: may change\n" in fresh.out
-    assert "could not be compared and may differ (marked ?)" in fresh.out
+    assert "could not be compared and may differ" in fresh.out
     as_json = workspace.run(
         "plan",
         "examples",
@@ -199,6 +203,7 @@ def test_a_fresh_state_store_compares_what_the_running_job_shows_and_marks_only_
     # key and the callback key the service shows masked are not.
     assert job["unverifiable"] == ["live_event_callback_config.key", "stream_keys"]
     assert document["summary"]["unverifiable"] == sum(len(c["unverifiable"]) for c in changes.values())
+    assert changes["SmartLiveRoom/flagship-store"]["reason"] == "unmanaged"
     # With the state store that recorded the apply, every field is compared: "No changes".
     warm = workspace.run("plan", "examples", *workspace.target(), "--detailed-exitcode")
     assert warm.code == 0, warm.text

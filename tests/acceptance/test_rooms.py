@@ -170,6 +170,7 @@ def test_declared_rules_reach_the_broadcast_and_a_group_edit_reaches_the_running
         "update": 2,
         "restart": 0,
         "destroy": 0,
+        "import": 0,
         "has_changes": True,
         "unverifiable": 0,
         "move": 0,
@@ -294,7 +295,7 @@ def test_start_warnings_reach_the_user_in_text_and_in_the_json_apply_result(work
     assert job["ok"] and job["verb"] == "started"
     # The room has one short paragraph: the service warns (seed 003, live_warning_info).
     assert "TOO_LESSS_SCRIPT_ITEMS: too few script paragraphs" in job["warnings"]
-    assert document["summary"]["created"] == 4 and document["plan"]["format_version"] == "2.0"
+    assert document["summary"]["created"] == 4 and document["plan"]["format_version"] == "2.1"
     # In text, the same warnings stand under the start's line.
     (folder / "job.yaml").write_text(
         (folder / "job.yaml").read_text(encoding="utf-8").replace('"bitrate": 4000', '"bitrate": 5000'),

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from contextlib import chdir, contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
@@ -263,9 +263,10 @@ class Project:
         return self.args("apply", "--auto-approve", *extra)
 
     def run(self, *argv: str) -> Result:
-        """The CLI in this process (the environment must hold the credentials: see `cli_env`)."""
+        """The CLI in this process (the environment must hold the credentials: see `cli_env`), in the
+        project's directory as `spawn` runs it: the default stack is named after the working directory."""
         out, err = StringIO(), StringIO()
-        with redirect_stdout(out), redirect_stderr(err):
+        with chdir(self.root), redirect_stdout(out), redirect_stderr(err):
             try:
                 code = cli.main(list(argv))
             except SystemExit as exc:
@@ -303,6 +304,7 @@ def cli_env(monkeypatch: Any) -> None:
     monkeypatch.setenv("APPLY_TEST_STREAM_KEY", "sk-apply-test-0001")
     monkeypatch.delenv("SMARTLIVE_STATE", raising=False)
     monkeypatch.delenv("SMARTLIVE_LOCAL", raising=False)
+    monkeypatch.delenv("SMARTLIVE_STACK", raising=False)
 
 
 def assert_converged(emu: Emulator, project: Project, prefix: str, *, prune: bool = False) -> None:

@@ -22,7 +22,13 @@ SECRET = "my-stream-key-123"
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
-    for name in ("SMARTLIVE_STATE", "SMARTLIVE_LOCAL", "SMARTLIVE_ENDPOINT", "SMARTLIVE_REGION"):
+    for name in (
+        "SMARTLIVE_STATE",
+        "SMARTLIVE_LOCAL",
+        "SMARTLIVE_ENDPOINT",
+        "SMARTLIVE_REGION",
+        "SMARTLIVE_STACK",
+    ):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
 
@@ -60,7 +66,7 @@ def test_list_text(seeded: StateStore, capsys: pytest.CaptureFixture[str]) -> No
     assert main(["state", "list", "--local"]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert lines[0].split() == ["ADDRESS", "KIND", "REMOTE", "ID", "APPLIED", "AT", "APPLIED", "BY"]
+    assert lines[0].split() == ["ADDRESS", "KIND", "REMOTE", "ID", "STACK", "APPLIED", "AT", "APPLIED", "BY"]
     assert lines[1].split()[:3] == ["InteractionRuleGroup/greetings", "InteractionRuleGroup", "g-1"]
     assert lines[1].split()[-1] == "alice@laptop"
     assert lines[2].split()[:3] == ["SmartLiveJob/evening", "SmartLiveJob", "job-7"]
@@ -119,6 +125,76 @@ def test_rm_forgets_and_says_the_remote_object_is_untouched(
     assert list(seeded.records(LOCAL)) == [Address("SmartLiveJob", "evening")]
     assert main(["state", "rm", "InteractionRuleGroup/greetings", "--local"]) == 1
     assert "no resource InteractionRuleGroup/greetings" in capsys.readouterr().err
+
+
+@pytest.fixture
+def stacked(workdir: Path) -> StateStore:
+    """Records of two stacks and one from before stacks, on the local target."""
+    store = open_store(None, workdir=workdir)
+    for name, remote_id, stack in (("a", "g-a", "shop-a"), ("b", "g-b", "shop b"), ("old", "g-o", "")):
+        store.put(LOCAL, ManagedRecord(Address("InteractionRuleGroup", name), remote_id, stack=stack), "u")
+    return store
+
+
+def test_list_shows_every_stack_or_the_one_named(
+    stacked: StateStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["state", "list", "--local"]) == 0
+    rows = [line.split()[:4] for line in capsys.readouterr().out.splitlines()[1:4]]
+    assert rows == [
+        ["InteractionRuleGroup/a", "InteractionRuleGroup", "g-a", "shop-a"],
+        ["InteractionRuleGroup/b", "InteractionRuleGroup", "g-b", "shop"],  # "shop b", split on the space
+        ["InteractionRuleGroup/old", "InteractionRuleGroup", "g-o", "-"],
+    ]
+    assert main(["state", "list", "--local", "--stack", "shop-a", "--format", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)["resources"]
+    # Its own records and those from before stacks (which it may take over); never another stack's.
+    assert [(r["address"], r["stack"]) for r in listed] == [
+        ("InteractionRuleGroup/a", "shop-a"),
+        ("InteractionRuleGroup/old", ""),
+    ]
+    assert main(["state", "list", "--local", "--stack", "nobody"]) == 0
+    assert (
+        '1 resource recorded for http://smartlive.local|local-project (stack "nobody")'
+        in capsys.readouterr().out
+    )
+
+
+def test_a_named_stack_never_touches_another_stacks_record(
+    stacked: StateStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for command in (["show"], ["rm"], ["mv"]):
+        assert main(["state", *command, "InteractionRuleGroup/b", "--local", "--stack", "shop-a"]) == 1
+        assert capsys.readouterr().err == (
+            'error: InteractionRuleGroup/b is managed by stack "shop b", not "shop-a": pass --stack \'shop b\' '
+            "to work on it\n"
+        )
+    assert stacked.get(LOCAL, Address("InteractionRuleGroup", "b")) is not None
+    assert main(["state", "show", "InteractionRuleGroup/b", "--local"]) == 0  # no --stack: any record
+    assert "stack:              shop b" in capsys.readouterr().out
+
+
+def test_mv_to_another_stack_and_rm_says_how_to_import_it_again(
+    stacked: StateStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = Address("InteractionRuleGroup", "a")
+    assert main(["state", "mv", "InteractionRuleGroup/a", "--local"]) == 1
+    assert "nothing to move" in capsys.readouterr().err
+    assert main(["state", "mv", str(a), "--to-stack", "shop b", "--local", "--stack", "shop-a"]) == 0
+    out = capsys.readouterr().out
+    assert out == (
+        'Moved InteractionRuleGroup/a to InteractionRuleGroup/a (InteractionRuleGroup g-a), from stack "shop-a" '
+        'to stack "shop b"; the service was not touched.\n'
+    )
+    moved = stacked.get(LOCAL, a)
+    assert moved is not None and (moved.remote_id, moved.stack) == ("g-a", "shop b")
+    assert main(["state", "mv", str(a), "--to-stack", "", "--local"]) == 2
+    assert capsys.readouterr().err == "error: --to-stack: a stack name cannot be empty\n"
+    assert main(["state", "rm", str(a), "--local"]) == 0
+    assert (
+        "`smartlive import InteractionRuleGroup/a g-a --stack 'shop b'` adopts it again"
+        in capsys.readouterr().out
+    )
 
 
 def test_rm_is_refused_while_an_apply_holds_the_lock(

@@ -6,14 +6,15 @@ import hashlib
 import hmac
 import re
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from reconciler.errors import ConfigError
-from reconciler.resources import Address, ManagedRecord
-from reconciler.state import SCHEMA_VERSION, StoredRecord, fingerprint, open_store
+from reconciler.resources import NO_STACK, Address, ManagedRecord
+from reconciler.state import SCHEMA_VERSION, StoredRecord, fingerprint, open_store, schema
 from tests.state.conftest import Spawn, raw_query
 
 T1 = "https://metastudio.cn-north-4.myhuaweicloud.com|p1"
@@ -201,3 +202,41 @@ def test_fingerprint_is_hmac_sha256_over_canonical_json() -> None:
     )  # key order is irrelevant
     assert fingerprint(value, b"j" * 32) != expected
     assert fingerprint("my-stream-key-123", key) != fingerprint("my-stream-key-124", key)
+
+
+def test_a_record_keeps_its_stack(store_url: str, tmp_path: Path) -> None:
+    store = open_store(store_url, workdir=tmp_path)
+    store.put(T1, replace(GROUP, stack="shop-a"), applied_by="a")
+    store.put(T1, replace(JOB, stack="teams/shop b"), applied_by="a")
+    assert {a: r.stack for a, r in store.records(T1).items()} == {
+        GROUP.address: "shop-a",
+        JOB.address: "teams/shop b",
+    }
+    got = store.get(T1, JOB.address)
+    assert got is not None and got.as_managed() == replace(JOB, stack="teams/shop b")
+    # One record per address and target: putting it under another stack moves it, never duplicates it.
+    store.put(T1, replace(GROUP, stack="shop-b"), applied_by="b")
+    assert [r.stack for r in store.stored_records(T1).values()] == ["shop-b", "teams/shop b"]
+    store.close()
+
+
+def test_records_written_before_stacks_are_migrated_with_no_stack(store_url: str, tmp_path: Path) -> None:
+    """A store at schema version 1 (before stacks) with a record in it, as an older smartlive left it."""
+    raw_query(store_url, schema.CREATE_META)
+    schema.MIGRATIONS[0](lambda sql, params: raw_query(store_url, sql, tuple(params)))
+    raw_query(store_url, "INSERT INTO meta (key, value) VALUES ('schema_version', '1')")
+    raw_query(
+        store_url,
+        "INSERT INTO resources (target, address, kind, remote_id, applied_at) VALUES (?, ?, ?, ?, ?)",
+        (T1, str(GROUP.address), GROUP.kind, "g-old", "2025-01-01T00:00:00.000Z"),
+    )
+    store = open_store(store_url, workdir=tmp_path)
+    (record,) = store.records(T1).values()
+    assert (record.remote_id, record.stack) == ("g-old", NO_STACK)
+    store.put(T1, replace(record, stack="shop-a"), applied_by="a")  # a stack that declares it takes it over
+    assert [r.stack for r in store.records(T1).values()] == ["shop-a"]
+    store.close()
+    assert raw_query(store_url, "SELECT value FROM meta WHERE key = 'schema_version'") == [
+        (str(SCHEMA_VERSION),)
+    ]
+    assert SCHEMA_VERSION == 2

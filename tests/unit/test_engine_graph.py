@@ -54,6 +54,7 @@ class FakeKind:
 
     remote_id_name = "id"
     live_noun = "id"
+    matched_by_name = False
 
     def __init__(self, name: str, calls: Calls, referenced: frozenset[str] = frozenset()) -> None:
         self.name = name

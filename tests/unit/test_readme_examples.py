@@ -43,7 +43,7 @@ def readme_plan() -> Plan:
         room_id="room-2",
         unverifiable=("stream_keys",),
     )
-    return Plan((faq, restart, doubtful), "sha256:abc123")
+    return Plan((faq, restart, doubtful), "sha256:abc123", stack="shop-a")
 
 
 def test_readme_has_an_example_of_each_plan_format() -> None:

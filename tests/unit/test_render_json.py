@@ -42,8 +42,8 @@ def document(plan: Plan) -> dict[str, Any]:
 
 def test_top_level_keys_and_version() -> None:
     doc = document(sample_plan())
-    assert set(doc) == {"format_version", "live_fingerprint", "notes", "resource_changes", "summary"}
-    assert doc["format_version"] == FORMAT_VERSION == "2.0"
+    assert set(doc) == {"format_version", "live_fingerprint", "notes", "resource_changes", "stack", "summary"}
+    assert doc["format_version"] == FORMAT_VERSION == "2.1"
     assert doc["live_fingerprint"] == "sha256:abc123"
     assert doc["notes"] == ["--prune found 1 group not recorded as managed by smartlive; it was left alone."]
     assert doc["summary"] == {
@@ -51,6 +51,7 @@ def test_top_level_keys_and_version() -> None:
         "update": 2,
         "restart": 1,
         "destroy": 2,
+        "import": 0,
         "has_changes": True,
         "unverifiable": 0,
         "move": 0,

@@ -155,8 +155,10 @@ def test_secrets_are_compared_through_the_state_stores_fingerprints(tmp_path: Pa
     declared = desired(tmp_path, room_extra=extra, key=b"k" * 32)
     room = live_room("99", output_urls=["rtmp://push.example.com/live"], stream_keys=["******"])
     # No record of what was applied: the secret is not verifiable (never "no change" by omission).
-    unknown = plan(declared, (live_group("99"),), (room,), managed={})[ROOM_ADDRESS]
+    unknown = plan(declared, (live_group("99"),), (room,), managed=None)[ROOM_ADDRESS]
     assert unknown.unverifiable == ("stream_keys",)
+    # With a state store that records no stack managing it, the namesake is not taken over (stacks).
+    assert plan(declared, (live_group("99"),), (room,), managed={})[ROOM_ADDRESS].is_unmanaged
     fingerprints = dict(declared.resources[ROOM_ADDRESS].value.secret_fingerprints)
     same = {ROOM_ADDRESS: ManagedRecord(ROOM_ADDRESS, "r-1", field_fingerprints=fingerprints)}
     assert plan(declared, (live_group("99"),), (room,), managed=same)[ROOM_ADDRESS].is_noop

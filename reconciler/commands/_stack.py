@@ -1,0 +1,69 @@
+"""`--stack NAME` (and SMARTLIVE_STACK), shared by plan, apply, import and state; the default stack.
+
+A stack is the manifest set that owns a record (docs/stacks.md). Unnamed, it is the set's root: the
+common ancestor directory of the PATH arguments (a file counts as its directory), relative to the
+working directory with "/" separators ("." for the working directory itself; absolute when outside it),
+so that `plan shop-a/` and `plan shop-b/` run side by side as two stacks from one checkout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+from reconciler.errors import UsageError
+
+ENV: Final = "SMARTLIVE_STACK"
+MAX_CHARS: Final = 128
+
+
+def add_stack_argument(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--stack", metavar="NAME", default=os.environ.get(ENV) or None, help=help_text)
+
+
+def checked(name: str, what: str) -> str:
+    """`name` if it can name a stack; otherwise a one-line usage error saying what is wrong with it."""
+    if not name:
+        raise UsageError(f"{what}: a stack name cannot be empty")
+    if len(name) > MAX_CHARS:
+        raise UsageError(f"{what}: a stack name has at most {MAX_CHARS} characters, not {len(name)}")
+    if not name.isprintable():
+        raise UsageError(f"{what}: a stack name must be printable (no control characters or line breaks)")
+    return name
+
+
+def named_stack(args: argparse.Namespace) -> str | None:
+    """The stack --stack or SMARTLIVE_STACK names, checked; None when neither does."""
+    name: str | None = getattr(args, "stack", None)
+    if name is None:
+        return None
+    what = "--stack" if os.environ.get(ENV) != name else ENV
+    return checked(name, what)
+
+
+def root_of(paths: Sequence[str | Path], cwd: Path | None = None) -> str:
+    """The default stack of a manifest set: its root, as the module docstring says."""
+    here = (cwd or Path.cwd()).resolve()
+    folders = [_folder(Path(p), here) for p in paths]
+    root = Path(os.path.commonpath(folders)) if folders else here
+    if root == here:
+        return "."
+    if root.is_relative_to(here):
+        return root.relative_to(here).as_posix()
+    return root.as_posix()
+
+
+def _folder(path: Path, here: Path) -> Path:
+    absolute = (here / path).resolve()
+    return absolute if absolute.is_dir() else absolute.parent
+
+
+def stack_for(args: argparse.Namespace, paths: Sequence[str | Path]) -> str:
+    """--stack or SMARTLIVE_STACK, else the root of `paths` (which must make a valid name)."""
+    named = named_stack(args)
+    if named is not None:
+        return named
+    return checked(root_of(paths), f"the manifests' root (the default stack; name one with --stack or {ENV})")
