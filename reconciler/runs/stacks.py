@@ -10,23 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Protocol
 
 from reconciler.engine.plan import Plan
 from reconciler.resources import NO_STACK, Address, ManagedRecord
-
-
-class Sink(Protocol):
-    def put(self, target: str, record: ManagedRecord, applied_by: str) -> None: ...
-
-    def remove(self, target: str, address: Address) -> bool: ...
+from reconciler.runs.apply import RecordSink
 
 
 @dataclass(frozen=True)
 class StackSink:
     """A state store whose every put records the stack's name."""
 
-    store: Sink
+    store: RecordSink
     stack: str
 
     def put(self, target: str, record: ManagedRecord, applied_by: str) -> None:
