@@ -23,12 +23,15 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from reconciler.errors import ManifestError
+from reconciler.manifest.files import FileRefused, read_regular_file
 
 #: What a reference looks like (also the JSON Schema ``pattern`` of secret fields).
 SECRET_REF_PATTERN: Final = r"^\$\{(env:[A-Za-z_][A-Za-z0-9_]*|file:[^}]+)\}$"
 _REFERENCE = re.compile(r"\$\{(env|file):([^}]*)\}\Z")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 MASK: Final = "********"
+#: The largest secret file read: keys and URLs are far smaller; anything bigger is the wrong file.
+MAX_SECRET_BYTES: Final = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -82,17 +85,40 @@ class SecretRef:
                 raise ManifestError(f"environment variable {self.target} is empty (needed by {self})")
             return value
         try:
-            value = self.path.read_text(encoding="utf-8").rstrip("\r\n")
+            value = read_secret_file(self.path)
         except FileNotFoundError:
             raise ManifestError(f"secret file {self.path} does not exist (needed by {self})") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-            raise ManifestError(
-                f"secret file {self.path} cannot be read: {reason} (needed by {self})"
-            ) from None
+        except SecretFileError as exc:
+            raise ManifestError(f"secret file {self.path} {exc} (needed by {self})") from None
         if not value:
             raise ManifestError(f"secret file {self.path} is empty (needed by {self})")
         return value
+
+
+class SecretFileError(Exception):
+    """Why a secret file cannot be used, as the end of a sentence: `cannot be read: not a regular file`."""
+
+
+def read_secret_file(path: str | os.PathLike[str]) -> str:
+    """The text of a file holding one secret (a `${file:...}` reference, a `--key-file`), its trailing
+    line breaks dropped (``echo key > file`` adds one).
+
+    A regular file of at most MAX_SECRET_BYTES, read through the manifests' own reader: a FIFO would
+    otherwise hang the command (an apply, while it holds the lock) and /dev/zero exhaust its memory.
+    FileNotFoundError is left to the caller, which names the file as it knows it; every other problem
+    is a SecretFileError, whose message never holds a byte of the file."""
+    try:
+        data = read_regular_file(path, MAX_SECRET_BYTES)
+    except FileNotFoundError:
+        raise
+    except FileRefused as refused:
+        raise SecretFileError(f"cannot be read: {refused.reason}") from None
+    except OSError as exc:
+        raise SecretFileError(f"cannot be read: {exc.strerror or type(exc).__name__}") from None
+    try:
+        return data.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise SecretFileError("cannot be read: not UTF-8 text") from None
 
 
 class LiteralSecret:
