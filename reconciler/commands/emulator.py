@@ -89,6 +89,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="how long a started job is WAITING before it is PROCESSING",
     )
     serve.add_argument(
+        "--max-active-jobs",
+        type=bounded(int, low=0),
+        default=None,
+        metavar="N",
+        help="job concurrency quota: StartSmartLive answers 403 MSS.41000012 while N jobs are active; "
+        "None: no quota",
+    )
+    serve.add_argument(
         "--no-rate-limits",
         action="store_true",
         help="turn off the per-operation limits (StartSmartLive 4/s, room create and update 1/s)",
@@ -157,6 +165,7 @@ def handle_serve(args: argparse.Namespace) -> int:
         seed_path=args.seed,
         latency_ms=args.latency_ms,
         start_delay=args.start_delay,
+        max_active_jobs=args.max_active_jobs,
         rate_limits={} if args.no_rate_limits else EmulatorConfig().rate_limits,
         host=args.host,
         port=args.port,

@@ -66,6 +66,13 @@ def gateway_no_api() -> ServiceError:
     )
 
 
+def entity_too_large(limit: int) -> ServiceError:
+    """The API gateway's answer to a body over its limit (APIG error table: 413 APIG.0201, 12 MB)."""
+    return ServiceError(
+        413, "APIGW.0201", f"Request entity too large: the body exceeds {limit // (1024 * 1024)} MB"
+    )
+
+
 def internal_error() -> ServiceError:
     return ServiceError(500, "MSS.00000004", "Internal Error")
 

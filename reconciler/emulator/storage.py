@@ -477,6 +477,11 @@ class Tx:
         ).fetchall()
         return [_job(row) for row in rows]
 
+    def count_active_jobs(self) -> int:
+        """Jobs of the project not yet ended (WAITING or PROCESSING), in every room."""
+        row = self._conn.execute("SELECT COUNT(*) FROM jobs WHERE end_ms IS NULL").fetchone()
+        return int(row[0])
+
     def list_jobs(self, query: JobQuery, now_ms: int) -> tuple[int, list[JobRow]]:
         params: dict[str, Any] = {"now": now_ms, "limit": query.page.limit, "offset": query.page.offset}
         clauses = query.created.where("j.create_ms", params)

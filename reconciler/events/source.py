@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import stat
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Final
 
 from reconciler.errors import ConfigError
-from reconciler.events.jsonl import Line, now_ms, parse_line
+from reconciler.events.jsonl import MAX_LINE_BYTES, Line, now_ms, parse_line
+from reconciler.manifest.files import file_type
 
 STDIN: Final = "-"
 #: Lines read ahead of the sender in --follow mode (ten full batches).
 QUEUE_SIZE: Final = 10_000
+#: Bytes read at a time.
+CHUNK: Final = 65536
 
 
 @dataclass
@@ -42,12 +46,29 @@ class Input:
 def open_input(path: str) -> Input:
     if path == STDIN:
         stream = sys.stdin.buffer
+        _refuse_devices(stream, "standard input")
         return Input(stream, "<stdin>", _is_regular(stream))
     try:
         handle = open(path, "rb")  # noqa: SIM115 - closed by Input.close
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        _refuse_devices(handle, path)
+    except ConfigError:
+        handle.close()
+        raise
     return Input(handle, path, _is_regular(handle))
+
+
+def _refuse_devices(stream: BinaryIO, name: str) -> None:
+    """A device other than a terminal never ends (/dev/zero, /dev/urandom): the run would read it for
+    ever. Files, pipes (a platform's FIFO, a shell's |) and a terminal someone types into are read."""
+    try:
+        mode = os.fstat(stream.fileno()).st_mode
+    except (OSError, ValueError):  # no descriptor (a test's stream): nothing to refuse
+        return
+    if (stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) and not stream.isatty():
+        raise ConfigError(f"cannot read {name}: {file_type(mode)}, not a file, a pipe or a terminal")
 
 
 def _is_regular(stream: BinaryIO) -> bool:
@@ -57,19 +78,40 @@ def _is_regular(stream: BinaryIO) -> bool:
         return False
 
 
-def raw_lines(fd: int, chunk: int = 65536) -> Iterator[bytes]:
-    """The lines of a file descriptor, each as soon as its newline arrives (the last one may lack it).
+def raw_lines(fd: int, chunk: int = CHUNK) -> Iterator[bytes]:
+    """The lines of a file descriptor, each as soon as its newline arrives (the last one may lack it),
+    cut as `split_lines` cuts them.
 
     Reads the descriptor itself, not sys.stdin.buffer: a thread blocked inside a BufferedReader holds its
     lock, and the interpreter then cannot finish at exit (a fatal error at shutdown)."""
+    return split_lines(iter(functools.partial(os.read, fd, chunk), b""))
+
+
+def stream_lines(stream: BinaryIO, chunk: int = CHUNK) -> Iterator[bytes]:
+    """The lines of a file or a finished stream, cut as `split_lines` cuts them."""
+    return split_lines(iter(functools.partial(stream.read, chunk), b""))
+
+
+def split_lines(chunks: Iterable[bytes], limit: int = MAX_LINE_BYTES) -> Iterator[bytes]:
+    """The lines in a sequence of byte chunks, without their newline; each as soon as it is complete.
+
+    Memory stays bounded whatever the input: a line longer than `limit` is yielded as its first
+    `limit + 1` bytes (parse_line refuses it as too long, and its number still counts) and the rest of
+    it is skipped as it arrives, up to its newline."""
     rest = b""
-    while True:
-        data = os.read(fd, chunk)
-        if not data:
-            break
+    skipping = False
+    for data in chunks:
+        if skipping:
+            end = data.find(b"\n")
+            if end < 0:
+                continue
+            data, skipping = data[end + 1 :], False
         rest += data
         *lines, rest = rest.split(b"\n")
         yield from lines
+        if len(rest) > limit:
+            yield rest[: limit + 1]
+            rest, skipping = b"", True
     if rest:
         yield rest
 

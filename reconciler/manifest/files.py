@@ -99,7 +99,7 @@ def read_regular_file(path: str | os.PathLike[str], limit: int) -> bytes:
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise FileRefused(f"not a regular file ({_file_type(info.st_mode)})")
+            raise FileRefused(f"not a regular file ({file_type(info.st_mode)})")
         if info.st_size > limit:
             raise FileRefused(_too_large_reason(limit), too_large=True)
         # One byte past the limit: the file may have grown since fstat.
@@ -122,7 +122,8 @@ def _read_at_most(fd: int, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def _file_type(mode: int) -> str:
+def file_type(mode: int) -> str:
+    """What a file that is not a regular one is, for a message: `a named pipe`, `a directory`."""
     for test, name in (
         (stat.S_ISDIR, "a directory"),
         (stat.S_ISFIFO, "a named pipe"),
