@@ -12,12 +12,45 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from reconciler.manifest.codes import Severity, severity_of
 
 PathPart = str | int
 DocPath = tuple[PathPart, ...]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# How pydantic names a union's member in an error's loc: its validator ("function-plain[...]",
+# "list[str]", "int", "str") or its model's class name ("RuleEntry"). API and manifest field names are
+# snake_case or camelCase, never one of these.
+_UNION_TAG = re.compile(
+    r"[a-z][a-z-]*\[.*\]|(?:int|float|str|bool|none|bytes|list|dict|tuple|set|frozenset|any)", re.DOTALL
+)
+
+
+def format_loc(loc: Sequence[PathPart]) -> str:
+    """format_path of a pydantic error's loc, without the union members it names (`at.int`, `.str`):
+    they are pydantic's bookkeeping, not a place in the data."""
+    return format_path([part for part in loc if isinstance(part, int) or not _is_union_tag(part)])
+
+
+def _is_union_tag(part: str) -> bool:
+    if _UNION_TAG.fullmatch(part):
+        return True
+    # A model's name, not a mapping key such as an operation name ("StartSmartLive" in rate_limits).
+    return part[:1].isupper() and part in _model_names()
+
+
+def _model_names() -> set[str]:
+    names: set[str] = set()
+    pending: list[type[Any]] = [BaseModel]
+    while pending:
+        subclasses: list[type[Any]] = pending.pop().__subclasses__()
+        for sub in subclasses:
+            if sub.__name__ not in names:
+                names.add(sub.__name__)
+                pending.append(sub)
+    return names
 
 
 def format_path(path: Sequence[PathPart]) -> str:
@@ -92,5 +125,11 @@ def diagnostic(file: str, line: int, column: int, finding: Finding) -> Diagnosti
         path=format_path(finding.path),
         code=finding.code,
         severity=severity_of(finding.code),
-        message=finding.message,
+        message=one_line(finding.message),
     )
+
+
+def one_line(text: str) -> str:
+    """A message as one line: a diagnostic is one line of output (a parser's or a validator's message
+    may hold line breaks)."""
+    return " ".join(text.split()) if "\n" in text or "\r" in text else text
