@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from reconciler.manifest.diagnostics import format_loc
+from reconciler.api.paths import format_loc
 
 
 class ServiceError(Exception):
