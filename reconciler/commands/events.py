@@ -232,11 +232,14 @@ async def _precheck(source: Input, checker: Bridge) -> bool:
 
 async def _follow(bridge: Bridge, source: Input) -> None:
     from reconciler.events.jsonl import Line
-    from reconciler.events.source import QUEUE_SIZE, start_reader
+    from reconciler.events.source import QUEUE_SIZE, NotJsonLines, start_reader
 
     queue: asyncio.Queue[Line | None] = asyncio.Queue(maxsize=QUEUE_SIZE)
-    start_reader(source.stream, asyncio.get_running_loop(), queue)
+    stopped: list[NotJsonLines] = []
+    start_reader(source.stream, asyncio.get_running_loop(), queue, stopped=stopped)
     await bridge.follow(queue)
+    if stopped:
+        raise stopped[0]
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -123,6 +124,34 @@ def test_serve_refuses_an_unusable_data_path_in_one_line(
     assert captured.out == ""
     assert captured.err.startswith("error: ") and message in captured.err
     assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize(
+    ("seed", "message"),
+    [
+        ("/dev/zero", "cannot read seed file /dev/zero: not a regular file (a character device)"),
+        ("fifo.yaml", "not a regular file (a named pipe)"),
+        ("binary.yaml", "not UTF-8 text"),
+        ("broken.yaml", "not valid YAML: while parsing a flow node"),
+    ],
+)
+def test_serve_refuses_a_seed_it_cannot_read_in_one_line(
+    tmp_path: Path,
+    seed: str,
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A FIFO or /dev/zero as --seed was read for ever."""
+    from reconciler import cli
+
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo("fifo.yaml")
+    Path("binary.yaml").write_bytes(b"\xff\xfe rooms")
+    Path("broken.yaml").write_text("rooms: [\n")
+    assert cli.main(["emulator", "serve", "--port", "0", "--seed", seed]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
 
 
 def test_seed_refuses_an_unusable_data_path_in_one_line(

@@ -298,12 +298,41 @@ def test_hostile_lines_in_a_dry_run(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert out.startswith(f"read 2007, sent 0, rejected {len(numbers)}, requests 0\n")
 
 
-@pytest.mark.parametrize("device", ["/dev/zero", "/dev/null"])
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
 def test_a_device_is_refused_in_one_line(device: str, capsys: pytest.CaptureFixture[str]) -> None:
     """/dev/zero was read until MemoryError (a line with no end)."""
     code, out, err = smartlive(capsys, "--dry-run", device)
     assert (code, out) == (1, "")
     assert err == f"error: cannot read {device}: a character device, not a file, a pipe or a terminal\n"
+
+
+def test_dev_null_is_an_empty_input(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = smartlive(capsys, "--dry-run", "/dev/null")
+    assert (code, err) == (0, "") and out.startswith("read 0, sent 0, rejected 0, requests 0\n")
+
+
+@pytest.mark.parametrize("follow", [False, True])
+def test_endless_input_with_no_line_break_ends_the_run(
+    follow: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cat /dev/zero | smartlive events report`: a pipe cannot be refused like a device; after a line
+    has run 64 times past the longest a line may be, reading stops with one line saying why."""
+    import subprocess
+
+    feeder = subprocess.Popen(["cat", "/dev/zero"], stdout=subprocess.PIPE)
+    assert feeder.stdout is not None
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(feeder.stdout))
+    try:
+        code, out, err = smartlive(capsys, "--dry-run", *(["--follow"] if follow else []))
+    finally:
+        feeder.kill()
+        feeder.wait()
+    assert code == 1 and "Traceback" not in err
+    assert err.splitlines() == [
+        "<stdin>:1: longer than 1 MiB: not one event",
+        "error: no line break in 64 MiB: this is not JSON Lines",
+    ]
+    assert out.startswith("read 1, sent 0, rejected 1, requests 0\n")
 
 
 def test_an_endless_line_on_a_pipe_is_skipped_in_bounded_memory(capsys: pytest.CaptureFixture[str]) -> None:
