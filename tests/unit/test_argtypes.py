@@ -30,6 +30,7 @@ from reconciler import cli
         (["emulator", "serve", "--start-delay", "1e300"], "argument --start-delay: must be 0-86400"),
         (["emulator", "serve", "--port", "70000"], "argument --port: must be 0-65535"),
         (["emulator", "serve", "--latency-ms", "700000"], "argument --latency-ms: must be 0-600000"),
+        (["emulator", "serve", "--max-active-jobs", "-1"], "argument --max-active-jobs: must be at least 0"),
         (["events", "report", "--refresh-margin", "NaN"], "'NaN' is not a finite number"),
         (["apply", "x", "--start-rate", "nan"], "argument --start-rate: 'nan' is not a finite number"),
     ],
