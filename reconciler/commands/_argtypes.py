@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -12,7 +13,11 @@ N = TypeVar("N", int, float)
 def bounded(
     kind: type[N], *, low: N | None = None, high: N | None = None, above: N | None = None, note: str = ""
 ) -> Callable[[str], N]:
-    """A converter to `kind` within [low, high] (or strictly greater than `above`); `note` says why."""
+    """A converter to `kind` within [low, high] (or strictly greater than `above`); `note` says why.
+
+    `nan`, `inf` and `1e400` are refused whatever the bounds: float() reads them, every comparison with
+    nan is false (so a lower bound alone would let it through), and neither makes sense as a delay, a
+    rate or a size."""
     noun = "a whole number" if kind is int else "a number"
     why = f" ({note})" if note else ""
 
@@ -21,12 +26,16 @@ def bounded(
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not {noun}") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
         if above is not None and not value > above:
             raise argparse.ArgumentTypeError(f"must be greater than {above:g}{why}")
         if low is not None and high is not None and not low <= value <= high:
             raise argparse.ArgumentTypeError(f"must be {low:g}-{high:g}{why}")
         if low is not None and high is None and value < low:
             raise argparse.ArgumentTypeError(f"must be at least {low:g}{why}")
+        if high is not None and low is None and value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high:g}{why}")
         return value
 
     return convert

@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 from reconciler import exitcodes
+from reconciler.commands._argtypes import bounded
 
 ORDER = 80
 
@@ -52,7 +53,7 @@ def register(subparsers: Any) -> None:
     )
     verify.add_argument(
         "--max-age",
-        type=float,
+        type=bounded(float, low=0.0),
         default=300.0,
         metavar="SECONDS",
         help="reject signatures older than this (default 300)",
@@ -73,28 +74,29 @@ def _usage(message: str) -> int:
 def _read_key(args: argparse.Namespace) -> str | None:
     if args.key_env is not None:
         return os.environ.get(args.key_env)
-    with open(args.key_file, encoding="utf-8") as handle:
-        # Editors and `echo` add a newline the service never signed with.
-        return handle.read().rstrip("\r\n")
+    from reconciler.manifest.secrets import read_secret_file
+
+    # As a manifest's ${file:...}: a regular file, size-capped, the newline `echo` adds dropped.
+    return read_secret_file(args.key_file)
 
 
 def handle_verify(args: argparse.Namespace) -> int:
     from reconciler.events.callbacks import verify_callback
 
-    if args.max_age < 0:
-        return _usage("--max-age must not be negative")
     headers: list[tuple[str, str]] = []
     for number, raw in enumerate(args.header, start=1):
         name, sep, value = raw.partition(":")
         if not sep or not name.strip():
             return _usage(f"--header #{number} must look like 'Name: value'")
         headers.append((name.strip(), value.strip()))
+    from reconciler.manifest.secrets import SecretFileError
+
     try:
         key = _read_key(args)
-    except OSError as exc:
-        return _usage(f"cannot read --key-file {args.key_file}: {exc.strerror or exc}")
-    except UnicodeDecodeError:
-        return _usage(f"--key-file {args.key_file} is not UTF-8 text")
+    except FileNotFoundError:
+        return _usage(f"cannot read --key-file {args.key_file}: no such file")
+    except SecretFileError as exc:
+        return _usage(f"--key-file {args.key_file} {exc}")
     if key is None:
         return _usage(f"environment variable {args.key_env} is not set")
     if not key:

@@ -24,6 +24,11 @@ DEFAULT_PROJECT_ID = "local-project"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8085
 DEFAULT_START_DELAY = 2.0
+#: The faults' own bound on latency_ms (reconciler/emulator/faults.py), so the option cannot pass a value
+#: the fault settings then refuse with a traceback.
+MAX_LATENCY_MS = 600_000
+#: A start delay beyond this is no test of anything; far beyond it, the job's timestamps overflow SQLite.
+MAX_START_DELAY = 86_400.0
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,7 +49,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     serve.add_argument("--host", default=DEFAULT_HOST, help="address to listen on")
     serve.add_argument(
-        "--port", type=bounded(int, low=0), default=DEFAULT_PORT, help="port; 0 picks a free one"
+        "--port",
+        type=bounded(int, low=0, high=65535),
+        default=DEFAULT_PORT,
+        help="port; 0 picks a free one",
     )
     serve.add_argument("--ak", default=DEFAULT_AK, help="access key accepted for SDK-HMAC-SHA256 signatures")
     serve.add_argument("--sk", default=DEFAULT_SK, help="secret key of --ak")
@@ -57,7 +65,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=Path,
         default=None,
         metavar="FILE",
-        help="SQLite file keeping state across restarts; None keeps it in memory",
+        help="SQLite file keeping state across restarts (created if missing); None keeps it in memory",
     )
     serve.add_argument(
         "--seed",
@@ -68,17 +76,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     serve.add_argument(
         "--latency-ms",
-        type=bounded(int, low=0),
+        type=bounded(int, low=0, high=MAX_LATENCY_MS, note="ten minutes, as /_emulator/faults allows"),
         default=0,
         metavar="N",
         help="latency added to every API request",
     )
     serve.add_argument(
         "--start-delay",
-        type=bounded(float, low=0.0),
+        type=bounded(float, low=0.0, high=MAX_START_DELAY, note="a day at most"),
         default=DEFAULT_START_DELAY,
         metavar="SECONDS",
         help="how long a started job is WAITING before it is PROCESSING",
+    )
+    serve.add_argument(
+        "--max-active-jobs",
+        type=bounded(int, low=0),
+        default=None,
+        metavar="N",
+        help="job concurrency quota: StartSmartLive answers 403 MSS.41000012 while N jobs are active; "
+        "None: no quota",
     )
     serve.add_argument(
         "--no-rate-limits",
@@ -149,6 +165,7 @@ def handle_serve(args: argparse.Namespace) -> int:
         seed_path=args.seed,
         latency_ms=args.latency_ms,
         start_delay=args.start_delay,
+        max_active_jobs=args.max_active_jobs,
         rate_limits={} if args.no_rate_limits else EmulatorConfig().rate_limits,
         host=args.host,
         port=args.port,

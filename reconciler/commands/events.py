@@ -151,6 +151,10 @@ def handle_report(args: argparse.Namespace) -> int:
     signals: list[int] = []
     try:
         stopped = asyncio.run(_report(args, source, summary, signals))
+    except BaseException:
+        if summary.read:  # lines were read before the failure: say what became of them
+            print(summary.line())
+        raise
     finally:
         source.close()
     print(summary.line())
@@ -203,8 +207,9 @@ async def _report(
                     await _follow(bridge, source)
                 else:
                     from reconciler.events.jsonl import parse_lines
+                    from reconciler.events.source import stream_lines
 
-                    await bridge.run(parse_lines(source.stream))
+                    await bridge.run(parse_lines(stream_lines(source.stream)))
     except ReportStopped as exc:
         return str(exc)
     return None
@@ -214,9 +219,10 @@ async def _precheck(source: Input, checker: Bridge) -> bool:
     """A dry pass over a whole file (--strict); False at the first bad line, which it reports."""
     from reconciler.events.jsonl import parse_lines
     from reconciler.events.report import ReportStopped
+    from reconciler.events.source import stream_lines
 
     try:
-        await checker.run(parse_lines(source.stream))
+        await checker.run(parse_lines(stream_lines(source.stream)))
     except ReportStopped:
         return False
     finally:
@@ -226,11 +232,14 @@ async def _precheck(source: Input, checker: Bridge) -> bool:
 
 async def _follow(bridge: Bridge, source: Input) -> None:
     from reconciler.events.jsonl import Line
-    from reconciler.events.source import QUEUE_SIZE, start_reader
+    from reconciler.events.source import QUEUE_SIZE, NotJsonLines, start_reader
 
     queue: asyncio.Queue[Line | None] = asyncio.Queue(maxsize=QUEUE_SIZE)
-    start_reader(source.stream, asyncio.get_running_loop(), queue)
+    stopped: list[NotJsonLines] = []
+    start_reader(source.stream, asyncio.get_running_loop(), queue, stopped=stopped)
     await bridge.follow(queue)
+    if stopped:
+        raise stopped[0]
 
 
 @contextlib.contextmanager

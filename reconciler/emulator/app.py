@@ -75,6 +75,15 @@ def create_app(config: EmulatorConfig, *, on_events: EventHook | None = None) ->
     seed = load_seed(config.seed_path) if config.seed_path is not None else Seed()
     store = Store(config.database)
     reactions = Reactions(store, config.clock, Deliverer(store, config.clock))
+    faults = Faults(
+        FaultSettings(
+            latency_ms=config.latency_ms,
+            rate_limits=dict(config.rate_limits),
+            max_active_jobs=config.max_active_jobs,
+        ),
+        config.clock,
+        seed=config.fault_seed,
+    )
     backend = MetaStudioBackend(
         store,
         config.clock,
@@ -83,13 +92,9 @@ def create_app(config: EmulatorConfig, *, on_events: EventHook | None = None) ->
         event_url_ttl=config.event_url_ttl,
         on_events=on_events,
         reactions=reactions,
+        active_job_quota=lambda: faults.max_active_jobs,
     )
     apply_seed(backend, seed)
-    faults = Faults(
-        FaultSettings(latency_ms=config.latency_ms, rate_limits=dict(config.rate_limits)),
-        config.clock,
-        seed=config.fault_seed,
-    )
     gateway = Gateway(backend, Credentials(config.ak, config.sk, config.project_id, config.token), faults)
     emulator = Emulator(config, store, backend, gateway, seed, reactions)
 

@@ -33,6 +33,11 @@ class SignedRequest:
     body: bytes
 
 
+def carries_credentials(headers: Mapping[str, str]) -> bool:
+    """Whether a request offers IAM credentials at all: an X-Auth-Token or an Authorization header."""
+    return "x-auth-token" in headers or "authorization" in headers
+
+
 def authenticate(creds: Credentials, request: SignedRequest, path_project_id: str, now: float) -> None:
     """Raise ServiceError 401 APIGW.0301 unless the request is authenticated for the emulator's project."""
     token = request.headers.get("x-auth-token")

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from reconciler.api import jsontext
 from reconciler.api import models as m
 from reconciler.emulator import eventurl, exceptions, jobcontrol, snapshot, views
 from reconciler.emulator.clock import Clock, rfc3339, to_ms
@@ -104,6 +105,7 @@ class MetaStudioBackend:
         event_url_ttl: float,
         on_events: EventHook | None = None,
         reactions: Reactions | None = None,
+        active_job_quota: Callable[[], int | None] = lambda: None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -114,6 +116,8 @@ class MetaStudioBackend:
         self._event_hook = on_events
         #: The rule engine's side (reactions.py): replies and callbacks; None reacts to nothing.
         self.reactions = reactions
+        #: The project's job concurrency quota in force (a fault setting, so it is asked each time).
+        self._active_job_quota = active_job_quota
 
     def now_ms(self) -> int:
         return to_ms(self.clock.now())
@@ -393,6 +397,7 @@ class MetaStudioBackend:
                 raise exceptions.concurrency_exceeded(
                     f"room {room_id} already has an active job {active[0].job_id} (single_job_in_room)"
                 )
+            self._check_quota(tx)
             # The job runs its room as it is now, with the start body's fields in place of the room's.
             config = snapshot.merge_start(json.loads(room_row.body), request)
             job = JobRow(
@@ -424,6 +429,13 @@ class MetaStudioBackend:
                 "live_warning_info": self._warnings(config, rules),
             }
         )
+
+    def _check_quota(self, tx: Tx) -> None:
+        quota = self._active_job_quota()
+        if quota is not None and tx.count_active_jobs() >= quota:
+            raise exceptions.concurrency_exceeded(
+                f"the project already has {quota} active jobs, its quota (stop one, or raise the quota)"
+            )
 
     def _parse_states(self, states: Sequence[str]) -> tuple[str, ...]:
         for state in states:
@@ -475,10 +487,27 @@ class MetaStudioBackend:
         return job
 
     def stop_smart_live(self, room_id: str, job_id: str) -> None:
+        self._end_job(room_id, job_id, "SUCCEED")
+
+    def end_job(self, job_id: str, state: str) -> None:
+        """A job ends by itself (POST /_emulator/jobs/{job_id}/end): FAILED, BLOCKED, or SUCCEED as
+        when the show is over, as the service ends jobs that nobody stopped. 400 MSS.20020001 when the
+        job has ended already; 400 MSS.10001001 for an unknown job."""
+        if state not in m.JOB_STATES or state in m.ACTIVE_JOB_STATES:
+            raise exceptions.invalid_parameter(
+                f"state: a job ends as SUCCEED, FAILED or BLOCKED, not {state!r}"
+            )
+        with self.store.read() as tx:
+            job = tx.job(job_id)
+        if job is None:
+            raise exceptions.not_found("Smart live job", job_id)
+        self._end_job(job.room_id, job_id, state)
+
+    def _end_job(self, room_id: str, job_id: str, state: str) -> None:
         now = self.now_ms()
         with self.store.write() as tx:
             self._active_job(tx, room_id, job_id, now)
-            tx.end_job(job_id, now, "SUCCEED")
+            tx.end_job(job_id, now, state)
             room = tx.room(room_id)
             # "TEMP：临时直播间，直播任务结束后自动清理直播间": the room goes with its last running job.
             if room is not None and room.room_type == "TEMP" and not tx.active_jobs(room_id):
@@ -530,8 +559,8 @@ class MetaStudioBackend:
             if event.content is None:
                 raise exceptions.invalid_parameter(f"{where}: required for event type {event.type}")
             try:
-                decoded = json.loads(event.content)
-            except ValueError:
+                decoded = jsontext.decode(event.content)
+            except jsontext.JsonTextError:  # not JSON at all, or too deep to read: opaque text
                 continue
             if not isinstance(decoded, dict):
                 raise exceptions.invalid_parameter(

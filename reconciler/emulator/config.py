@@ -45,6 +45,10 @@ class EmulatorConfig:
     start_delay: float = DEFAULT_START_DELAY
     #: Operation name -> requests per second; empty for `--no-rate-limits`.
     rate_limits: Mapping[str, int] = field(default_factory=lambda: DEFAULT_RATE_LIMITS)
+    #: The job concurrency quota (StartSmartLive answers 403 MSS.41000012 past this many active jobs in
+    #: the project); None: none. The service's own quota depends on the tenant's package and is not
+    #: published. A fault setting, so /_emulator/faults can change it.
+    max_active_jobs: int | None = None
     event_url_ttl: float = DEFAULT_EVENT_URL_TTL
     clock: Clock = field(default_factory=SystemClock)
     #: Seed of the random source behind error_rate, jitter and drop_after_commit_rate (None: unseeded).

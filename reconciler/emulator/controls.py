@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,8 +12,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from reconciler.emulator.callbacks_out import MAX_WAIT_SECONDS
-from reconciler.emulator.exceptions import ServiceError
-from reconciler.emulator.gateway import Gateway
+from reconciler.emulator.exceptions import ServiceError, validation_message
+from reconciler.emulator.gateway import Gateway, json_object, read_body
 from reconciler.emulator.reactions import Reactions
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -27,6 +26,18 @@ def is_loopback(client_host: str | None) -> bool:
         return ipaddress.ip_address(client_host).is_loopback
     except ValueError:
         return client_host == "localhost"
+
+
+class _BadBody(Exception):
+    """A control's body that is not a JSON object: 400 with the reason."""
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    """A control's body as a JSON object, read and decoded as the API's are (size cap, strict JSON)."""
+    try:
+        return json_object(await read_body(request.receive, request.headers))
+    except ServiceError as error:  # the API's 400 or 413, as this endpoint's own 400
+        raise _BadBody(error.message) from None
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -44,6 +55,8 @@ def control_routes(
                 return _error(403, "the /_emulator/ controls answer loopback clients only")
             try:
                 return await endpoint(request)
+            except _BadBody as error:
+                return _error(400, str(error))
             except ServiceError as error:
                 return JSONResponse(
                     error.body(), status_code=404 if error.code == "MSS.10001001" else error.status
@@ -65,18 +78,11 @@ def control_routes(
         return JSONResponse(faults.settings.model_dump())
 
     async def set_faults(request: Request) -> Response:
-        try:
-            patch: Any = json.loads(await request.body() or b"{}")
-        except ValueError:
-            return _error(400, "the body is not JSON")
-        if not isinstance(patch, dict):
-            return _error(400, "the body must be a JSON object of fault settings")
+        patch = await _json_object(request)
         try:
             settings = faults.update(patch)
         except ValidationError as error:
-            return _error(
-                400, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-            )
+            return _error(400, f"fault settings: {validation_message(error)}")
         return JSONResponse(settings.model_dump())
 
     async def events(request: Request) -> Response:
@@ -86,6 +92,14 @@ def control_routes(
 
     async def job(request: Request) -> Response:
         return JSONResponse(backend.job_record(request.path_params["job_id"]))
+
+    async def end_job(request: Request) -> Response:
+        job_id = request.path_params["job_id"]
+        state = (await _json_object(request)).get("state", "SUCCEED")
+        if not isinstance(state, str):
+            return _error(400, "state: SUCCEED, FAILED or BLOCKED")
+        backend.end_job(job_id, state)
+        return JSONResponse({"job_id": job_id, "state": state})
 
     async def replies(request: Request) -> Response:
         job_id = request.path_params["job_id"]
@@ -125,6 +139,7 @@ def control_routes(
         Route("/_emulator/faults", loopback_only(set_faults), methods=["POST"]),
         Route("/_emulator/events/{job_id}", loopback_only(events), methods=["GET"]),
         Route("/_emulator/jobs/{job_id}", loopback_only(job), methods=["GET"]),
+        Route("/_emulator/jobs/{job_id}/end", loopback_only(end_job), methods=["POST"]),
         Route("/_emulator/replies/{job_id}", loopback_only(replies), methods=["GET"]),
         Route("/_emulator/callbacks/{job_id}", loopback_only(callbacks), methods=["GET"]),
         Route("/_emulator/reset", loopback_only(reset), methods=["POST"]),

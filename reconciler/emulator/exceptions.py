@@ -6,9 +6,9 @@ documented in README ("Errors the emulator answers").
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from pydantic import ValidationError
+
+from reconciler.api.paths import format_loc
 
 
 class ServiceError(Exception):
@@ -66,6 +66,13 @@ def gateway_no_api() -> ServiceError:
     )
 
 
+def entity_too_large(limit: int) -> ServiceError:
+    """The API gateway's answer to a body over its limit (APIG error table: 413 APIG.0201, 12 MB)."""
+    return ServiceError(
+        413, "APIGW.0201", f"Request entity too large: the body exceeds {limit // (1024 * 1024)} MB"
+    )
+
+
 def internal_error() -> ServiceError:
     return ServiceError(500, "MSS.00000004", "Internal Error")
 
@@ -74,18 +81,11 @@ def backend_unavailable(status: int) -> ServiceError:
     return ServiceError(status, "APIGW.0201", "Backend unavailable")
 
 
-def _field_path(loc: Sequence[int | str]) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path
-
-
 def validation_message(error: ValidationError, prefix: str = "") -> str:
     """A pydantic error as the service-style message, naming each field (e.g. events[0].timestamp)."""
     parts = []
     for item in error.errors(include_url=False)[:5]:
-        loc = _field_path(item["loc"])
+        loc = format_loc(item["loc"])
         where = f"{prefix}.{loc}" if prefix and loc else (prefix or loc)
         parts.append(f"{where}: {item['msg']}" if where else str(item["msg"]))
     return "; ".join(parts)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -30,8 +30,23 @@ class FaultSettings(BaseModel):
     #: Gateway throttle over all API requests; 0 is off.
     throttle_per_second: int = Field(0, ge=0)
     drop_after_commit_rate: float = Field(0.0, ge=0.0, le=1.0)
-    #: Per-operation limits (operation name -> requests per second), replaced as a whole when given.
-    rate_limits: dict[str, int] = Field(default_factory=dict)
+    #: Per-operation limits (operation name -> requests per second, 0 = none), replaced as a whole.
+    rate_limits: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    #: The job concurrency quota: StartSmartLive answers 403 MSS.41000012 while this many jobs of the
+    #: project are WAITING or PROCESSING. None: no quota.
+    max_active_jobs: int | None = Field(None, ge=0)
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _known_operations(cls, limits: dict[str, int]) -> dict[str, int]:
+        # Imported here: routes imports the gateway, which imports this module.
+        from reconciler.emulator.routes import OPERATIONS
+
+        known = [name for name, *_ in OPERATIONS]
+        for name in limits:
+            if name not in known:
+                raise ValueError(f"{name!r} is no operation of the API; known: {', '.join(known)}")
+        return limits
 
     @field_validator("error_statuses")
     @classmethod
@@ -57,6 +72,10 @@ class Faults:
     @property
     def settings(self) -> FaultSettings:
         return self._settings.model_copy(update={"rate_limits": self.rate_limits.limits()})
+
+    @property
+    def max_active_jobs(self) -> int | None:
+        return self._settings.max_active_jobs
 
     def update(self, patch: dict[str, Any]) -> FaultSettings:
         """Merge the given fields into the settings in force; raises ValidationError on a bad value."""

@@ -14,12 +14,13 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 from urllib.parse import parse_qsl
 
 from pydantic import BaseModel, ValidationError
 from starlette.types import Message, Receive, Scope, Send
 
+from reconciler.api import jsontext
 from reconciler.emulator import auth, exceptions
 from reconciler.emulator.backend import MetaStudioBackend
 from reconciler.emulator.exceptions import ServiceError, validation_message
@@ -29,6 +30,8 @@ from reconciler.emulator.stats import Stats
 log = logging.getLogger("reconciler.emulator")
 
 CONNECTION_KEY = "smartlive.connection"
+#: The API gateway's limit on a request body (Huawei APIG: 12 MB, larger bodies answer 413 APIG.0201).
+MAX_BODY_BYTES: Final = 12 * 1024 * 1024
 _M = TypeVar("_M", bound=BaseModel)
 
 
@@ -70,6 +73,10 @@ class ApiRequest:
     headers: Mapping[str, str]
     body: bytes
     base_url: str
+    #: Operations authenticated by their URL (LiveEventReport): AK/SK or a token verified all the same.
+    iam_verified: bool = False
+    #: ... or why the AK/SK or token they carried was refused.
+    iam_refusal: ServiceError | None = None
 
     def param(self, name: str) -> str | None:
         for key, value in self.query:
@@ -86,16 +93,7 @@ class ApiRequest:
         return found
 
     def json(self, model: type[_M]) -> _M:
-        try:
-            data = json.loads(self.body) if self.body.strip() else {}
-        except ValueError:
-            raise exceptions.invalid_body("the body is not JSON") from None
-        if not isinstance(data, dict):
-            raise exceptions.invalid_body("the body must be a JSON object")
-        try:
-            return model.model_validate(data)
-        except ValidationError as error:
-            raise exceptions.invalid_parameter(validation_message(error)) from None
+        return validate_body(model, self.body)
 
 
 Reply = tuple[int, BaseModel | dict[str, Any] | None]
@@ -117,19 +115,50 @@ COMMAND_OPERATION = "ExecuteSmartLiveCommand"
 def _command_of(body: bytes) -> str:
     """The `command` of a request body, or "(unreadable)": counted before the body is validated."""
     try:
-        command = json.loads(body).get("command")
-    except (ValueError, AttributeError, RecursionError):
+        command = jsontext.decode(body).get("command")
+    except (jsontext.JsonTextError, AttributeError):
         return "(unreadable)"
     return command if isinstance(command, str) else "(unreadable)"
 
 
-async def _read_body(receive: Receive) -> bytes:
+def json_object(body: bytes) -> dict[str, Any]:
+    """A request body as a JSON object (an empty body is `{}`); 400 MSS.00000002 otherwise.
+
+    Strict JSON (reconciler.api.jsontext): deep nesting and a lone `\ud800` are a bad body, not a 500."""
+    try:
+        data = jsontext.decode(body) if body.strip() else {}
+    except jsontext.JsonTextError as error:
+        raise exceptions.invalid_body(f"the body is not JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise exceptions.invalid_body("the body must be a JSON object")
+    return data
+
+
+def validate_body(model: type[_M], body: bytes) -> _M:
+    """A request body as `model`; 400 MSS.00000002 (not a JSON object) or MSS.00000003 (the model refuses it)."""
+    try:
+        return model.model_validate(json_object(body))
+    except ValidationError as error:
+        raise exceptions.invalid_parameter(validation_message(error)) from None
+
+
+async def read_body(receive: Receive, headers: Mapping[str, str], limit: int = MAX_BODY_BYTES) -> bytes:
+    """The whole request body, or 413 APIGW.0201 as soon as it is known to exceed `limit`: before it is
+    read (a Content-Length over the limit) or while it is, never holding more than `limit` bytes."""
+    declared = headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise exceptions.entity_too_large(limit)
     chunks = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
             break
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise exceptions.entity_too_large(limit)
+        chunks.append(chunk)
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
@@ -189,15 +218,16 @@ class ApiOperation:
         gw.stats.record(self.method, self.template)
         request_id = uuid.uuid4().hex
         await gw.faults.delay()
-        body = await _read_body(receive)
-        if self.name == COMMAND_OPERATION:
-            gw.stats.record_command(_command_of(body))
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-        request = ApiRequest(
-            self.method, scope.get("path_params", {}), query, headers, body, _base_url(scope, headers)
-        )
         try:
+            # Capped before anything else looks at it: authentication hashes the whole body.
+            body = await read_body(receive, headers)
+            if self.name == COMMAND_OPERATION:
+                gw.stats.record_command(_command_of(body))
+            query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+            request = ApiRequest(
+                self.method, scope.get("path_params", {}), query, headers, body, _base_url(scope, headers)
+            )
             status, payload = self._run(scope, request)
         except ServiceError as error:
             status, payload = error.status, error.body()
@@ -215,18 +245,30 @@ class ApiOperation:
         gw = self.gateway
         project_id = request.path_params.get("project_id", "")
         if self.iam_auth:
-            raw_path = scope.get("raw_path") or scope["path"].encode()
-            signed = auth.SignedRequest(
-                self.method,
-                raw_path.split(b"?")[0].decode("latin-1"),
-                request.query,
-                request.headers,
-                request.body,
-            )
-            auth.authenticate(gw.creds, signed, project_id, gw.backend.clock.now())
-        elif project_id != gw.creds.project_id:
-            raise exceptions.unauthorized_service()
+            self._authenticate(scope, request, project_id)
+        else:
+            if project_id != gw.creds.project_id:
+                raise exceptions.unauthorized_service()
+            if auth.carries_credentials(request.headers):
+                # A report may be signed instead of carrying its auth_key (API.md, seeds 000/001): the
+                # handler needs the URL's key only when this did not authenticate the request.
+                try:
+                    self._authenticate(scope, request, project_id)
+                    request.iam_verified = True
+                except ServiceError as refused:
+                    request.iam_refusal = refused
         refusal = gw.faults.throttled() or gw.faults.rate_limited(self.name) or gw.faults.injected_error()
         if refusal is not None:
             raise refusal
         return self.handler(gw.backend, request)
+
+    def _authenticate(self, scope: Scope, request: ApiRequest, project_id: str) -> None:
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        signed = auth.SignedRequest(
+            self.method,
+            raw_path.split(b"?")[0].decode("latin-1"),
+            request.query,
+            request.headers,
+            request.body,
+        )
+        auth.authenticate(self.gateway.creds, signed, project_id, self.gateway.backend.clock.now())

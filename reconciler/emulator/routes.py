@@ -205,15 +205,21 @@ def _flag(request: ApiRequest, name: str) -> bool:
 
 def report_events(backend: MetaStudioBackend, request: ApiRequest) -> Reply:
     room_id, job_id = request.path_params["room_id"], request.path_params["job_id"]
-    # auth_key / expires_time as query parameters or as x-mss-* headers (SDK); the query wins when both.
-    key = request.param("auth_key") or request.headers.get("x-mss-auth-key")
-    expires = eventurl.parse_expires(
-        request.param("expires_time") or request.headers.get("x-mss-expires-time")
-    )
-    backend.check_event_auth(room_id, job_id, key, expires)
+    if not request.iam_verified:
+        _check_report_url(backend, request, room_id, job_id)
     refresh = _flag(request, "refresh_url")
     body = request.json(m.ReportLiveEventReq)
     return 200, backend.live_event_report(room_id, job_id, body, refresh, request.base_url)
+
+
+def _check_report_url(backend: MetaStudioBackend, request: ApiRequest, room_id: str, job_id: str) -> None:
+    """A report not authenticated by AK/SK or a token needs its URL's auth_key (API.md: "either")."""
+    # auth_key / expires_time as query parameters or as x-mss-* headers (SDK); the query wins when both.
+    raw_expires = request.param("expires_time") or request.headers.get("x-mss-expires-time")
+    key = request.param("auth_key") or request.headers.get("x-mss-auth-key")
+    if not key and not raw_expires and request.iam_refusal is not None:
+        raise request.iam_refusal  # signed, wrongly, and no key: the signature's problem is the one to tell
+    backend.check_event_auth(room_id, job_id, key, eventurl.parse_expires(raw_expires))
 
 
 #: (operation name, method, path template, handler); the names are the SDK's and key the rate limits.
@@ -237,5 +243,5 @@ OPERATIONS: list[tuple[str, str, str, Handler]] = [
     ("LiveEventReport", "POST", f"{JOB}/live-event-report", report_events),
 ]
 
-#: Operations authenticated by their URL's auth_key instead of IAM.
+#: Operations authenticated by their URL's auth_key, or by IAM (AK/SK, token) when they carry no key.
 URL_AUTHENTICATED = frozenset({"LiveEventReport"})

@@ -25,6 +25,7 @@ from reconciler.api import models as m
 from reconciler.emulator.backend import MetaStudioBackend
 from reconciler.emulator.exceptions import validation_message
 from reconciler.errors import ConfigError
+from reconciler.manifest.files import MAX_FILE_BYTES, FileRefused, read_regular_file
 
 
 @dataclass(frozen=True)
@@ -95,13 +96,19 @@ def load_seed(path: Path) -> Seed:
     from ruamel.yaml.error import YAMLError
 
     try:
-        text = path.read_text(encoding="utf-8")
+        # As a manifest is read: a regular file of at most 10 MiB (a FIFO or /dev/zero never ends).
+        text = read_regular_file(path, MAX_FILE_BYTES).decode("utf-8")
+    except FileRefused as refused:
+        raise ConfigError(f"cannot read seed file {path}: {refused.reason}") from None
     except OSError as error:
-        raise ConfigError(f"cannot read seed file {path}: {error.strerror}") from None
+        raise ConfigError(f"cannot read seed file {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"cannot read seed file {path}: not UTF-8 text") from None
     try:
         document = YAML(typ="safe", pure=True).load(text)
-    except YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    except (YAMLError, RecursionError) as error:
+        reason = " ".join(str(error).split()) if isinstance(error, YAMLError) else "nested too deeply"
+        raise ConfigError(f"{path}: not valid YAML: {reason}") from None
     return parse_seed(document, str(path))
 
 

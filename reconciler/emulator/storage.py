@@ -16,6 +16,7 @@ CLI runs) serialise instead of failing on lock upgrade; busy_timeout makes the s
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import sqlite3
@@ -24,6 +25,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from reconciler.errors import ConfigError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -474,6 +477,11 @@ class Tx:
         ).fetchall()
         return [_job(row) for row in rows]
 
+    def count_active_jobs(self) -> int:
+        """Jobs of the project not yet ended (WAITING or PROCESSING), in every room."""
+        row = self._conn.execute("SELECT COUNT(*) FROM jobs WHERE end_ms IS NULL").fetchone()
+        return int(row[0])
+
     def list_jobs(self, query: JobQuery, now_ms: int) -> tuple[int, list[JobRow]]:
         params: dict[str, Any] = {"now": now_ms, "limit": query.page.limit, "offset": query.page.offset}
         clauses = query.created.where("j.create_ms", params)
@@ -654,13 +662,7 @@ class Tx:
 class Store:
     def __init__(self, database: str) -> None:
         self._lock = threading.RLock()
-        # isolation_level=None: transactions are begun explicitly below, never implicitly by the driver.
-        self._conn = sqlite3.connect(database, check_same_thread=False, isolation_level=None, timeout=10.0)
-        self._conn.execute("PRAGMA busy_timeout = 10000")
-        # WAL lets readers of a shared file proceed during a write; on :memory: SQLite keeps its own mode.
-        self._conn.execute("PRAGMA journal_mode = WAL")
-        self._conn.execute("PRAGMA synchronous = NORMAL")
-        self._conn.executescript(SCHEMA)
+        self._conn = _open(database)
 
     def close(self) -> None:
         with self._lock:
@@ -686,3 +688,26 @@ class Store:
         """The emulator's own secret for auth_key HMACs, created once per database."""
         with self.write() as tx:
             return bytes.fromhex(tx.meta_default("event_secret", secrets.token_hex(32)))
+
+
+def _open(database: str) -> sqlite3.Connection:
+    """The emulator's database, schema in place; ConfigError (one line, the CLI's exit 1) when `database`
+    is a directory, not an SQLite file, or cannot be created: `--data` is the user's to fix."""
+    if os.path.isdir(database):
+        raise ConfigError(
+            f"emulator database {database} is a directory: give a file path (created if missing)"
+        )
+    conn: sqlite3.Connection | None = None
+    try:
+        # isolation_level=None: transactions are begun explicitly below, never implicitly by the driver.
+        conn = sqlite3.connect(database, check_same_thread=False, isolation_level=None, timeout=10.0)
+        conn.execute("PRAGMA busy_timeout = 10000")
+        # WAL lets readers of a shared file proceed during a write; on :memory: SQLite keeps its own mode.
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.executescript(SCHEMA)
+    except sqlite3.Error as error:
+        if conn is not None:
+            conn.close()
+        raise ConfigError(f"emulator database {database} cannot be used: {error}") from None
+    return conn

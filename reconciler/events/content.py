@@ -48,12 +48,12 @@ def parse_content(raw: str | Mapping[str, Any] | None) -> Mapping[str, Any]:
             # The C scanner directly: json.loads adds two Python calls and two regex matches around it,
             # which is half the cost of decoding a small event. Anything but a clean object falls back.
             parsed, end = _scan_once(raw, 0)
-        except (StopIteration, ValueError):
+        except (StopIteration, ValueError, RecursionError):
             parsed, end = None, -1
         if end != len(raw):
             try:
                 parsed = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):  # deep nesting raises RecursionError: text, as the rest
                 return {"content": raw}
         return parsed if isinstance(parsed, dict) else {"content": raw}
     if raw is None:

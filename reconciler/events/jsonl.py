@@ -31,7 +31,9 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
+from reconciler.api import jsontext
 from reconciler.api.models import EVENT_CONTENT_MODELS, MAX_EPOCH_MS, LiveEvent, response_view
+from reconciler.manifest.files import format_size
 
 #: Names a line may use instead of the type number (seed 000 table 5).
 TYPE_NAMES: Final[Mapping[str, int]] = {
@@ -44,6 +46,10 @@ TYPE_NAMES: Final[Mapping[str, int]] = {
 }
 FIELDS: Final = ("timestamp", "type", "content")
 MAX_TYPE: Final = 100
+#: The longest line read as one event. A request holds up to 1000 of them and the service's gateway takes
+#: at most 12 MB (a batch over that is refused with 413 and split like any refused batch), so a longer
+#: line is no event; reading is bounded too (source.split_lines), so /dev/zero cannot exhaust memory.
+MAX_LINE_BYTES: Final = 1024 * 1024
 
 # Lenient views of the content models: required fields and types checked, unknown keys ignored.
 _CONTENT_VIEWS: Final = {kind: response_view(model) for kind, model in EVENT_CONTENT_MODELS.items()}
@@ -115,6 +121,7 @@ def content_string(kind: int, content: Any) -> str | None:
             if first["type"] == "json_invalid":
                 raise EventError(
                     f"content: type {kind} content must be a JSON object (seed 000 table 5), got text that is not JSON"
+                    + _json_problem(str(first.get("ctx", {}).get("error", "")))
                 ) from None
             if first["type"] == "model_type" and not first["loc"]:
                 raise EventError(
@@ -131,6 +138,12 @@ def content_string(kind: int, content: Any) -> str | None:
     elif not isinstance(content, dict | list):
         raise EventError(f"content: must be a string or a JSON object, got {_kind(content)}")
     return json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_problem(error: str) -> str:
+    """Why JSON text was refused, where it is more than "not JSON" (too deep, a lone surrogate)."""
+    explained = jsontext.explain(error)
+    return f" ({explained})" if explained != error else ""
 
 
 def _check_object(kind: int, view: Any, decoded: Any) -> None:
@@ -169,6 +182,8 @@ def build_event(data: Mapping[str, Any], *, clock: Callable[[], int] = now_ms) -
 def parse_line(number: int, raw: bytes | str, *, clock: Callable[[], int] = now_ms) -> Line | None:
     """One input line -> a Line (event or error); None for a blank line."""
     if isinstance(raw, bytes):
+        if len(raw) > MAX_LINE_BYTES:
+            return Line(number, error=f"longer than {format_size(MAX_LINE_BYTES)}: not one event")
         try:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -177,10 +192,11 @@ def parse_line(number: int, raw: bytes | str, *, clock: Callable[[], int] = now_
     if not text:
         return None
     try:
-        data = json.loads(text)
-    except ValueError as exc:
-        message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-        return Line(number, error=f"not JSON: {message}")
+        # Strict: deep nesting, NaN and a lone \ud800 are refused here, as a bad line, rather than
+        # crashing the run later (RecursionError, or a str that cannot be encoded for the request).
+        data = jsontext.decode(text)
+    except jsontext.JsonTextError as exc:
+        return Line(number, error=f"not JSON: {exc}")
     if not isinstance(data, dict):
         return Line(number, error=f"a line must be a JSON object (one event), got {_kind(data)}")
     try:

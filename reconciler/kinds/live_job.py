@@ -60,7 +60,7 @@ from reconciler.kinds.common import JOB_STATE_CONFLICT, fingerprint_changes
 from reconciler.kinds.smart_live_room import NAME as ROOM_KIND
 from reconciler.kinds.smart_live_room import RoomManifest
 from reconciler.manifest import codes
-from reconciler.manifest.diagnostics import Finding, format_path
+from reconciler.manifest.diagnostics import Finding, format_loc
 from reconciler.manifest.lint_jobs import lint_live_job
 from reconciler.manifest.registry import KindSpec, Manifest, ResourceRef, SetCheck
 from reconciler.manifest.secrets import CallbackKey, ReferenceOrLiteral, Secret, StreamKey, resolved_wire
@@ -195,7 +195,7 @@ class LiveJobManifest(Manifest[LiveJobSpec]):
             return models.StartSmartLiveReq.model_validate(body)
         except ValidationError as exc:
             problems = "; ".join(
-                f"{format_path(('spec', *error['loc']))}: {error['msg']}"
+                f"{format_loc(('spec', *error['loc']))}: {error['msg']}"
                 for error in exc.errors(include_url=False, include_input=False, include_context=False)
             )
             raise ManifestError(f"SmartLiveJob {self.name!r} ({self.source}): {problems}") from None

@@ -32,8 +32,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from reconciler.api.models import MAX_EPOCH_MS
 from reconciler.events.jsonl import EventError, content_string, event_type, timestamp_ms
 from reconciler.manifest.registry import KindSpec, Manifest
 
@@ -50,15 +51,24 @@ _FORBID: Final = ConfigDict(extra="forbid")
 
 def duration_ms(value: int | float | str, what: str) -> tuple[int, bool]:
     """(milliseconds, relative) of a time such as 0, 1.5, "2s", "+500ms", "+1m"; seconds when no unit.
-    `relative` is the leading "+" (after the previous event)."""
+    `relative` is the leading "+" (after the previous event).
+
+    At most MAX_EPOCH_MS: no event can be later than that, and the YAML loader hands over whatever a
+    manifest writes (`.inf`, `.nan`, `1e400`, an integer of 300 digits), which round() cannot take."""
     if isinstance(value, str):
         match = _DURATION.fullmatch(value.strip())
         if match is None:
             raise ValueError(f"{what}: {value!r} is not a time such as 2, 1.5, '2s', '+500ms' or '+1m'")
-        return round(float(match["number"]) * _UNIT_MS[match["unit"]]), match["plus"] is not None
-    if isinstance(value, bool) or value < 0:
+        milliseconds, relative = float(match["number"]) * _UNIT_MS[match["unit"]], match["plus"] is not None
+    elif isinstance(value, bool) or not value >= 0:  # `not >=`: NaN compares false with everything
         raise ValueError(f"{what}: must be a number of seconds, 0 or more")
-    return round(value * 1000), False
+    else:
+        milliseconds, relative = value * 1000, False
+    if milliseconds > MAX_EPOCH_MS:  # also float('inf'), which "1e400" and "9"*400 + "s" become
+        raise ValueError(
+            f"{what}: at most {MAX_EPOCH_MS // 1000} seconds (the latest time an event may have)"
+        )
+    return round(milliseconds), relative
 
 
 class Expectation(BaseModel):
@@ -114,6 +124,14 @@ class TestEvent(BaseModel):
     )
     expect: Expectation | None = Field(default=None, description="checked for every repetition")
 
+    @field_validator("at", "every")
+    @classmethod
+    def _a_time(cls, value: int | float | str | None, info: ValidationInfo) -> int | float | str | None:
+        # Checked per field, so that a diagnostic points at the value itself.
+        if value is not None:
+            duration_ms(value, str(info.field_name))
+        return value
+
     @model_validator(mode="after")
     def _checked_like_a_report_line(self) -> TestEvent:
         try:
@@ -125,8 +143,6 @@ class TestEvent(BaseModel):
             raise ValueError(str(exc)) from None
         if self.at is not None and self.timestamp is not None:
             raise ValueError("give at (relative) or timestamp (absolute), not both")
-        if self.at is not None:
-            duration_ms(self.at, "at")
         if self.every is not None:
             if duration_ms(self.every, "every")[1]:
                 raise ValueError("every: a spacing has no '+'")

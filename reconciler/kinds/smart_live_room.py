@@ -64,7 +64,7 @@ from reconciler.kinds.common import (
     update_requested,
 )
 from reconciler.kinds.room_lint import lint_room
-from reconciler.manifest.diagnostics import format_path
+from reconciler.manifest.diagnostics import format_loc
 from reconciler.manifest.registry import KindSpec, Manifest, SetCheck
 from reconciler.manifest.secrets import CallbackKey, Secret, StreamKey, resolved_wire
 from reconciler.resources import PENDING, Address, ManagedRecord, Reference
@@ -204,7 +204,7 @@ class RoomManifest(Manifest[RoomSpec]):
             return models.CreateSmartLiveRoomReq.model_validate(_wire(wire))
         except ValidationError as exc:
             problems = "; ".join(
-                f"{format_path(('spec', *error['loc']))}: {error['msg']}"
+                f"{format_loc(('spec', *error['loc']))}: {error['msg']}"
                 for error in exc.errors(include_url=False, include_input=False, include_context=False)
             )
             raise ManifestError(f"{NAME} {self.name!r} ({self.source}): {problems}") from None

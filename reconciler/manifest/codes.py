@@ -70,6 +70,9 @@ UNKNOWN_ANNOTATION = _code(
     "M010", WARNING, "an unknown smartlive.io/ annotation, or one on a kind it does not apply to"
 )
 BAD_ANNOTATION = _code("M011", ERROR, "a smartlive.io/ annotation with an invalid value")
+UNCHECKED_DOCUMENT = _code(
+    "M012", ERROR, "a document that could not be checked (a bug in smartlive: please report it)"
+)
 
 # Interaction rules
 REGEX_INVALID = _code("R001", ERROR, "a REGEX match value does not compile")
@@ -90,7 +93,7 @@ TIME_WINDOW_INVALID = _code("R013", ERROR, "time_window below -1")
 
 # Live jobs
 RESOLUTION_UNSUPPORTED = _code("J001", ERROR, "live video is 1080x1920 or 1920x1080 only")
-BITRATE_OUT_OF_RANGE = _code("J002", WARNING, "live bitrate outside 1000-8000 kbps")
+BITRATE_OUT_OF_RANGE = _code("J002", ERROR, "live bitrate outside 1000-8000 kbps")
 FRAME_RATE_NOT_25 = _code("J003", WARNING, "live frame_rate is fixed at 25")
 SUBTITLES_UNSUPPORTED = _code("J004", WARNING, "live does not support subtitles")
 CODEC_UNSUPPORTED = _code("J005", ERROR, "live codec must be H264")

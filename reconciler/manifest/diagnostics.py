@@ -7,32 +7,24 @@ files that have something to report, so a clean manifest set never pays for them
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.api.paths import PathPart, format_loc, format_path
 from reconciler.manifest.codes import Severity, severity_of
 
-PathPart = str | int
+__all__ = [
+    "Diagnostic",
+    "DocPath",
+    "Finding",
+    "PathPart",
+    "diagnostic",
+    "format_loc",
+    "format_path",
+    "one_line",
+]
+
 DocPath = tuple[PathPart, ...]
-
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-
-
-def format_path(path: Sequence[PathPart]) -> str:
-    """`spec.interaction_rules[3].hit_condition.priority`; keys that are not identifiers are quoted:
-    `metadata.annotations["smartlive.io/allow-restart"]`."""
-    out: list[str] = []
-    for part in path:
-        if isinstance(part, int):
-            out.append(f"[{part}]")
-        elif _IDENTIFIER.match(part):
-            out.append(f".{part}" if out else part)
-        else:
-            escaped = part.replace("\\", "\\\\").replace('"', '\\"')
-            out.append(f'["{escaped}"]')
-    return "".join(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,5 +84,11 @@ def diagnostic(file: str, line: int, column: int, finding: Finding) -> Diagnosti
         path=format_path(finding.path),
         code=finding.code,
         severity=severity_of(finding.code),
-        message=finding.message,
+        message=one_line(finding.message),
     )
+
+
+def one_line(text: str) -> str:
+    """A message as one line: a diagnostic is one line of output (a parser's or a validator's message
+    may hold line breaks)."""
+    return " ".join(text.split()) if "\n" in text or "\r" in text else text

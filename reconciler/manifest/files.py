@@ -9,9 +9,9 @@ the path, so diagnostics are clickable relative to where the command ran.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Final
 
 from reconciler.manifest import codes
@@ -77,29 +77,87 @@ def _walk(directory: str, visited: set[str] | None = None) -> Iterable[str]:
             yield path
 
 
-def read_manifest(path: str) -> bytes | Finding:
-    """The bytes of ``path``, or why they cannot be used. Files over 10 MiB are refused unread."""
+class FileRefused(Exception):
+    """A path read_regular_file will not read: not a regular file, or larger than its cap."""
+
+    def __init__(self, reason: str, *, too_large: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.too_large = too_large
+
+
+def read_regular_file(path: str | os.PathLike[str], limit: int) -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` of them; every file smartlive reads
+    whole (manifests, secret files, a callback key) is read through here.
+
+    Raises FileRefused for anything else (a FIFO, a device such as /dev/zero, a directory, a file over
+    ``limit``) and OSError when it cannot be opened or read. The file is opened non-blocking and
+    checked with fstat before any read: opening a FIFO for reading otherwise waits for a writer, for
+    ever, and /dev/zero would be read until memory runs out."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
     try:
-        size = os.stat(path).st_size
-        if size > MAX_FILE_BYTES:
-            return _too_large()
-        if not Path(path).is_file():
-            return Finding(codes.CANNOT_READ, "not a regular file")
-        with open(path, "rb") as stream:
-            # Read at most one byte past the limit: the file may have grown since stat, or be a
-            # device that stat reports as empty.
-            data = stream.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        return Finding(codes.CANNOT_READ, f"cannot read: {exc.strerror or exc}")
-    if len(data) > MAX_FILE_BYTES:
-        return _too_large()
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise FileRefused(f"not a regular file ({file_type(info.st_mode)})")
+        if info.st_size > limit:
+            raise FileRefused(_too_large_reason(limit), too_large=True)
+        # One byte past the limit: the file may have grown since fstat.
+        data = _read_at_most(fd, limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise FileRefused(_too_large_reason(limit), too_large=True)
     return data
 
 
-def _too_large() -> Finding:
-    return Finding(
-        codes.FILE_TOO_LARGE, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not read"
-    )
+def _read_at_most(fd: int, size: int) -> bytes:
+    chunks: list[bytes] = []
+    while size > 0:
+        chunk = os.read(fd, min(size, 1024 * 1024))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def file_type(mode: int) -> str:
+    """What a file that is not a regular one is, for a message: `a named pipe`, `a directory`."""
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a file"
+
+
+def _too_large_reason(limit: int) -> str:
+    return f"larger than {format_size(limit)}; not read"
+
+
+def format_size(size: int) -> str:
+    """10 MiB, 64 KiB, 100 bytes: how a cap is named in a message."""
+    for unit, scale in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size} bytes"
+
+
+def read_manifest(path: str) -> bytes | Finding:
+    """The bytes of ``path``, or why they cannot be used. Files over 10 MiB are refused unread."""
+    try:
+        return read_regular_file(path, MAX_FILE_BYTES)
+    except FileRefused as refused:
+        if refused.too_large:
+            return Finding(codes.FILE_TOO_LARGE, f"file is {refused.reason}")
+        return Finding(codes.CANNOT_READ, refused.reason)
+    except OSError as exc:
+        return Finding(codes.CANNOT_READ, f"cannot read: {exc.strerror or exc}")
 
 
 def check_utf8(data: bytes) -> Finding | None:

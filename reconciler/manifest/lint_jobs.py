@@ -16,6 +16,7 @@ from reconciler.manifest.diagnostics import DocPath, Finding
 from reconciler.manifest.secrets import LiteralSecret
 
 LIVE_RESOLUTIONS: Final = {(1920, 1080): "LANDSCAPE", (1080, 1920): "VERTICAL"}
+#: Seed 003 lists it among StartSmartLive's constraints ("分身数字人直播码率范围[1000, 8000]"): an error.
 LIVE_BITRATE: Final = (1000, 8000)
 _KEYED_AUTH: Final = frozenset({"MSS_A", "MSS_A_HEAD"})
 

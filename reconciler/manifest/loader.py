@@ -121,7 +121,7 @@ def _process(
     checks = set_checks()
     base_dir = os.path.dirname(os.path.abspath(file))
     for document in documents:
-        resource = _load_document(file, Document(*document), base_dir, registered, outcome.pending)
+        resource = _guarded_document(file, Document(*document), base_dir, registered, outcome.pending)
         if resource is None:
             continue
         outcome.count += 1
@@ -175,6 +175,25 @@ def _finish(
         file: index for index, file in enumerate(files)
     }
     return sorted(_locate(pending), key=lambda d: (order.get(d.file, len(order)), d.line, d.column, d.code))
+
+
+def _guarded_document(
+    file: str,
+    document: Document,
+    base_dir: str,
+    registered: Mapping[str, KindSpec],
+    pending: list[_Pending],
+) -> Manifest[Any] | None:
+    """_load_document, or M012 where a kind's validator or lint fails unexpectedly: a bug in one
+    check then costs that document's diagnostics, not every other file's (and never a traceback).
+    The exception's message is not shown: it may quote the document, which may hold a secret."""
+    try:
+        return _load_document(file, document, base_dir, registered, pending)
+    except Exception as exc:
+        message = f"smartlive failed to check this document ({type(exc).__name__}); please report it"
+        finding = Finding(codes.UNCHECKED_DOCUMENT, message, line=document.line, column=1)
+        pending.append(_Pending(file, document.index, document.line, finding))
+        return None
 
 
 def _load_document(

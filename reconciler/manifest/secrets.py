@@ -23,13 +23,23 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from reconciler.errors import ManifestError
+from reconciler.manifest.files import FileRefused, read_regular_file
 from reconciler.redaction import remember
 
-#: What a reference looks like (also the JSON Schema ``pattern`` of secret fields).
-SECRET_REF_PATTERN: Final = r"^\$\{(env:[A-Za-z_][A-Za-z0-9_]*|file:[^}]+)\}$"
+#: Characters that do not make a path: a ${file:...} path needs one character that is none of these.
+#: Spelled out (not \s) so that Python's re and the ECMA-262 regexes of JSON Schema validators agree.
+_BLANK: Final = r"\t\n\v\f\r "
+#: What a reference looks like (also the JSON Schema ``pattern`` of secret fields). `(?![\s\S])` is the
+#: end of the text in both dialects: `$` also matches before a final line break in Python's re.
+SECRET_REF_PATTERN: Final = rf"^\$\{{(env:[A-Za-z_][A-Za-z0-9_]*|file:[^}}]*[^}}{_BLANK}][^}}]*)\}}(?![\s\S])"
+#: What a text that is meant as a reference starts with (a malformed one is M009, not a literal).
+REFERENCE_START: Final = "${"
 _REFERENCE = re.compile(r"\$\{(env|file):([^}]*)\}\Z")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_PATH_CHARACTER = re.compile(rf"[^}}{_BLANK}]")
 MASK: Final = "********"
+#: The largest secret file read: keys and URLs are far smaller; anything bigger is the wrong file.
+MAX_SECRET_BYTES: Final = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -58,7 +68,7 @@ class SecretRef:
             if not _ENV_NAME.match(target):
                 raise ValueError("${env:NAME} needs an environment variable name (letters, digits, _)")
             return cls("env", target, base_dir)
-        if not target.strip():
+        if not _PATH_CHARACTER.search(target):
             raise ValueError("${file:PATH} needs a path")
         return cls("file", target, base_dir)
 
@@ -83,17 +93,40 @@ class SecretRef:
                 raise ManifestError(f"environment variable {self.target} is empty (needed by {self})")
             return value
         try:
-            value = self.path.read_text(encoding="utf-8").rstrip("\r\n")
+            value = read_secret_file(self.path)
         except FileNotFoundError:
             raise ManifestError(f"secret file {self.path} does not exist (needed by {self})") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-            raise ManifestError(
-                f"secret file {self.path} cannot be read: {reason} (needed by {self})"
-            ) from None
+        except SecretFileError as exc:
+            raise ManifestError(f"secret file {self.path} {exc} (needed by {self})") from None
         if not value:
             raise ManifestError(f"secret file {self.path} is empty (needed by {self})")
         return value
+
+
+class SecretFileError(Exception):
+    """Why a secret file cannot be used, as the end of a sentence: `cannot be read: not a regular file`."""
+
+
+def read_secret_file(path: str | os.PathLike[str]) -> str:
+    """The text of a file holding one secret (a `${file:...}` reference, a `--key-file`), its trailing
+    line breaks dropped (``echo key > file`` adds one).
+
+    A regular file of at most MAX_SECRET_BYTES, read through the manifests' own reader: a FIFO would
+    otherwise hang the command (an apply, while it holds the lock) and /dev/zero exhaust its memory.
+    FileNotFoundError is left to the caller, which names the file as it knows it; every other problem
+    is a SecretFileError, whose message never holds a byte of the file."""
+    try:
+        data = read_regular_file(path, MAX_SECRET_BYTES)
+    except FileNotFoundError:
+        raise
+    except FileRefused as refused:
+        raise SecretFileError(f"cannot be read: {refused.reason}") from None
+    except OSError as exc:
+        raise SecretFileError(f"cannot be read: {exc.strerror or type(exc).__name__}") from None
+    try:
+        return data.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise SecretFileError("cannot be read: not UTF-8 text") from None
 
 
 class LiteralSecret:
@@ -158,7 +191,7 @@ class ReferenceOnly:
         if isinstance(value, SecretRef):
             return value
         text = _expect_str(value)
-        if not text.startswith("${"):
+        if not text.startswith(REFERENCE_START):
             file_name = self.example.lower().replace("_", "-") + ".txt"
             # No context: pydantic would otherwise format the braces of the example.
             raise PydanticCustomError(
@@ -184,13 +217,25 @@ class ReferenceOrLiteral:
     def __get_pydantic_json_schema__(
         self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
-        return {"type": "string", "maxLength": self.max_length, "description": self.description}
+        # As _validate reads it: text starting with ${ is a reference (and must be a well-formed one),
+        # anything else a literal of at most max_length characters.
+        return {
+            "anyOf": [
+                {"type": "string", "pattern": SECRET_REF_PATTERN},
+                {
+                    "type": "string",
+                    "maxLength": self.max_length,
+                    "not": {"pattern": f"^{re.escape(REFERENCE_START)}"},
+                },
+            ],
+            "description": self.description,
+        }
 
     def _validate(self, value: Any, info: ValidationInfo) -> Secret:
         if isinstance(value, SecretRef | LiteralSecret):
             return value
         text = _expect_str(value)
-        if text.startswith("${"):
+        if text.startswith(REFERENCE_START):
             return _parse(text, info)
         if len(text) > self.max_length:
             raise PydanticCustomError(

@@ -7,6 +7,7 @@ enum value close to a valid one, to suggest it).
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 import types
@@ -24,42 +25,79 @@ _MAX_LISTED_FIELDS = 12
 
 
 def findings_from(error: ValidationError, data: Any, model: type[BaseModel]) -> list[Finding]:
-    """One finding per problem (pydantic may report a path twice, e.g. once per union member)."""
-    findings: list[Finding] = []
-    seen: set[tuple[DocPath, str]] = set()
+    """One finding per problem: pydantic reports a value once per union member it fails (`at: {}`:
+    not an integer, not a number, not a string), which is one problem, said in one line."""
+    found: dict[tuple[DocPath, str], Finding] = {}
     for item in error.errors(include_url=False, include_context=True, include_input=True):
         finding = _finding(item, data, model)
         key = (finding.path, finding.code)
-        if key not in seen:
-            seen.add(key)
-            findings.append(finding)
-    return findings
+        earlier = found.get(key)
+        found[key] = finding if earlier is None else _either(earlier, finding)
+    return list(found.values())
 
 
-def data_path(loc: Sequence[PathPart], data: Any) -> DocPath:
+def _either(first: Finding, other: Finding) -> Finding:
+    """`Input should be a valid integer` and `... a valid string` as `... a valid integer or a valid string`."""
+    prefix = "Input should be "
+    if first.code != codes.WRONG_TYPE or not (
+        first.message.startswith(prefix) and other.message.startswith(prefix)
+    ):
+        return first
+    wanted = other.message.removeprefix(prefix).split(";")[0]
+    if wanted in first.message:
+        return first
+    head, _, tail = first.message.partition(";")
+    merged = f"{head.replace(' or ', ', ')} or {wanted}" if " or " in head else f"{head} or {wanted}"
+    return dataclasses.replace(first, message=merged + (f";{tail}" if tail else ""))
+
+
+_NO_INPUT: Any = object()
+
+
+def data_path(
+    loc: Sequence[PathPart], data: Any, *, missing: bool = False, value: Any = _NO_INPUT
+) -> DocPath:
     """The path of ``loc`` in the data: pydantic's loc also names union members and validator
-    functions ("function-plain[...]", "str"), which are not in the YAML."""
+    functions ("function-plain[...]", "str"), which are not in the YAML.
+
+    ``missing``: the last part is a field absent from the data (the parent's path plus its name).
+    ``value``: the input the error is about; when a union member's name happens to be a key of the
+    data (`at: {int: 1}`), the path stops at the deepest place that holds that input."""
     path: list[PathPart] = []
+    held: list[Any] = [data]  # held[i]: the data at path[:i]
     current: Any = data
     last = len(loc) - 1
     for position, part in enumerate(loc):
         if isinstance(current, dict) and isinstance(part, str):
             if part in current:
-                path.append(part)
                 current = current[part]
-                continue
-            if position == last:  # a missing field: the parent's path plus its name
-                path.append(part)
+            elif missing and position == last:
                 current = None
+            else:
+                continue
         elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
-            path.append(part)
             current = current[part]
+        else:
+            continue
+        path.append(part)
+        held.append(current)
+    if not missing and value is not _NO_INPUT:
+        for end in range(len(path), -1, -1):
+            if _same(held[end], value):
+                return tuple(path[:end])
     return tuple(path)
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return a is b or bool(a == b)
+    except Exception:
+        return False
 
 
 def _finding(item: Any, data: Any, model: type[BaseModel]) -> Finding:
     kind: str = item["type"]
-    path = data_path(item["loc"], data)
+    path = data_path(item["loc"], data, missing=kind == "missing", value=item.get("input", _NO_INPUT))
     message: str = item["msg"]
     if kind == "missing":
         return Finding(codes.MISSING_FIELD, f"missing required field {path[-1]!r}", path)
@@ -73,6 +111,8 @@ def _finding(item: Any, data: Any, model: type[BaseModel]) -> Finding:
         return Finding(codes.WRONG_TYPE, _type_message(kind, message, item.get("input")), path)
     if kind == "literal_error":
         message += _enum_suggestion(item.get("input"), item.get("ctx", {}).get("expected", ""))
+    if kind == "value_error":  # a validator's own sentence, without pydantic's "Value error, " before it
+        message = message.removeprefix("Value error, ")
     return Finding(codes.VALUE_NOT_ALLOWED, message, path)
 
 

@@ -127,12 +127,22 @@ def plain_scalar(text: str) -> Any:
     except ValueError:  # more digits than Python converts (sys.int_info): leave it a string
         return text
     if _FLOAT.match(text):
-        return float(text)
+        return json_number(float(text))
     if _INF.match(text):
         return -math.inf if text[0] == "-" else math.inf
     if _NAN.match(text):
         return math.nan
     return text
+
+
+def json_number(value: float) -> int | float:
+    """A float with no fractional part (5.0, 1e3, 1.0e308) as the integer it is.
+
+    JSON Schema has one number type and counts 5.0 as an integer (2020-12, "integer": "any number with
+    a zero fractional part"), so check-jsonschema and yaml-language-server accept `priority: 5.0`; the
+    models validate strictly, so the value is made an int here, once, and validate agrees with the
+    schemas. A float field takes an int as the same number."""
+    return int(value) if value.is_integer() else value
 
 
 def _tagged_scalar(event: ScalarEvent) -> Any:
@@ -148,7 +158,7 @@ def _tagged_scalar(event: ScalarEvent) -> Any:
     if tag == _CORE + "int" and isinstance(value, int) and not isinstance(value, bool):
         return value
     if tag == _CORE + "float" and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+        return value  # `!!float 5` is 5: the same number (json_number)
     if tag in _CORE_SCALAR_TAGS:
         raise _refuse(codes.UNSUPPORTED_YAML, f"{text!r} is not a valid {tag}", event.start_mark)
     raise _refuse(codes.UNSUPPORTED_YAML, f"unsupported tag {tag!r}", event.start_mark)

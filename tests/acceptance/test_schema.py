@@ -14,6 +14,7 @@ import yaml
 from reconciler.cli import main
 from reconciler.manifest import SECRET_REF_PATTERN, kinds, load_manifests
 from reconciler.manifest.schema import COMBINED_FILE, schema_files
+from reconciler.manifest.yaml_documents import parse_documents
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMAS = REPO / "schemas"
@@ -110,3 +111,57 @@ def test_schema_command(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> N
     assert main(["schema"]) == 0
     assert json.loads(capsys.readouterr().out)["title"] == "smartlive manifest"
     assert main(["schema", "--check"]) == 2
+
+
+# Issue 15, item 2: values the schema accepted and validate refused (86 of 11,788 fuzz cases).
+JOB = """apiVersion: smartlive/v1
+kind: SmartLiveJob
+metadata: {{name: j}}
+spec:
+  room_id: r-1
+  video_config: {{codec: H264, width: 1920, height: 1080, bitrate: {bitrate}}}
+  output_urls: [rtmps://push.example.com/live]
+  stream_keys: [{stream_key}]
+  interaction_callback_url: {callback}
+"""
+GOOD = {"bitrate": "4000", "stream_key": '"${env:KEY}"', "callback": "https://hooks.example.com/i"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("bitrate", "5000.0", None),  # an integer, as JSON Schema counts it
+        ("bitrate", "4e3", None),
+        ("bitrate", "1.0e308", "M007"),  # an integer, and out of range for both
+        ("bitrate", "4000.5", "M006"),
+        ("stream_key", '"${file: }"', "M009"),
+        ("stream_key", '"${file:\\t}"', "M009"),
+        ("stream_key", '"${env:KEY}\\n"', "M009"),
+        ("stream_key", '"${file:keys/portrait.txt}"', None),
+        ("callback", '"${env:}"', "M009"),
+        ("callback", '"${file: }"', "M009"),
+        ("callback", '"${env:CALLBACK_URL"', "M009"),
+        ("callback", '"${env:CALLBACK_URL}"', None),
+    ],
+)
+def test_the_schema_and_validate_agree(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], field: str, value: str, code: str | None
+) -> None:
+    path = tmp_path / "job.yaml"
+    path.write_text(JOB.format(**{**GOOD, field: value}), encoding="utf-8")
+    exit_code = main(["validate", str(path)])
+    out = capsys.readouterr().out
+    [document] = [d.data for d in parse_documents(path.read_bytes()).documents]
+    accepted_by_schema = validator(COMBINED_FILE).is_valid(document)
+    if code is None:
+        assert exit_code == 0 and accepted_by_schema, out
+    else:
+        assert exit_code == 1 and f"error[{code}]" in out
+        assert not accepted_by_schema
+
+
+def test_a_yaml_float_with_no_fraction_is_an_integer_for_check_jsonschema_too() -> None:
+    """check-jsonschema reads 5000.0 as a float, and JSON Schema counts it an integer: validate agrees."""
+    document = yaml.safe_load(JOB.format(**{**GOOD, "bitrate": "5000.0"}))
+    assert document["spec"]["video_config"]["bitrate"] == 5000.0
+    assert validator(COMBINED_FILE).is_valid(document)

@@ -114,13 +114,13 @@ def test_warnings_alone_exit_0(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     path = tmp_path / "job.yaml"
     path.write_text(
         "apiVersion: smartlive/v1\nkind: SmartLiveJob\nmetadata: {name: j}\n"
-        "spec:\n  room_id: r\n  video_config: {width: 1920, height: 1080, bitrate: 9000}\n",
+        "spec:\n  room_id: r\n  video_config: {width: 1920, height: 1080, bitrate: 4000, frame_rate: '30'}\n",
         encoding="utf-8",
     )
     code, out, _ = run(capsys, str(path))
     assert code == 0
     assert out.splitlines() == [
-        f"{path}:6:54: warning[J002]: live bitrate is 1000-8000 kbps; 9000 is outside it (at spec.video_config.bitrate)",
+        f"{path}:6:72: warning[J003]: live video runs at 25 fps whatever frame_rate says (at spec.video_config.frame_rate)",
         "1 file, 1 resource: 0 errors, 1 warning",
     ]
 
@@ -183,3 +183,75 @@ def test_installed_console_script() -> None:
         [str(script), "validate", "examples"], cwd=REPO, capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 0 and proc.stdout.endswith("0 errors, 0 warnings\n")
+
+
+RULE_TEST = """apiVersion: smartlive/v1
+kind: InteractionRuleTest
+metadata: {{name: t}}
+spec:
+  group: faq
+  events:
+    - at: {value}
+      type: comment
+      content: {{user: {{userId: "1"}}, content: hi}}
+"""
+OTHER = "apiVersion: smartlive/v1\nkind: InteractionRuleGroup\nmetadata: {name: g}\nspec: {interaction_rules: 5}\n"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (".inf", "at: at most 4102415999 seconds (the latest time an event may have)"),
+        ("-.inf", "at: must be a number of seconds, 0 or more"),
+        (".nan", "at: must be a number of seconds, 0 or more"),
+        ("1e400", "at: at most 4102415999 seconds (the latest time an event may have)"),
+        ("1.0e308", "at: at most 4102415999 seconds (the latest time an event may have)"),
+        ("9" * 400, "at: at most 4102415999 seconds (the latest time an event may have)"),
+        ("'+" + "9" * 400 + "s'", "at: at most 4102415999 seconds (the latest time an event may have)"),
+        ("{int: 1}", "Input should be a valid integer, a valid number or a valid string"),
+    ],
+)
+def test_any_value_the_yaml_loader_makes_is_one_diagnostic_and_hides_no_other_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, value: str, message: str
+) -> None:
+    """`at: .inf` (or 1e400, 1.0e308) raised OverflowError: a traceback, and no other file's diagnostics."""
+    (tmp_path / "a-test.yaml").write_text(RULE_TEST.format(value=value), encoding="utf-8")
+    (tmp_path / "b-group.yaml").write_text(OTHER, encoding="utf-8")
+    code, out, err = run(capsys, str(tmp_path))
+    assert (code, err) == (1, "")
+    mapping = value.startswith("{")
+    test_file, group_file = tmp_path / "a-test.yaml", tmp_path / "b-group.yaml"
+    assert out.splitlines() == [
+        # A mapping is pointed at by its key (`at:`), a scalar at the value itself.
+        f"{test_file}:7:{7 if mapping else 11}: error[M00{6 if mapping else 7}]: {message} (at spec.events[0].at)",
+        f"{group_file}:4:27: error[M006]: Input should be a valid list (at spec.interaction_rules)",
+        "2 files, 0 resources: 2 errors, 0 warnings",
+    ]
+
+
+def test_a_check_that_fails_costs_only_its_document(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in one kind's checks is M012 at that document, never a traceback that hides the rest."""
+    from reconciler.manifest import lint_jobs
+
+    def broken(spec: object) -> object:
+        raise OverflowError("sk-literal-secret-value")
+
+    monkeypatch.setattr(lint_jobs, "lint_live_job", broken)
+    from reconciler.kinds import live_job
+
+    monkeypatch.setattr(live_job, "lint_live_job", broken, raising=False)
+    monkeypatch.chdir(REPO)
+    code, out, err = run(capsys, "examples", str(INVALID / "m004-unknown-field.yaml"))
+    assert code == 1 and err == ""
+    lines = out.splitlines()
+    m012 = [line for line in lines if "[M012]" in line]
+    assert m012 and all(
+        line.endswith(
+            "error[M012]: smartlive failed to check this document (OverflowError); please report it"
+        )
+        for line in m012
+    )
+    assert any("[M004]" in line for line in lines)  # the other files are still checked
+    assert "sk-literal-secret-value" not in out  # the exception's text may quote the manifest

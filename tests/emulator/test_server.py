@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -90,6 +91,79 @@ def test_serve_reports_a_bad_seed_in_one_line(tmp_path: Path) -> None:
         and "Traceback" not in result.stderr
     )
     assert result.stdout == ""
+
+
+def test_cli_bounds_are_the_fault_settings() -> None:
+    from reconciler.emulator.faults import FaultSettings
+
+    bounds = {m.le for m in FaultSettings.model_fields["latency_ms"].metadata if hasattr(m, "le")}
+    assert bounds == {command.MAX_LATENCY_MS}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (".", "is a directory"),
+        ("not-a-db.txt", "cannot be used: file is not a database"),
+        ("missing-dir/state.db", "does not exist"),
+    ],
+)
+def test_serve_refuses_an_unusable_data_path_in_one_line(
+    tmp_path: Path,
+    data: str,
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reconciler import cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "not-a-db.txt").write_text("apiVersion: smartlive/v1\n" * 100)
+    assert cli.main(["emulator", "serve", "--port", "0", "--data", data]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("error: ") and message in captured.err
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize(
+    ("seed", "message"),
+    [
+        ("/dev/zero", "cannot read seed file /dev/zero: not a regular file (a character device)"),
+        ("fifo.yaml", "not a regular file (a named pipe)"),
+        ("binary.yaml", "not UTF-8 text"),
+        ("broken.yaml", "not valid YAML: while parsing a flow node"),
+    ],
+)
+def test_serve_refuses_a_seed_it_cannot_read_in_one_line(
+    tmp_path: Path,
+    seed: str,
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A FIFO or /dev/zero as --seed was read for ever."""
+    from reconciler import cli
+
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo("fifo.yaml")
+    Path("binary.yaml").write_bytes(b"\xff\xfe rooms")
+    Path("broken.yaml").write_text("rooms: [\n")
+    assert cli.main(["emulator", "serve", "--port", "0", "--seed", seed]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+def test_seed_refuses_an_unusable_data_path_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reconciler import cli
+
+    seed = tmp_path / "seed.yaml"
+    seed.write_text("rooms: [{room_id: r-1, room_name: seeded}]\n")
+    assert cli.main(["emulator", "seed", str(seed), "--data", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "is a directory" in err and err.count("\n") == 1
 
 
 def test_drop_after_commit_closes_the_socket() -> None:

@@ -77,7 +77,7 @@ def test_a_file_through_the_cli(local: Local, tmp_path: Path, capsys: pytest.Cap
     path = write(tmp_path / "events.jsonl", *records)
     code, out, err = smartlive(capsys, "--local", "--room", local.room_id, "--job-id", local.job_id, path)
     assert code == 1  # a line was rejected
-    assert err.splitlines() == [f"{path}:10: not JSON: Expecting property name enclosed in double quotes"]
+    assert err.splitlines() == [f"{path}:10: not JSON: key must be a string at line 1 column 2"]
     assert out == "read 2400, sent 2399, rejected 1, requests 3\n"
     stored = local.events()
     assert len(stored) == 2399
@@ -250,3 +250,108 @@ def test_sigterm_stops_a_bridge_gracefully(
         os.close(write_end)  # the reader thread sees the end of input and finishes
         stdin.close()
     assert (code, out, err) == (0, "read 1, sent 1, rejected 0, requests 1\n", "")
+
+
+def hostile_file(path: Path, valid: int) -> tuple[str, list[int]]:
+    """`valid` good lines with hostile ones among them; (the file, the hostile lines' numbers)."""
+    hostile = [
+        b'{"type": 5, "content": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",  # item 20: nested 50,000 deep
+        b'{"type": 5, "content": "\\ud800"}',  # item 21: a lone surrogate, in the API form
+        b'{"type": "comment", "content": {"user": {"userId": "1"}, "content": "\\ud800"}}',  # friendly form
+        b'{"type": 5, "\\udfff": 1}',
+        b'{"timestamp": NaN, "type": 5}',
+        b'{"type": 1, "content": "' + b'{\\"a\\":' * 1000 + b"1" + b"}" * 1000 + b'"}',
+        b"x" * (1024 * 1024 + 10),  # longer than a line may be
+    ]
+    records: list[Any] = [comment(f"c{i}", 1_700_000_000_000 + i) for i in range(valid)]
+    numbers = []
+    for offset, line in enumerate(hostile):
+        position = (offset + 1) * valid // (len(hostile) + 1) + offset
+        records.insert(position, line)
+        numbers.append(position + 1)
+    return write(path, *records), numbers
+
+
+def test_hostile_lines_are_reported_and_skipped_and_every_valid_event_is_sent(
+    local: Local, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issues 15 items 20-21: a line nested 50,000 deep, or with the escape \\ud800, crashed the run:
+    thousands of valid events never sent, and no summary."""
+    path, numbers = hostile_file(tmp_path / "events.jsonl", 3000)
+    code, out, err = smartlive(capsys, "--local", "--room", local.room_id, "--job-id", local.job_id, path)
+    assert code == 1  # lines were rejected
+    assert "Traceback" not in err
+    rejected = err.splitlines()
+    assert [line.split(":")[1] for line in rejected] == [str(n) for n in numbers]
+    assert all(line.startswith(f"{path}:") for line in rejected)
+    assert "nested more than 200 levels deep" in rejected[0]
+    assert "half a surrogate pair" in rejected[1] and "half a surrogate pair" in rejected[2]
+    assert "longer than 1 MiB" in rejected[-1]
+    assert out == f"read 3007, sent 3000, rejected {len(numbers)}, requests 3\n"
+    assert len(local.events()) == 3000
+
+
+def test_hostile_lines_in_a_dry_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path, numbers = hostile_file(tmp_path / "events.jsonl", 2000)
+    code, out, err = smartlive(capsys, "--dry-run", path)
+    assert code == 1 and len(err.splitlines()) == len(numbers)
+    assert out.startswith(f"read 2007, sent 0, rejected {len(numbers)}, requests 0\n")
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_a_device_is_refused_in_one_line(device: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """/dev/zero was read until MemoryError (a line with no end)."""
+    code, out, err = smartlive(capsys, "--dry-run", device)
+    assert (code, out) == (1, "")
+    assert err == f"error: cannot read {device}: a character device, not a file, a pipe or a terminal\n"
+
+
+def test_dev_null_is_an_empty_input(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = smartlive(capsys, "--dry-run", "/dev/null")
+    assert (code, err) == (0, "") and out.startswith("read 0, sent 0, rejected 0, requests 0\n")
+
+
+@pytest.mark.parametrize("follow", [False, True])
+def test_endless_input_with_no_line_break_ends_the_run(
+    follow: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cat /dev/zero | smartlive events report`: a pipe cannot be refused like a device; after a line
+    has run 64 times past the longest a line may be, reading stops with one line saying why."""
+    import subprocess
+
+    feeder = subprocess.Popen(["cat", "/dev/zero"], stdout=subprocess.PIPE)
+    assert feeder.stdout is not None
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(feeder.stdout))
+    try:
+        code, out, err = smartlive(capsys, "--dry-run", *(["--follow"] if follow else []))
+    finally:
+        feeder.kill()
+        feeder.wait()
+    assert code == 1 and "Traceback" not in err
+    assert err.splitlines() == [
+        "<stdin>:1: longer than 1 MiB: not one event",
+        "error: no line break in 64 MiB: this is not JSON Lines",
+    ]
+    assert out.startswith("read 1, sent 0, rejected 1, requests 0\n")
+
+
+def test_an_endless_line_on_a_pipe_is_skipped_in_bounded_memory(capsys: pytest.CaptureFixture[str]) -> None:
+    import threading
+
+    read, write_end = os.pipe()
+
+    def feed() -> None:
+        with os.fdopen(write_end, "wb") as out:
+            out.write(b"\0" * (8 * 1024 * 1024) + b"\n")  # /dev/zero, but with an end
+            out.write(jsonl(comment("after")))
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    try:
+        with os.fdopen(read, "rb") as stream:
+            from reconciler.events.source import stream_lines
+
+            lines = list(stream_lines(stream))
+    finally:
+        feeder.join()
+    assert [len(line) for line in lines] == [1024 * 1024 + 1, len(jsonl(comment("after"))) - 1]

@@ -210,7 +210,7 @@ def test_manifests_that_do_not_load(tmp_path: Path, capsys: pytest.CaptureFixtur
     report = tmp_path / "junit.xml"
     code, out, _ = run(capsys, str(tmp_path), "--junit", str(report))
     assert code == 1
-    assert "broken.yaml:7:7: error[M007]: Value error, content: type 1 content must be a JSON object" in out
+    assert "broken.yaml:7:7: error[M007]: content: type 1 content must be a JSON object" in out
     assert (
         out.splitlines()[-1]
         == "1 tests: 1 passed, 0 failed, 0 could not run (1 expectations); 1 manifest errors"

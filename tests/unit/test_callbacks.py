@@ -267,18 +267,45 @@ def test_cli_expired(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixt
             ["--key-env", "CB_KEY", "--header", "x-hw-mss-secret abc"],
             "--header #1 must look like 'Name: value'",
         ),
-        (["--key-env", "CB_KEY", "--max-age", "-1"], "--max-age must not be negative"),
+        # Only regular files of at most 64 KiB: a FIFO would hang the command, /dev/zero exhaust memory.
+        (
+            ["--key-file", "/dev/zero"],
+            "--key-file /dev/zero cannot be read: not a regular file (a character device)",
+        ),
+        (["--key-file", "FIFO"], "cannot be read: not a regular file (a named pipe)"),
+        (["--key-file", "BIG"], "cannot be read: larger than 64 KiB; not read"),
+        (["--key-file", "BINARY"], "cannot be read: not UTF-8 text"),
     ],
 )
 def test_cli_usage_errors_exit_2(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    extra: list[str],
+    message: str,
 ) -> None:
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo("FIFO")
+    Path("BIG").write_bytes(b"k" * (64 * 1024 + 1))
+    Path("BINARY").write_bytes(b"\xff\xfe key")
     monkeypatch.delenv("CB_KEY_NOT_SET", raising=False)
     monkeypatch.setenv("CB_EMPTY", "")
     monkeypatch.setenv("CB_KEY", KEY)
     assert main(["callbacks", "verify", "--url", URL, *extra]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {message}") and KEY not in err
+    assert err.startswith("error: ") and message in err and KEY not in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("max_age", ["-1", "nan", "inf"])
+def test_cli_max_age_must_be_a_finite_number_of_seconds(
+    max_age: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CB_KEY", KEY)
+    with pytest.raises(SystemExit) as exited:
+        main(["callbacks", "verify", "--url", URL, "--key-env", "CB_KEY", "--max-age", max_age])
+    assert exited.value.code == 2
+    assert "argument --max-age: " in capsys.readouterr().err
 
 
 def test_cli_refuses_a_missing_key_option_and_has_no_key_argument(capsys: pytest.CaptureFixture[str]) -> None:
