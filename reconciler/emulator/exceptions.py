@@ -73,6 +73,12 @@ def entity_too_large(limit: int) -> ServiceError:
     )
 
 
+def request_timeout(seconds: float) -> ServiceError:
+    """A body that did not arrive in time. The service documents no code for it: the emulator answers as
+    a gateway does, 408 (docs: "Behaviour where the service is silent")."""
+    return ServiceError(408, "APIGW.0408", f"Request timeout: the body did not arrive within {seconds:g} s")
+
+
 def internal_error() -> ServiceError:
     return ServiceError(500, "MSS.00000004", "Internal Error")
 

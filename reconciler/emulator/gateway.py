@@ -142,12 +142,26 @@ def validate_body(model: type[_M], body: bytes) -> _M:
         raise exceptions.invalid_parameter(validation_message(error)) from None
 
 
+#: A request's body must arrive within this many seconds of its headers (a slow drip holds a worker).
+BODY_SECONDS = 30.0
+
+
 async def read_body(receive: Receive, headers: Mapping[str, str], limit: int = MAX_BODY_BYTES) -> bytes:
     """The whole request body, or 413 APIGW.0201 as soon as it is known to exceed `limit`: before it is
-    read (a Content-Length over the limit) or while it is, never holding more than `limit` bytes."""
+    read (a Content-Length over the limit) or while it is, never holding more than `limit` bytes; 408
+    when it takes longer than BODY_SECONDS."""
     declared = headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise exceptions.entity_too_large(limit)
+    seconds = BODY_SECONDS
+    try:
+        async with asyncio.timeout(seconds):
+            return await _body(receive, limit)
+    except TimeoutError:
+        raise exceptions.request_timeout(seconds) from None
+
+
+async def _body(receive: Receive, limit: int) -> bytes:
     chunks = []
     size = 0
     while True:

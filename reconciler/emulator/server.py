@@ -7,6 +7,7 @@ request, and a test gets a base URL that already accepts connections.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -41,6 +42,53 @@ def base_url(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+#: A request's headers must be complete within this many seconds of the connection (or of the first byte
+#: after a keep-alive pause): a client that drips them (slowloris) is disconnected.
+HEADER_SECONDS = 10.0
+
+
+def _guarded_protocol() -> type[Any]:
+    """uvicorn's h11 protocol with a deadline on request headers, which uvicorn itself does not have."""
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class HeaderDeadline(H11Protocol):
+        _header_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._watch_headers()
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            self._watch_headers()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _watch_headers(self) -> None:
+            # IDLE: the client has not finished a request's headers; a keep-alive pause with nothing
+            # received is uvicorn's timeout_keep_alive's, so the timer runs only once data has come.
+            waiting = self.conn.their_state is h11.IDLE
+            if waiting and self._header_timer is None:
+                self._header_timer = self.loop.call_later(HEADER_SECONDS, self._too_slow)
+            elif not waiting:
+                self._disarm()
+
+        def _disarm(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+
+        def _too_slow(self) -> None:
+            self._header_timer = None
+            if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+                self.transport.close()
+
+    return HeaderDeadline
+
+
 def build_server(config: EmulatorConfig, on_events: EventHook | None = None) -> uvicorn.Server:
     import uvicorn  # imported here: `smartlive --help` must not pay for it
 
@@ -51,6 +99,7 @@ def build_server(config: EmulatorConfig, on_events: EventHook | None = None) -> 
         access_log=False,
         lifespan="on",
         timeout_keep_alive=30,
+        http=_guarded_protocol(),
         # No X-Forwarded-For: the loopback check of /_emulator/ must see the real peer.
         proxy_headers=False,
         backlog=2048,
