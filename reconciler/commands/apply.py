@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,8 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler import exitcodes
-from reconciler.commands._argtypes import bounded
-from reconciler.commands._target import open_api, target_from_args
+from reconciler.commands._argtypes import bounded, parse_duration
+from reconciler.commands._target import open_api, target_from_args, time_limits
 from reconciler.commands.plan import add_plan_arguments, parse_targets
 from reconciler.errors import UsageError, UserError
 from reconciler.render.common import clean
@@ -23,16 +22,6 @@ if TYPE_CHECKING:
     from reconciler.runs.apply import ActionResult
 
 ORDER = 30
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-
-
-def parse_duration(text: str) -> float:
-    """`30s`, `2m`, `1h`, `500ms` or plain seconds."""
-    match = _DURATION.match(text)
-    if not match:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 30s, 2m or 0")
-    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[match.group(2) or "s"]
-    return float(match.group(1)) * scale
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -152,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
             "--format json prints no plan to approve: pass --auto-approve, or apply a saved plan"
         )
     target = target_from_args(args)
+    limits = time_limits(args)
     if saved is not None:
         planfile.check_target(saved, target.key)
     store = open_store(args.state, workdir=Path.cwd())
@@ -161,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
     notes: list[str] = []
 
     async def go() -> int:
-        async with open_api(target, args.parallelism) as api:
+        async with open_api(target, args.parallelism, limits=limits) as api:
             session = await plan_session(
                 api, args.paths, store=store, target_key=target.key, options=options, refresh=args.refresh
             )
@@ -205,7 +195,8 @@ def run(args: argparse.Namespace) -> int:
                 result = ApplyResult()
             else:
                 if saved is None and not args.auto_approve:
-                    _confirm("smartlive will perform the actions above.")
+                    with api.http.deadline.paused():  # the time limit is the API's, not the reader's
+                        _confirm("smartlive will perform the actions above.")
                 adopt()
                 with _reporter(len(plan.actionable), quiet=as_json) as report:
                     executor.on_result = report

@@ -23,7 +23,13 @@ from typing import TYPE_CHECKING
 
 from reconciler import exitcodes
 from reconciler.commands._argtypes import bounded
-from reconciler.commands._target import add_target_arguments, local_transport, open_api, target_from_args
+from reconciler.commands._target import (
+    add_target_arguments,
+    local_transport,
+    open_api,
+    target_from_args,
+    time_limits,
+)
 from reconciler.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -293,7 +299,7 @@ async def _sender(args: argparse.Namespace, summary: Summary) -> AsyncIterator[B
             yield sender(client, args.url, None)
             return
         assert target is not None
-        async with open_api(target, args.parallelism, transport=transport) as api:
+        async with open_api(target, args.parallelism, transport=transport, limits=time_limits(args)) as api:
             room_id, job_id = await _which_job(args, api, target)
 
             async def refetch() -> str:

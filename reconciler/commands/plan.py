@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler import exitcodes
-from reconciler.commands._target import add_target_arguments, open_api, target_from_args
+from reconciler.commands._target import add_target_arguments, open_api, target_from_args, time_limits
 
 if TYPE_CHECKING:
     from reconciler.manifest import Manifest
@@ -104,11 +104,12 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.state import open_store
 
     target = target_from_args(args)
+    limits = time_limits(args)
     store = open_store(args.state, workdir=Path.cwd())
     options = PlanOptions(prune=args.prune, targets=parse_targets(args.targets))
 
     async def go() -> bool:
-        async with open_api(target, args.parallelism) as api:
+        async with open_api(target, args.parallelism, limits=limits) as api:
             session = await plan_session(
                 api, args.paths, store=store, target_key=target.key, options=options, refresh=args.refresh
             )
