@@ -155,6 +155,8 @@ class HostileServer:
                     break
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
             pass  # the client hung up: what a defended client does to a hostile answer
+        except asyncio.CancelledError:
+            pass  # the server stops (serving() ends): asyncio would log a cancelled handler as an error
         finally:
             writer.close()
 
