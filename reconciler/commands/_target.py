@@ -68,15 +68,21 @@ class TimeLimits:
     run: float | None = DEFAULT_RUN_TIMEOUT_SECONDS
 
 
-def time_limits(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> TimeLimits:
-    """--request-timeout and --timeout, else their variables, else the defaults."""
+def time_limits(
+    args: argparse.Namespace,
+    env: Mapping[str, str] | None = None,
+    *,
+    default_run: float | None = DEFAULT_RUN_TIMEOUT_SECONDS,
+) -> TimeLimits:
+    """--request-timeout and --timeout, else their variables, else the defaults (`default_run` None: no
+    limit on the run unless one is asked for, for a command that runs as long as its input lasts)."""
     env = os.environ if env is None else env
     request = _seconds(
         args, "request_timeout", env, "SMARTLIVE_REQUEST_TIMEOUT", DEFAULT_REQUEST_TIMEOUT_SECONDS
     )
     if request <= 0:
         raise ConfigError("--request-timeout must be longer than 0 (it bounds every request)")
-    run = _seconds(args, "timeout", env, "SMARTLIVE_TIMEOUT", DEFAULT_RUN_TIMEOUT_SECONDS)
+    run = _seconds(args, "timeout", env, "SMARTLIVE_TIMEOUT", default_run or 0.0)
     return TimeLimits(request, run or None)
 
 

@@ -13,7 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from reconciler import cli
 from reconciler.cloud import http
+from reconciler.commands import events
+from reconciler.commands._target import TimeLimits, time_limits
 from reconciler.emulator.config import EmulatorConfig
 from reconciler.emulator.server import running_emulator
 from tests.cloud.hostile import (
@@ -365,3 +368,20 @@ def test_a_malformed_credentials_file_is_one_line_without_its_secrets(
     assert result.code == 1
     assert result.err == f"error: cannot read credentials file {path}: line 4 is not `name = value`\n"
     assert "s3cret" not in result.out + result.err
+
+
+def test_time_limits_come_from_the_options_then_the_variables_then_the_defaults(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parser = cli.build_parser()
+    args = parser.parse_args(["plan", "manifests/"])
+    assert time_limits(args, {}) == TimeLimits(request=60.0, run=1800.0)
+    env = {"SMARTLIVE_TIMEOUT": "5m", "SMARTLIVE_REQUEST_TIMEOUT": "10s"}
+    assert time_limits(args, env) == TimeLimits(request=10.0, run=300.0)
+    args = parser.parse_args(["plan", "manifests/", "--timeout", "0", "--request-timeout", "2s"])
+    assert time_limits(args, env) == TimeLimits(request=2.0, run=None)
+    # A --follow bridge runs as long as its input: no limit on the run unless asked for.
+    follow = ["events", "report", "--room", "r-1", "--follow"]
+    assert events._time_limits(parser.parse_args(follow)).run is None
+    assert events._time_limits(parser.parse_args(follow[:-1])).run == 1800.0
+    assert events._time_limits(parser.parse_args([*follow, "--timeout", "2h"])).run == 7200.0
