@@ -67,6 +67,9 @@ MAX_PAGES = 1000
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 #: A request unanswered for this long is named on stderr, so that a slow endpoint is not a silent hang.
 WAIT_NOTICE_SECONDS = 10.0
+#: Tries of a read that --request-timeout cut short: one more may meet a passing stall, but an endpoint
+#: that never answers must not cost five full timeouts.
+TIMED_OUT_TRIES: Final = 2
 
 Json = dict[str, Any]
 
@@ -83,6 +86,10 @@ class RequestStats:
     @property
     def mutating(self) -> int:
         return sum(n for op, n in self.by_operation.items() if not op.startswith("GET "))
+
+
+class _TimedOut(ConnectError):
+    """A read the request's time limit cut short (see TIMED_OUT_TRIES)."""
 
 
 @dataclass(frozen=True)
@@ -196,9 +203,16 @@ class HttpClient:
             self.stats.by_operation[operation] += 1
             return await self._attempt(call)
 
+        timed_out = 0
+
+        def verdict(failure: Exception) -> Verdict:
+            nonlocal timed_out
+            timed_out += isinstance(failure, _TimedOut)
+            return GIVE_UP if timed_out >= TIMED_OUT_TRIES else self._verdict(failure, call.is_read)
+
         return await retrying(
             attempt,
-            lambda exc: self._verdict(exc, call.is_read),
+            verdict,
             self.retry,
             sleep=self._sleep,
             rng=self._rng,
@@ -221,7 +235,10 @@ class HttpClient:
                 f"cannot reach {self.target.endpoint}: {reason}; check --endpoint/--region and the network"
             ) from None
         except (httpx.TimeoutException, httpx.TransportError) as exc:
-            raise self._no_answer(call, type(exc).__name__) from None
+            timed_out = isinstance(exc, httpx.TimeoutException)  # the transport's read timeout, same budget
+            raise self._no_answer(
+                call, type(exc).__name__, _TimedOut if timed_out else ConnectError
+            ) from None
         status = response.status_code
         if status < 300:
             if problem:
@@ -249,7 +266,9 @@ class HttpClient:
             if not limit.expired():
                 raise
             if not self.deadline.expired:
-                raise self._no_answer(call, f"none within {budget:g} s, --request-timeout") from None
+                raise self._no_answer(
+                    call, f"none within {budget:g} s, --request-timeout", _TimedOut
+                ) from None
             if call.is_read:
                 raise self._out_of_time(call) from None
             raise self._no_answer(call, "the run's time limit ran out, --timeout") from None
@@ -281,14 +300,16 @@ class HttpClient:
             self._noticed.add(label)
             self._notify(f"waiting for {label} at {self.target.endpoint}: {WAIT_NOTICE_SECONDS:g} s")
 
-    def _no_answer(self, call: _Call, why: str) -> ConnectError:
+    def _no_answer(
+        self, call: _Call, why: str, read_error: type[ConnectError] = ConnectError
+    ) -> ConnectError:
         """A request that got no (complete) answer: a read may be sent again, a write may have happened."""
         if not call.is_read:
             return OutcomeUnknownError(
                 f"{call.label}: no answer from {self.target.endpoint} ({why}); "
                 "the change may or may not have been made"
             )
-        return ConnectError(f"{call.label}: no answer from {self.target.endpoint} ({why})")
+        return read_error(f"{call.label}: no answer from {self.target.endpoint} ({why})")
 
     def _out_of_time(self, call: _Call) -> TimeLimitError:
         return TimeLimitError(

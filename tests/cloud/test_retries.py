@@ -111,9 +111,20 @@ def test_a_write_answered_5xx_is_not_retried_its_outcome_is_unknown(method: str)
     ids=lambda e: type(e).__name__,
 )
 def test_a_read_whose_connection_dropped_is_retried(failure: Exception) -> None:
-    script = Scripted([failure, failure, OK])
+    script = Scripted([failure, OK])
     body, attempts = send(script, "GET")
-    assert body == {"group_id": "g-1"} and attempts == 3
+    assert body == {"group_id": "g-1"} and attempts == 2
+
+
+def test_a_dropped_read_is_tried_up_to_the_attempts_but_a_timed_out_one_twice() -> None:
+    # A timeout cost the whole --request-timeout: an endpoint that never answers must not cost five.
+    dropped = httpx.RemoteProtocolError("Server disconnected without sending a response")
+    script = Scripted([dropped, dropped, dropped, OK])
+    assert send(script, "GET") == ({"group_id": "g-1"}, 4)
+    script = Scripted([httpx.ReadTimeout("timed out"), dropped, httpx.ReadTimeout("timed out"), OK])
+    with pytest.raises(ConnectError, match="ReadTimeout"):
+        send(script, "GET")
+    assert len(script.requests) == 3
 
 
 @pytest.mark.parametrize(
