@@ -5,9 +5,11 @@ UserError                 -> exit 1, message printed as `error: ...`
 ├── UsageError            options that do not go together (exit 2)
 ├── ManifestError         manifests that do not load (validate reports diagnostics itself)
 ├── RemoteError           the service answered with an error body (carries status, code, message)
-│   └── AuthError         401/403 from the gateway or the service
+│   ├── AuthError         401/403 from the gateway or the service
+│   └── UnexpectedAnswerError  an answer that is not what the API documents (shape, size, encoding)
 ├── ConnectError          the endpoint cannot be reached
 │   └── OutcomeUnknownError  a write whose answer was lost: it may have happened
+├── TimeLimitError        the run's time limit (--timeout) ran out
 ├── StalePlanError        a saved plan no longer matches the live state
 └── LockError             another apply holds the lock
 """
@@ -53,8 +55,23 @@ class AuthError(RemoteError):
     pass
 
 
+class UnexpectedAnswerError(RemoteError):
+    """An answer whose body is not what the API documents: a wrong shape, too large, undecodable.
+
+    The problem names fields and types, never values (a value may be a secret, or megabytes long)."""
+
+    def __init__(self, status: int, problem: str, operation: str) -> None:
+        sentence = f"the service answered an unexpected body for {operation}: {problem}"
+        super().__init__(status, "", sentence, operation)
+        self.args = (sentence,)
+
+
 class ConnectError(UserError):
     pass
+
+
+class TimeLimitError(UserError):
+    """The run's time limit ran out: nothing more is sent, whatever was still waiting is abandoned."""
 
 
 class StalePlanError(UserError):

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from reconciler.api import models
 from reconciler.api.values import number_text
 from reconciler.cloud.http import HttpClient
-from reconciler.errors import RemoteError
+from reconciler.errors import RemoteError, UnexpectedAnswerError
 
 GROUPS = "/smart-live-interaction-rule-groups"
 ROOMS = "/smart-live-rooms"
@@ -38,7 +38,7 @@ def parse(model: type[_M], body: Any, operation: str) -> _M:
             f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
             for e in exc.errors(include_url=False, include_input=False, include_context=False)[:3]
         )
-        raise RemoteError(200, "", f"the answer does not match the API ({problems})", operation) from None
+        raise UnexpectedAnswerError(200, f"it does not match the API ({problems})", operation) from None
 
 
 def group_detail(
@@ -52,11 +52,16 @@ def group_detail(
 
 
 def _tag_values_as_text(body: dict[str, Any]) -> None:
-    for rule in body.get("interaction_rules") or []:
+    # Any shape may come here (the model checks it next): what is not a list or an object is skipped.
+    for rule in _list(body.get("interaction_rules")):
         condition = rule.get("hit_condition") if isinstance(rule, dict) else None
-        for tag in (condition.get("tags") or []) if isinstance(condition, dict) else []:
+        for tag in _list(condition.get("tags")) if isinstance(condition, dict) else []:
             if isinstance(tag, dict) and isinstance(tag.get("value"), int | float):
                 tag["value"] = number_text(tag["value"])
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def room_detail(body: Any, operation: str = "ShowSmartLiveRoom") -> models.ShowSmartLiveRoomResponse:
@@ -77,16 +82,28 @@ class MetaStudioApi:
     ) -> list[models.InteractionRuleGroupSummary]:
         params = {"group_name": group_name} if group_name else None
         items = await self.http.list_all(
-            GROUPS, "interaction_rule_groups", template=GROUPS, params=params, key="group_id"
+            GROUPS,
+            "interaction_rule_groups",
+            template=GROUPS,
+            name="ListInteractionRuleGroups",
+            params=params,
+            key="group_id",
         )
         return [parse(models.InteractionRuleGroupSummary, i, "ListInteractionRuleGroups") for i in items]
 
     async def show_rule_group(self, group_id: str) -> models.ShowInteractionRuleGroupResponse:
-        body = await self.http.request("GET", f"{GROUPS}/{_seg(group_id)}", template=GROUPS + "/{group_id}")
+        body = await self.http.request(
+            "GET",
+            f"{GROUPS}/{_seg(group_id)}",
+            template=GROUPS + "/{group_id}",
+            name="ShowInteractionRuleGroup",
+        )
         return group_detail(body)
 
     async def create_rule_group(self, group: models.InteractionRuleGroup) -> str:
-        body = await self.http.request("POST", GROUPS, template=GROUPS, body=models.to_wire(group))
+        body = await self.http.request(
+            "POST", GROUPS, template=GROUPS, name="CreateInteractionRuleGroup", body=models.to_wire(group)
+        )
         return str(
             parse(models.CreateInteractionRuleGroupResponse, body, "CreateInteractionRuleGroup").group_id
             or ""
@@ -94,11 +111,20 @@ class MetaStudioApi:
 
     async def update_rule_group(self, group_id: str, group: models.InteractionRuleGroup) -> None:
         await self.http.request(
-            "PUT", f"{GROUPS}/{_seg(group_id)}", template=GROUPS + "/{group_id}", body=models.to_wire(group)
+            "PUT",
+            f"{GROUPS}/{_seg(group_id)}",
+            template=GROUPS + "/{group_id}",
+            name="UpdateInteractionRuleGroup",
+            body=models.to_wire(group),
         )
 
     async def delete_rule_group(self, group_id: str) -> None:
-        await self.http.request("DELETE", f"{GROUPS}/{_seg(group_id)}", template=GROUPS + "/{group_id}")
+        await self.http.request(
+            "DELETE",
+            f"{GROUPS}/{_seg(group_id)}",
+            template=GROUPS + "/{group_id}",
+            name="DeleteInteractionRuleGroup",
+        )
 
     # Jobs ---------------------------------------------------------------------------------------
 
@@ -109,6 +135,7 @@ class MetaStudioApi:
             PROJECT_JOBS,
             "smart_live_jobs",
             template=PROJECT_JOBS,
+            name="ListSmartLiveJobs",
             params={"state": ",".join(states)},
             key="job_id",
         )
@@ -121,6 +148,7 @@ class MetaStudioApi:
             f"{ROOMS}/{_seg(room_id)}/smart-live-jobs",
             "smart_live_jobs",
             template=ROOMS + "/{room_id}/smart-live-jobs",
+            name="ListSmartLive",
             params={"state": ",".join(states)},
             key="job_id",
         )
@@ -131,6 +159,7 @@ class MetaStudioApi:
             "GET",
             f"{ROOMS}/{_seg(room_id)}/smart-live-jobs/{_seg(job_id)}",
             template=ROOMS + "/{room_id}/smart-live-jobs/{job_id}",
+            name="ShowSmartLive",
         )
         return parse(models.SmartLiveJob, body, "ShowSmartLive")
 
@@ -141,6 +170,7 @@ class MetaStudioApi:
             "POST",
             f"{ROOMS}/{_seg(room_id)}/smart-live-jobs",
             template=ROOMS + "/{room_id}/smart-live-jobs",
+            name="StartSmartLive",
             body=models.to_wire(request),
         )
         return parse(models.StartSmartLiveResponse, body, "StartSmartLive")
@@ -150,6 +180,7 @@ class MetaStudioApi:
             "POST",
             f"{ROOMS}/{_seg(room_id)}/smart-live-jobs/{_seg(job_id)}/stop",
             template=ROOMS + "/{room_id}/smart-live-jobs/{job_id}/stop",
+            name="StopSmartLive",
         )
 
     async def execute_command(
@@ -159,6 +190,7 @@ class MetaStudioApi:
             "POST",
             f"{ROOMS}/{_seg(room_id)}/smart-live-jobs/{_seg(job_id)}/command",
             template=ROOMS + "/{room_id}/smart-live-jobs/{job_id}/command",
+            name="ExecuteSmartLiveCommand",
             body={"command": command, "params": params},
         )
         return parse(models.ExecuteSmartLiveCommandResponse, body, "ExecuteSmartLiveCommand")
@@ -168,25 +200,35 @@ class MetaStudioApi:
     async def list_rooms(self, room_name: str | None = None) -> list[models.SmartLiveRoomBaseInfo]:
         params = {"room_name": room_name} if room_name else None
         items = await self.http.list_all(
-            ROOMS, "smart_live_rooms", template=ROOMS, params=params, key="room_id"
+            ROOMS, "smart_live_rooms", template=ROOMS, name="ListSmartLiveRooms", params=params, key="room_id"
         )
         return [parse(models.SmartLiveRoomBaseInfo, i, "ListSmartLiveRooms") for i in items]
 
     async def show_room(self, room_id: str) -> models.ShowSmartLiveRoomResponse:
-        body = await self.http.request("GET", f"{ROOMS}/{_seg(room_id)}", template=ROOMS + "/{room_id}")
+        body = await self.http.request(
+            "GET", f"{ROOMS}/{_seg(room_id)}", template=ROOMS + "/{room_id}", name="ShowSmartLiveRoom"
+        )
         return room_detail(body)
 
     async def create_room(self, room: models.CreateSmartLiveRoomReq) -> str:
-        body = await self.http.request("POST", ROOMS, template=ROOMS, body=models.to_wire(room))
+        body = await self.http.request(
+            "POST", ROOMS, template=ROOMS, name="CreateSmartLiveRoom", body=models.to_wire(room)
+        )
         return str(parse(models.CreateSmartLiveRoomResponse, body, "CreateSmartLiveRoom").room_id or "")
 
     async def update_room(self, room_id: str, room: models.CreateSmartLiveRoomReq) -> None:
         await self.http.request(
-            "PUT", f"{ROOMS}/{_seg(room_id)}", template=ROOMS + "/{room_id}", body=models.to_wire(room)
+            "PUT",
+            f"{ROOMS}/{_seg(room_id)}",
+            template=ROOMS + "/{room_id}",
+            name="UpdateSmartLiveRoom",
+            body=models.to_wire(room),
         )
 
     async def delete_room(self, room_id: str) -> None:
-        await self.http.request("DELETE", f"{ROOMS}/{_seg(room_id)}", template=ROOMS + "/{room_id}")
+        await self.http.request(
+            "DELETE", f"{ROOMS}/{_seg(room_id)}", template=ROOMS + "/{room_id}", name="DeleteSmartLiveRoom"
+        )
 
     async def job_config(self, room_id: str, job_id: str) -> models.SmartLiveRoomInfo:
         """GET_LIVE_JOB_CONFIG_INFO: a running job's effective configuration, shaped as a room."""

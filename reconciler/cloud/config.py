@@ -6,6 +6,9 @@ file (HUAWEICLOUD_SDK_CREDENTIALS_FILE or ~/.huaweicloud/credentials, section [b
 SMARTLIVE_AUTH_TOKEN is sent as X-Auth-Token instead of signing. The endpoint is --endpoint, else the
 region's (HUAWEICLOUD_SDK_REGION_METASTUDIO_<REGION> overrides it, as the SDK does). `--local` targets the
 embedded emulator kept under .smartlive/, with no account at all.
+
+Nothing here prints a secret: a credentials file that does not parse is named with the line at fault,
+never its content, and an endpoint is shown with any user name and password in it hidden.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import SplitResult, urlsplit
 
 from reconciler.errors import ConfigError
 from reconciler.redaction import remember
@@ -29,6 +33,9 @@ LOCAL_ENDPOINT = "http://smartlive.local"
 LOCAL_DIR = Path(".smartlive")
 
 _REGION_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,40}$")
+#: Names of this machine's loopback interface: one server to a lock, however it is spelled.
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True)
@@ -64,8 +71,32 @@ class Target:
 
     @property
     def key(self) -> str:
-        """What identifies this target for locks and the state store."""
-        return f"{self.endpoint.rstrip('/')}|{self.project_id}"
+        """What identifies this target for locks and the state store: the canonical endpoint (so that two
+        spellings of one server can never hold two locks) and the project."""
+        return f"{canonical_endpoint(self.endpoint)}|{self.project_id}"
+
+
+def canonical_endpoint(url: str) -> str:
+    """One spelling per server: scheme and host in lower case, the scheme's default port dropped, the
+    loopback names (localhost, 127.0.0.1, ::1) as 127.0.0.1, no trailing dot or slash.
+
+    Only for keys: requests still go to the endpoint as given (localhost may resolve to ::1 first)."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")  # urlsplit lower-cases it and drops IPv6 brackets
+    host = "127.0.0.1" if host in _LOOPBACK else host
+    netloc = f"[{host}]" if ":" in host else host
+    port = _port(parts)
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        netloc += f":{port}"
+    return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
+def _port(parts: SplitResult) -> int | None:
+    try:
+        return parts.port
+    except ValueError:  # not a URL resolve_endpoint accepted: keep the key as distinct as the text
+        return None
 
 
 def _credentials_file(env: Mapping[str, str]) -> Path:
@@ -80,12 +111,30 @@ def _credentials_file(env: Mapping[str, str]) -> Path:
 def _from_file(path: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
-    parser = configparser.ConfigParser()
+    # Raw: a secret key may well contain `%`, which ConfigParser's interpolation refuses with an error
+    # that quotes the value. The SDK reads the file raw too.
+    parser = configparser.RawConfigParser()
     try:
         parser.read(path, encoding="utf-8")
     except (configparser.Error, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read credentials file {path}: {type(exc).__name__}") from None
+        raise ConfigError(f"cannot read credentials file {path}: {_parse_problem(exc)}") from None
     return dict(parser.items("basic")) if parser.has_section("basic") else {}
+
+
+def _parse_problem(exc: Exception) -> str:
+    """What is wrong with a credentials file, by line number and option name: its lines hold secrets."""
+    if isinstance(exc, UnicodeDecodeError):
+        return "it is not UTF-8 text"
+    if isinstance(exc, configparser.MissingSectionHeaderError):
+        return f"line {exc.lineno} comes before any [section] header"
+    if isinstance(exc, configparser.ParsingError):
+        lines = ", ".join(str(lineno) for lineno, _line in exc.errors[:5])
+        return f"line {lines} is not `name = value`"
+    if isinstance(exc, configparser.DuplicateOptionError):
+        return f"line {exc.lineno}: {exc.option} is set twice in [{exc.section}]"
+    if isinstance(exc, configparser.DuplicateSectionError):
+        return f"line {exc.lineno}: [{exc.section}] appears twice"
+    return type(exc).__name__
 
 
 def resolve_credentials(env: Mapping[str, str]) -> tuple[Credentials, str]:
@@ -121,9 +170,7 @@ def resolve_credentials(env: Mapping[str, str]) -> tuple[Credentials, str]:
 
 def resolve_endpoint(endpoint: str | None, region: str | None, env: Mapping[str, str]) -> str:
     if endpoint:
-        if not re.match(r"^https?://[^\s/]+", endpoint):
-            raise ConfigError(f"--endpoint must be an http(s) URL, got {endpoint!r}")
-        return endpoint.rstrip("/")
+        return checked_endpoint(endpoint, "--endpoint")
     region = region or env.get("SMARTLIVE_REGION")
     if not region:
         raise ConfigError("no endpoint: pass --region (e.g. cn-north-4) or --endpoint URL, or use --local")
@@ -132,9 +179,40 @@ def resolve_endpoint(endpoint: str | None, region: str | None, env: Mapping[str,
     name = region_override_variable(region)
     # The SDK accepts a comma-separated list of endpoints there and uses the first.
     override = (env.get(name) or "").split(",")[0].strip()
-    if override and not re.match(r"^https?://[^\s/]+", override):
-        raise ConfigError(f"{name} must be an http(s) URL, got {override!r}")
-    return (override or DEFAULT_ENDPOINT_TEMPLATE.format(region=region)).rstrip("/")
+    if override:
+        return checked_endpoint(override, name)
+    return DEFAULT_ENDPOINT_TEMPLATE.format(region=region)
+
+
+def checked_endpoint(url: str, what: str) -> str:
+    """`url` without its trailing slash, or a ConfigError saying what is wrong with it (shown without
+    any user name or password it carries)."""
+    problem = _endpoint_problem(url)
+    if problem:
+        shown = re.sub(r"//[^/?#]*@", "//***@", url)
+        raise ConfigError(f"{what} {problem}, got {shown!r}")
+    return url.rstrip("/")
+
+
+def _endpoint_problem(url: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", url, re.IGNORECASE):
+        return "must be an http(s) URL"
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return "must not contain spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # a port that is not a number, or out of range; an unclosed IPv6 bracket
+        return "is not a valid URL (check the [IPv6] brackets and that the port is a number 1-65535)"
+    if parts.username is not None or parts.password is not None:
+        return "must not carry a user name or password (credentials come from the environment)"
+    if not parts.hostname:
+        return "has no host name"
+    if port == 0:
+        return "must not use port 0"
+    if parts.query or parts.fragment:
+        return "must not have a query (?...) or a fragment (#...)"
+    return ""
 
 
 def region_override_variable(region: str) -> str:

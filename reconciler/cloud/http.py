@@ -1,12 +1,21 @@
-"""The HTTP layer under the API client: one bound on requests in flight, retries, errors, paging.
+"""The HTTP layer under the API client: one bound on requests in flight, retries, deadlines, errors, paging.
 
 Retry rules, chosen because the API has no idempotency token:
-- 429 (gateway throttling, APIGW.0308 / APIG.0308) is retried for every method: the gateway refused the
-  request before the service saw it.
+- 429 (gateway throttling, APIGW.0308 / APIG.0308) is waited out for every method, reads, writes and
+  the look-ups after a lost write alike, until the run's time limit: the gateway refused the request
+  before the service saw it, so it is no failed try (retry.WaitOut).
 - Reads (GET) are also retried on 5xx, timeouts and connection errors.
-- A write that failed after it may have reached the service (5xx, read timeout, dropped connection)
+- A write that failed after it may have reached the service (5xx, timeout, dropped connection)
   raises OutcomeUnknownError instead: the caller looks the object up before trying again.
 - A write whose connection could not even be opened is retried: nothing was sent.
+
+Bounds, so that no answer can hang a run or exhaust memory:
+- one request, body included, gets `RetryPolicy.timeout_seconds` (--request-timeout): a server that
+  drips one byte at a time resets a read timeout forever, not this one;
+- the whole run gets a Deadline (--timeout): no request starts, and no retry waits, past it;
+- a request still unanswered after WAIT_NOTICE_SECONDS is named on stderr (once per operation);
+- an answer is read up to MAX_RESPONSE_BYTES (after decompression);
+- a list is read page by page within a window, never from its `count` alone (paging.py).
 """
 
 from __future__ import annotations
@@ -14,10 +23,11 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import sys
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import httpx
 
@@ -27,12 +37,39 @@ from reconciler.cloud.auth import auth_for
 from reconciler.cloud.config import Target
 from reconciler.cloud.error_body import THROTTLE_CODES as THROTTLE_CODES  # re-exported (engine, events)
 from reconciler.cloud.error_body import error_of, is_throttling
-from reconciler.cloud.retry import BACKOFF, GIVE_UP, Verdict, retrying
+from reconciler.cloud.paging import Page, read_page, read_pages
+from reconciler.cloud.retry import (
+    BACKOFF,
+    DEFAULT_RUN_TIMEOUT_SECONDS,
+    GIVE_UP,
+    Deadline,
+    Verdict,
+    WaitOut,
+    retrying,
+)
 from reconciler.cloud.retry import RetryPolicy as RetryPolicy  # re-exported (callers, tests)
 from reconciler.cloud.transport import default_transport
-from reconciler.errors import AuthError, ConnectError, OutcomeUnknownError, RemoteError
+from reconciler.errors import (
+    AuthError,
+    ConnectError,
+    OutcomeUnknownError,
+    RemoteError,
+    TimeLimitError,
+    UnexpectedAnswerError,
+)
 
-PAGE_LIMIT = 100
+PAGE_LIMIT: Final = 100
+#: A list whose pages are still full after this many is refused (100,000 items; a project holds a few
+#: thousand): a service that answers full pages forever must not be read forever.
+MAX_PAGES = 1000
+#: The largest answer read, in bytes after decompression. The largest API answer (a page of 100 groups
+#: with their rules) is well under 1 MiB; an endless body or a compression bomb stops here.
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+#: A request unanswered for this long is named on stderr, so that a slow endpoint is not a silent hang.
+WAIT_NOTICE_SECONDS = 10.0
+#: Tries of a read that --request-timeout cut short: one more may meet a passing stall, but an endpoint
+#: that never answers must not cost five full timeouts.
+TIMED_OUT_TRIES: Final = 2
 
 Json = dict[str, Any]
 
@@ -51,9 +88,35 @@ class RequestStats:
         return sum(n for op, n in self.by_operation.items() if not op.startswith("GET "))
 
 
+class _TimedOut(ConnectError):
+    """A read the request's time limit cut short (see TIMED_OUT_TRIES)."""
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One API call as sent (every attempt the same bytes, signed anew) and as named to the user."""
+
+    method: str
+    url: str
+    content: bytes | None
+    headers: Mapping[str, str] | None
+    #: `METHOD /template`: the key of RequestStats.by_operation.
+    operation: str
+    #: The API operation's name (ShowInteractionRuleGroup), or `operation` when the caller gave none.
+    label: str
+
+    @property
+    def is_read(self) -> bool:
+        return self.method == "GET"
+
+
 def _redacted(url: httpx.URL) -> str:
     """The path without the query: live-event URLs carry auth_key there."""
     return url.path
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 #: Sent with every request (the signature covers them, with Host and Content-Length that httpx adds).
@@ -76,16 +139,22 @@ class HttpClient:
         transport: httpx.AsyncBaseTransport | None = None,
         seed: int | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        deadline: Deadline | None = None,
+        notify: Callable[[str], None] = _to_stderr,
     ) -> None:
         self.target = target
         self.retry = retry or RetryPolicy()
         self.stats = RequestStats()
+        #: The run's time limit; `with http.deadline.paused():` keeps a question to the user off it.
+        self.deadline = deadline or Deadline(DEFAULT_RUN_TIMEOUT_SECONDS)
         self._rng = random.Random(seed)
         self._sleep = sleep
-        self._limit = asyncio.Semaphore(max(1, parallelism))
+        self._notify = notify
+        self._noticed: set[str] = set()
+        self._parallelism = max(1, parallelism)
+        self._limit = asyncio.Semaphore(self._parallelism)
         self._auth = auth_for(target.credentials, target.project_id)
         self._base = target.endpoint.rstrip("/")
-        self._timeout = httpx.Timeout(self.retry.timeout_seconds).as_dict()
         self._transport = transport if transport is not None else default_transport(parallelism)
 
     async def __aenter__(self) -> HttpClient:
@@ -97,23 +166,6 @@ class HttpClient:
     async def aclose(self) -> None:
         await self._transport.aclose()
 
-    async def _send(
-        self, method: str, url: str, content: bytes | None, headers: Mapping[str, str] | None
-    ) -> httpx.Response:
-        """One attempt: build, sign (anew: a fresh X-Sdk-Date each time) and send; the body is read."""
-        request = httpx.Request(method, self._base + url, headers=_HEADERS, content=content)
-        if headers:
-            request.headers.update(headers)
-        request = next(self._auth.auth_flow(request))  # our flows sign in one step, with no I/O
-        request.extensions["timeout"] = self._timeout
-        response = await self._transport.handle_async_request(request)
-        response.request = request
-        try:
-            await response.aread()
-        finally:
-            await response.aclose()
-        return response
-
     def project_path(self, path: str) -> str:
         return f"/v1/{self.target.project_id}{path}"
 
@@ -123,6 +175,7 @@ class HttpClient:
         path: str,
         *,
         template: str = "",
+        name: str = "",
         params: Mapping[str, str | int] | None = None,
         body: Json | None = None,
         headers: Mapping[str, str] | None = None,
@@ -130,7 +183,8 @@ class HttpClient:
     ) -> Json:
         """Send one API call with the retry rules above; return the JSON body ({} when empty).
 
-        `path` is under /v1/{project_id} unless `absolute`; `template` names the operation in stats.
+        `path` is under /v1/{project_id} unless `absolute`; `template` names the operation in stats,
+        `name` (the API's operation name) in messages.
         """
         url = path if absolute else self.project_path(path)
         if params:
@@ -142,30 +196,37 @@ class HttpClient:
             json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode() if body is not None else None
         )
         operation = f"{method} {template or path}"
-        is_read = method == "GET"
+        call = _Call(method, url, content, headers, operation, name or operation)
 
         async def attempt() -> Json:
             self.stats.total += 1
             self.stats.by_operation[operation] += 1
-            return await self._attempt(method, url, content, headers, operation)
+            return await self._attempt(call)
+
+        timed_out = 0
+
+        def verdict(failure: Exception) -> Verdict:
+            nonlocal timed_out
+            timed_out += isinstance(failure, _TimedOut)
+            return GIVE_UP if timed_out >= TIMED_OUT_TRIES else self._verdict(failure, call.is_read)
 
         return await retrying(
             attempt,
-            lambda exc: self._verdict(exc, is_read),
+            verdict,
             self.retry,
             sleep=self._sleep,
             rng=self._rng,
             on_retry=self._count_retry,
+            deadline=self.deadline,
         )
 
-    async def _attempt(
-        self, method: str, url: str, content: bytes | None, headers: Mapping[str, str] | None, operation: str
-    ) -> Json:
+    async def _attempt(self, call: _Call) -> Json:
         """One try; every failure comes out as the error the user sees if it is the last (see _verdict)."""
-        is_read = method == "GET"
+        if self.deadline.expired:
+            raise self._out_of_time(call)
         try:
             async with self._limit:
-                response = await self._send(method, url, content, headers)
+                response, problem = await self._timed(call)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # The connection was never opened (refused, unresolvable, too slow to open, no free slot in
             # the pool), so nothing reached the service: safe to retry any call.
@@ -174,24 +235,87 @@ class HttpClient:
                 f"cannot reach {self.target.endpoint}: {reason}; check --endpoint/--region and the network"
             ) from None
         except (httpx.TimeoutException, httpx.TransportError) as exc:
-            if not is_read:
-                raise OutcomeUnknownError(
-                    f"{operation}: no answer from {self.target.endpoint} ({type(exc).__name__}); "
-                    "the change may or may not have been made"
-                ) from None
-            raise ConnectError(
-                f"{operation}: no answer from {self.target.endpoint} ({type(exc).__name__})"
+            timed_out = isinstance(exc, httpx.TimeoutException)  # the transport's read timeout, same budget
+            raise self._no_answer(
+                call, type(exc).__name__, _TimedOut if timed_out else ConnectError
             ) from None
         status = response.status_code
         if status < 300:
-            return self._body(response, operation)
+            if problem:
+                raise UnexpectedAnswerError(status, problem, call.label)
+            return self._body(response, call)
         code, message = error_of(response)
-        if status >= 500 and not is_read and not is_throttling(status, code):
+        if status >= 500 and not call.is_read and not is_throttling(status, code):
             # A write answered 5xx may have been committed before the failure.
             raise OutcomeUnknownError(
-                f"{operation}: HTTP {status} {code}: {message}; the change may or may not have been made"
+                f"{call.label}: HTTP {status} {code}: {message}; the change may or may not have been made"
             )
-        raise self._error(status, code, message, operation, response.request.url)
+        raise self._error(status, code, message, call.label, response.request.url)
+
+    async def _timed(self, call: _Call) -> tuple[httpx.Response, str]:
+        """_send within the request's time limit (and what is left of the run's), named on stderr if it
+        keeps us waiting."""
+        budget = min(self.retry.timeout_seconds, self.deadline.remaining())
+        if budget <= 0:  # the run's time ran out while this waited for a free slot: nothing was sent
+            raise self._out_of_time(call)
+        notice = asyncio.get_running_loop().call_later(WAIT_NOTICE_SECONDS, self._waiting, call.label)
+        try:
+            async with asyncio.timeout(budget) as limit:
+                return await self._send(call, budget)
+        except TimeoutError:
+            if not limit.expired():
+                raise
+            if not self.deadline.expired:
+                raise self._no_answer(
+                    call, f"none within {budget:g} s, --request-timeout", _TimedOut
+                ) from None
+            if call.is_read:
+                raise self._out_of_time(call) from None
+            raise self._no_answer(call, "the run's time limit ran out, --timeout") from None
+        finally:
+            notice.cancel()
+
+    async def _send(self, call: _Call, budget: float) -> tuple[httpx.Response, str]:
+        """One attempt: build, sign (anew: a fresh X-Sdk-Date each time) and send; the body is read.
+
+        Returns the answer and what is wrong with its body ("" when nothing): a body too large or
+        undecodable is not kept, and an error answer is then read by its status line alone."""
+        request = httpx.Request(call.method, self._base + call.url, headers=_HEADERS, content=call.content)
+        if call.headers:
+            request.headers.update(call.headers)
+        request = next(self._auth.auth_flow(request))  # our flows sign in one step, with no I/O
+        request.extensions["timeout"] = httpx.Timeout(budget).as_dict()
+        response = await self._transport.handle_async_request(request)
+        response.request = request
+        try:
+            # What httpx's own aread() does, less the bytes past the cap: the decoded body becomes the
+            # response's content (rebuilding a Response instead costs a third more CPU per request).
+            response._content, problem = await _read_body(response)
+        finally:
+            await response.aclose()
+        return response, problem
+
+    def _waiting(self, label: str) -> None:
+        if label not in self._noticed:
+            self._noticed.add(label)
+            self._notify(f"waiting for {label} at {self.target.endpoint}: {WAIT_NOTICE_SECONDS:g} s")
+
+    def _no_answer(
+        self, call: _Call, why: str, read_error: type[ConnectError] = ConnectError
+    ) -> ConnectError:
+        """A request that got no (complete) answer: a read may be sent again, a write may have happened."""
+        if not call.is_read:
+            return OutcomeUnknownError(
+                f"{call.label}: no answer from {self.target.endpoint} ({why}); "
+                "the change may or may not have been made"
+            )
+        return read_error(f"{call.label}: no answer from {self.target.endpoint} ({why})")
+
+    def _out_of_time(self, call: _Call) -> TimeLimitError:
+        return TimeLimitError(
+            f"{call.label}: the run's time limit of {self.deadline.seconds:g} s ran out "
+            f"(--timeout, SMARTLIVE_TIMEOUT) waiting for {self.target.endpoint}"
+        )
 
     def _verdict(self, failure: Exception, is_read: bool) -> Verdict:
         """The retry rules of the module doc, on what _attempt raised."""
@@ -199,9 +323,9 @@ class HttpClient:
             return GIVE_UP  # the caller must look the object up before sending it again
         if isinstance(failure, ConnectError):
             return BACKOFF  # never opened (nothing sent), or a read with no answer
-        if isinstance(failure, RemoteError):
+        if isinstance(failure, RemoteError) and not isinstance(failure, UnexpectedAnswerError):
             if is_throttling(failure.status, failure.code):
-                return self.retry.throttle_floor_seconds
+                return WaitOut(self.retry.throttle_floor_seconds)
             if is_read and failure.status >= 500:
                 return BACKOFF
         return GIVE_UP
@@ -211,25 +335,26 @@ class HttpClient:
         if isinstance(failure, RemoteError) and is_throttling(failure.status, failure.code):
             self.stats.throttled += 1
 
-    def _body(self, response: httpx.Response, operation: str) -> Json:
+    def _body(self, response: httpx.Response, call: _Call) -> Json:
         if not response.content:
             return {}
         try:
             body = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except RecursionError:
+            raise UnexpectedAnswerError(
+                response.status_code, "JSON nested too deep to read", call.label
+            ) from None
+        except ValueError:  # not JSON, not UTF-8, a number of thousands of digits
             body = None
         if not isinstance(body, dict):
             # A proxy's or a wrong endpoint's HTML page, say: one clear error, not a traceback.
-            kind = response.headers.get("content-type", "unknown content type")
-            raise RemoteError(
-                response.status_code,
-                "",
-                f"the answer is not a JSON object ({kind}); is {self.target.endpoint} the MetaStudio endpoint?",
-                f"{operation} ({_redacted(response.request.url)})",
-            )
+            kind = _header(response, "content-type") or "unknown content type"
+            endpoint = self.target.endpoint
+            problem = f"the answer is not a JSON object ({kind}); is {endpoint} the MetaStudio endpoint?"
+            raise UnexpectedAnswerError(response.status_code, problem, call.label)
         return body
 
-    def _error(self, status: int, code: str, message: str, operation: str, url: httpx.URL) -> RemoteError:
+    def _error(self, status: int, code: str, message: str, label: str, url: httpx.URL) -> RemoteError:
         if status == 401 or (status == 403 and code.startswith(("APIGW.", "APIG."))):
             hint = (
                 "the embedded emulator refused its own credentials"
@@ -237,8 +362,8 @@ class HttpClient:
                 else f"check the credentials from {self.target.credentials.source or 'the environment'} "
                 f"and the project id {self.target.project_id}"
             )
-            return AuthError(status, code, f"{message} ({hint})", operation)
-        return RemoteError(status, code, message, f"{operation} ({_redacted(url)})")
+            return AuthError(status, code, f"{message} ({hint})", label)
+        return RemoteError(status, code, message, f"{label} ({_redacted(url)})")
 
     async def list_all(
         self,
@@ -246,18 +371,29 @@ class HttpClient:
         items_key: str,
         *,
         template: str = "",
+        name: str = "",
         params: Mapping[str, str | int] | None = None,
         key: str | None = None,
     ) -> list[Json]:
-        """Every item of a paged list: page 1 (limit 100), then the rest concurrently from `count`.
+        """Every item of a paged list (paging.read_pages: page 1 first, then a window of pages at once).
 
         Offset paging over a list that changes while it is read can repeat an item (kept once, by its `key`
         field) or skip one (a skipped group would be planned as a create): when the pages disagree on
         `count`, the list moved under us and is read once more.
         """
+        label = name or f"GET {template or path}"
+        base = dict(params or {})
+
+        async def fetch(offset: int) -> Page:
+            page = {**base, "offset": offset, "limit": PAGE_LIMIT}
+            body = await self.request("GET", path, template=template, name=name, params=page)
+            return read_page(body, items_key, label)
+
         items: list[Json] = []
         for _ in range(2):
-            items, consistent = await self._read_pages(path, items_key, template, dict(params or {}))
+            items, consistent = await read_pages(
+                fetch, limit=PAGE_LIMIT, window=self._parallelism, max_pages=MAX_PAGES, operation=label
+            )
             if consistent:
                 break
         if key is None:
@@ -267,25 +403,34 @@ class HttpClient:
             unique.setdefault(item.get(key), item)
         return list(unique.values())
 
-    async def _read_pages(
-        self, path: str, items_key: str, template: str, base: dict[str, str | int]
-    ) -> tuple[list[Json], bool]:
-        first = await self.request(
-            "GET", path, template=template, params={**base, "offset": 0, "limit": PAGE_LIMIT}
-        )
-        items: list[Json] = list(first.get(items_key) or [])
-        count = int(first.get("count") or 0)
-        offsets: Sequence[int] = range(PAGE_LIMIT, count, PAGE_LIMIT)
-        pages = await asyncio.gather(
-            *(
-                self.request(
-                    "GET", path, template=template, params={**base, "offset": o, "limit": PAGE_LIMIT}
-                )
-                for o in offsets
-            )
-        )
-        consistent = True
-        for page in pages:
-            items.extend(page.get(items_key) or [])
-            consistent = consistent and int(page.get("count") or 0) == count
-        return items, consistent
+
+def _header(response: httpx.Response, name: str) -> str:
+    """A header for a message: the answer's to choose, so cut short (a header may be kilobytes long)."""
+    value = str(response.headers.get(name, ""))
+    return value if len(value) <= 60 else value[:60] + "..."
+
+
+async def _read_body(response: httpx.Response) -> tuple[bytes, str]:
+    """The decoded body, at most MAX_RESPONSE_BYTES of it, and what is wrong with it ("" when nothing)."""
+    too_large = f"the answer is larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB, the most one is read"
+    declared = response.headers.get("content-length", "")
+    # A declared length that cannot even be a number of bytes is left to the transport to refuse.
+    if (
+        declared.isascii()
+        and declared.isdigit()
+        and len(declared) < 20
+        and int(declared) > MAX_RESPONSE_BYTES
+    ):
+        return b"", too_large
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > MAX_RESPONSE_BYTES:
+                return b"", too_large
+            chunks.append(chunk)
+    except httpx.DecodingError:
+        encoding = _header(response, "content-encoding")
+        return b"", f"its body does not decode as Content-Encoding {encoding!r}"
+    return b"".join(chunks), ""

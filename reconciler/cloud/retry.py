@@ -5,28 +5,47 @@ It knows nothing of HTTP, of live events or of the engine. The caller classifies
 
 - `GIVE_UP` (None): trying again cannot help, or is not safe; the failure is raised as it is;
 - a number of seconds (`BACKOFF`, 0, for "whenever the backoff says"): try again, after the policy's
-  backoff and no sooner than that. A throttling answer asks for the policy's `throttle_floor_seconds`.
+  backoff and no sooner than that;
+- `WaitOut(seconds)`: the service asked to be asked again later (a throttling answer, refused before the
+  service saw the request). That is no failed try: it does not count against `attempts`, and is waited
+  out with growing pauses of at least `seconds` for as long as a `Deadline` (the run's time limit) or the
+  policy's patience allows. Without either bound it counts as a try, so nothing retries forever.
 
-When the tries or the patience run out, the last failure is raised as it is: the attempt raises the
-error that should reach the user, and the caller rewords it if it wants (see http.py, report.py).
+When the tries, the patience or the deadline run out, the last failure is raised as it is: the attempt
+raises the error that should reach the user, and the caller rewords it if it wants (see http.py,
+report.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Final, TypeVar
 
 T = TypeVar("T")
 
-#: A verdict on one failure: None gives up; a number retries, waiting at least that many seconds.
-Verdict = float | None
+
+@dataclass(frozen=True)
+class WaitOut:
+    """A verdict: come back after at least `at_least` seconds, and it was not a failed try (see above)."""
+
+    at_least: float
+
+
+#: A verdict on one failure: None gives up; a number retries, waiting at least that many seconds;
+#: WaitOut retries without spending a try.
+Verdict = float | WaitOut | None
 GIVE_UP: Final[Verdict] = None
 BACKOFF: Final[Verdict] = 0.0
 
+#: Defaults of --request-timeout (one HTTP request, its answer read in full) and --timeout (a whole run).
+DEFAULT_REQUEST_TIMEOUT_SECONDS: Final = 60.0
+DEFAULT_RUN_TIMEOUT_SECONDS: Final = 1800.0
 #: The jitter's source when a caller brings none: one per process (seeding a Random per call costs more
 #: than the request it spaces).
 _SHARED_RNG: Final = random.Random()
@@ -43,8 +62,9 @@ class RetryPolicy:
     cap_seconds: float = 8.0
     #: Huawei advises waiting 2-5 s after a throttling answer; a throttled call waits at least this.
     throttle_floor_seconds: float = 1.0
-    #: One HTTP attempt's time limit, applied by the HTTP client (`retrying` never cuts an attempt short).
-    timeout_seconds: float = 30.0
+    #: One HTTP attempt's time limit, its answer read in full, applied by the HTTP client (`retrying` never
+    #: cuts an attempt short).
+    timeout_seconds: float = DEFAULT_REQUEST_TIMEOUT_SECONDS
     #: No new try once this long has passed since the first began; None: only `attempts` bounds them.
     patience_seconds: float | None = None
     #: Without jitter the pause is the backoff window's top and the verdict's floor exactly: a steady
@@ -77,6 +97,35 @@ class RetryPolicy:
         return self.pause(attempt, self.throttle_floor_seconds if throttled else 0.0, rng)
 
 
+class Deadline:
+    """A moment after which nothing new is tried: the time limit of a whole run (`--timeout`).
+
+    `seconds` None is no limit. `paused()` keeps time spent outside the run (a person reading the plan
+    before typing `yes`) off the clock."""
+
+    def __init__(self, seconds: float | None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._at = None if seconds is None else clock() + seconds
+
+    def remaining(self) -> float:
+        """Seconds left (infinite without a limit; 0 or less once it has passed)."""
+        return math.inf if self._at is None else self._at - self._clock()
+
+    @property
+    def expired(self) -> bool:
+        return self.remaining() <= 0
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        started = self._clock()
+        try:
+            yield
+        finally:
+            if self._at is not None:
+                self._at += self._clock() - started
+
+
 async def retrying(
     attempt: Callable[[], Awaitable[T]],
     classify: Callable[[Exception], Verdict],
@@ -86,27 +135,39 @@ async def retrying(
     clock: Callable[[], float] = time.monotonic,
     rng: random.Random | None = None,
     on_retry: Callable[[Exception, float], None] | None = None,
+    deadline: Deadline | None = None,
 ) -> T:
     """`await attempt()` until it returns, `classify` gives up on its failure, or `policy` runs out.
 
     sleep: waits between tries; a caller may make it a hook (hold back a rate limiter rather than sleep).
     clock: monotonic seconds, for `policy.patience_seconds`.
     on_retry: told of each failure that will be retried, with the pause about to be taken (for counts).
+    deadline: no pause reaches past it (the failure is raised instead); it bounds `WaitOut` verdicts.
 
     Only Exception is caught: a cancellation goes through at once.
     """
     draw = rng if rng is not None else _SHARED_RNG
+    # A WaitOut spends no try only where something else bounds the waiting.
+    bounded = policy.patience_seconds is not None or (deadline is not None and deadline.seconds is not None)
     started = clock()
     failures = 0
+    retries = 0
     while True:
         try:
             return await attempt()
         except Exception as exc:
-            at_least = classify(exc)
-            failures += 1
-            if at_least is None or policy.exhausted(failures, started, clock()):
+            verdict = classify(exc)
+            if verdict is None:
                 raise
-            pause = policy.pause(failures - 1, at_least, draw)
+            waited_out = isinstance(verdict, WaitOut) and bounded
+            failures += 0 if waited_out else 1
+            at_least = verdict.at_least if isinstance(verdict, WaitOut) else verdict
+            if policy.exhausted(failures, started, clock()):
+                raise
+            pause = policy.pause(retries, at_least, draw)
+            if deadline is not None and pause >= deadline.remaining():
+                raise  # the next try could not even begin in time
+            retries += 1
             if on_retry is not None:
                 on_retry(exc, pause)
         # Outside the except block: a failure of the next try must not carry this one as its context.

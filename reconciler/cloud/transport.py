@@ -5,11 +5,14 @@ client CPU per signed GET, aiohttp ~0.65 ms, and a plan reads thousands of group
 httpx-aiohttp does the adapting; this module only makes its errors exact, because the retry rules in
 http.py read them: a connection that was never opened (ConnectError, ConnectTimeout) is retried for any
 call, anything after that is "maybe committed" for a write. httpx-aiohttp 0.2 reports a refused
-connection as a ConnectTimeout, lets malformed answers escape as aiohttp exceptions, and ignores proxies
+connection as a ConnectTimeout, lets malformed answers escape as aiohttp exceptions, reports a connection
+dropped while the body is read as a ConnectTimeout too (after the request was sent!), and ignores proxies
 from the environment.
 """
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
 
 import aiohttp
 import httpx
@@ -31,6 +34,36 @@ def _exact(cause: BaseException | None, mapped: httpx.TransportError) -> httpx.T
     return mapped
 
 
+def _while_reading(exc: BaseException) -> httpx.TransportError:
+    """An error met while the body was read: whatever it is mapped to, the request had been sent."""
+    mapped = (
+        _exact(exc.__cause__, exc) if isinstance(exc, httpx.TransportError) else httpx.ReadError(str(exc))
+    )
+    if isinstance(mapped, httpx.ConnectError | httpx.ConnectTimeout):
+        return httpx.RemoteProtocolError(str(mapped))
+    return mapped
+
+
+class _ExactStream(httpx.AsyncByteStream):
+    """A response body whose read errors are exact: they all come after the request was sent."""
+
+    def __init__(self, inner: httpx.AsyncByteStream) -> None:
+        self._inner = inner
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._inner:
+                yield chunk
+        except (httpx.TransportError, aiohttp.ClientError) as exc:
+            raise _while_reading(exc) from exc
+
+    async def aclose(self) -> None:
+        try:
+            await self._inner.aclose()
+        except (httpx.TransportError, aiohttp.ClientError) as exc:
+            raise _while_reading(exc) from exc
+
+
 class ExactAiohttpTransport(AiohttpTransport):
     def get_client(self) -> aiohttp.ClientSession:
         # httpx-aiohttp 0.2 drops trust_env: without it HTTPS_PROXY / NO_PROXY would be ignored.
@@ -43,11 +76,14 @@ class ExactAiohttpTransport(AiohttpTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
-            return await super().handle_async_request(request)
+            response = await super().handle_async_request(request)
         except httpx.TransportError as exc:
             raise _exact(exc.__cause__, exc) from exc.__cause__
         except aiohttp.ClientError as exc:  # a malformed answer, a dropped connection: after sending
             raise httpx.RemoteProtocolError(str(exc)) from exc
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        response.stream = _ExactStream(response.stream)
+        return response
 
 
 def default_transport(parallelism: int) -> httpx.AsyncBaseTransport:

@@ -1,9 +1,11 @@
-"""argparse `type=` converters for bounded numbers: one message style for every command's options."""
+"""argparse `type=` converters for bounded numbers and durations: one message style for every command's
+options."""
 
 from __future__ import annotations
 
 import argparse
 import math
+import re
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -39,3 +41,15 @@ def bounded(
         return value
 
     return convert
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+
+
+def parse_duration(text: str) -> float:
+    """`30s`, `2m`, `1h`, `500ms` or plain seconds."""
+    match = _DURATION.match(text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 30s, 2m or 0")
+    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[match.group(2) or "s"]
+    return float(match.group(1)) * scale

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reconciler.cloud.config import Target, resolve_target
-from reconciler.commands._argtypes import bounded
+from reconciler.cloud.retry import (
+    DEFAULT_REQUEST_TIMEOUT_SECONDS,
+    DEFAULT_RUN_TIMEOUT_SECONDS,
+    Deadline,
+    RetryPolicy,
+)
+from reconciler.commands._argtypes import bounded, parse_duration
+from reconciler.errors import ConfigError
 
 if TYPE_CHECKING:  # the client and the emulator are imported only by commands that use them
     import httpx
@@ -36,6 +44,61 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="at most N API requests in flight (default 8)",
     )
+    group.add_argument(
+        "--request-timeout",
+        type=parse_duration,
+        metavar="DURATION",
+        help="the longest one API request may take, its answer read in full (default 60s; "
+        "also SMARTLIVE_REQUEST_TIMEOUT)",
+    )
+    group.add_argument(
+        "--timeout",
+        type=parse_duration,
+        metavar="DURATION",
+        help="the longest the whole command may spend on the API, throttling waited out included "
+        "(default 30m; 0: no limit; also SMARTLIVE_TIMEOUT)",
+    )
+
+
+@dataclass(frozen=True)
+class TimeLimits:
+    """How long one request and the whole run may take, in seconds (run None: no limit)."""
+
+    request: float = DEFAULT_REQUEST_TIMEOUT_SECONDS
+    run: float | None = DEFAULT_RUN_TIMEOUT_SECONDS
+
+
+def time_limits(
+    args: argparse.Namespace,
+    env: Mapping[str, str] | None = None,
+    *,
+    default_run: float | None = DEFAULT_RUN_TIMEOUT_SECONDS,
+) -> TimeLimits:
+    """--request-timeout and --timeout, else their variables, else the defaults (`default_run` None: no
+    limit on the run unless one is asked for, for a command that runs as long as its input lasts)."""
+    env = os.environ if env is None else env
+    request = _seconds(
+        args, "request_timeout", env, "SMARTLIVE_REQUEST_TIMEOUT", DEFAULT_REQUEST_TIMEOUT_SECONDS
+    )
+    if request <= 0:
+        raise ConfigError("--request-timeout must be longer than 0 (it bounds every request)")
+    run = _seconds(args, "timeout", env, "SMARTLIVE_TIMEOUT", default_run or 0.0)
+    return TimeLimits(request, run or None)
+
+
+def _seconds(
+    args: argparse.Namespace, option: str, env: Mapping[str, str], variable: str, default: float
+) -> float:
+    given: float | None = getattr(args, option, None)
+    if given is not None:
+        return given
+    text = env.get(variable, "").strip()
+    if not text:
+        return default
+    try:
+        return parse_duration(text)
+    except argparse.ArgumentTypeError as exc:
+        raise ConfigError(f"{variable}: {exc}") from None
 
 
 def target_from_args(args: argparse.Namespace) -> Target:
@@ -64,15 +127,27 @@ def local_transport(target: Target) -> httpx.AsyncBaseTransport | None:
 
 @asynccontextmanager
 async def open_api(
-    target: Target, parallelism: int = 8, *, transport: httpx.AsyncBaseTransport | None = None
+    target: Target,
+    parallelism: int = 8,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    limits: TimeLimits | None = None,
 ) -> AsyncIterator[MetaStudioApi]:
     """An API client for the target; for --local the emulator runs in-process, with no socket.
 
-    `transport` overrides the one chosen for the target (pass `local_transport(target)` to share it)."""
+    `transport` overrides the one chosen for the target (pass `local_transport(target)` to share it).
+    The run's time limit starts now."""
     from reconciler.cloud.api import MetaStudioApi
     from reconciler.cloud.http import HttpClient
 
+    limits = limits or TimeLimits()
     if transport is None:
         transport = local_transport(target)
-    async with HttpClient(target, parallelism=parallelism, transport=transport) as http:
+    async with HttpClient(
+        target,
+        parallelism=parallelism,
+        transport=transport,
+        retry=RetryPolicy(timeout_seconds=limits.request),
+        deadline=Deadline(limits.run),
+    ) as http:
         yield MetaStudioApi(http)

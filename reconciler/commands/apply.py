@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -14,10 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler import exitcodes
-from reconciler.commands._argtypes import bounded
+from reconciler.commands._argtypes import bounded, parse_duration
 from reconciler.commands._stack import named_stack, stack_for
 from reconciler.commands._stdout import guarded_stdout
-from reconciler.commands._target import open_api, target_from_args
+from reconciler.commands._target import open_api, target_from_args, time_limits
 from reconciler.commands.plan import add_plan_arguments, check_refresh_only, parse_targets
 from reconciler.errors import UsageError, UserError
 from reconciler.render.common import clean, unmanaged_refusal
@@ -29,16 +28,6 @@ if TYPE_CHECKING:
     from reconciler.state.base import StateStore
 
 ORDER = 30
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-
-
-def parse_duration(text: str) -> float:
-    """`30s`, `2m`, `1h`, `500ms` or plain seconds."""
-    match = _DURATION.match(text)
-    if not match:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 30s, 2m or 0")
-    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[match.group(2) or "s"]
-    return float(match.group(1)) * scale
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -249,6 +238,7 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--refresh-only takes manifests, not a saved plan")
     check_refresh_only(args)
     target = target_from_args(args)
+    limits = time_limits(args)
     if saved is not None:
         planfile.check_target(saved, target.key)
     stack = planfile.stack_of(saved, named_stack(args)) if saved is not None else stack_for(args, args.paths)
@@ -264,7 +254,7 @@ def _run(args: argparse.Namespace) -> int:
     notes: list[str] = []
 
     async def go() -> int:
-        async with open_api(target, args.parallelism) as api:
+        async with open_api(target, args.parallelism, limits=limits) as api:
             session = await plan_session(
                 api, args.paths, store=store, target_key=target.key, options=options, refresh=args.refresh
             )
@@ -319,7 +309,8 @@ def _run(args: argparse.Namespace) -> int:
                 result = ApplyResult()
             else:
                 if saved is None and not args.auto_approve:
-                    _confirm("smartlive will perform the actions above.")
+                    with api.http.deadline.paused():  # the time limit is the API's, not the reader's
+                        _confirm("smartlive will perform the actions above.")
                 adopt()
                 with _reporter(len(plan.actionable), quiet=as_json) as report, _interruptible(executor):
                     executor.on_result = report

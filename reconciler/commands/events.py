@@ -22,8 +22,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler import exitcodes
+from reconciler.cloud.retry import DEFAULT_RUN_TIMEOUT_SECONDS
 from reconciler.commands._argtypes import bounded
-from reconciler.commands._target import add_target_arguments, local_transport, open_api, target_from_args
+from reconciler.commands._target import (
+    TimeLimits,
+    add_target_arguments,
+    local_transport,
+    open_api,
+    target_from_args,
+    time_limits,
+)
 from reconciler.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -302,13 +310,19 @@ async def _sender(args: argparse.Namespace, summary: Summary) -> AsyncIterator[B
             yield sender(client, args.url, None)
             return
         assert target is not None
-        async with open_api(target, args.parallelism, transport=transport) as api:
+        async with open_api(target, args.parallelism, transport=transport, limits=_time_limits(args)) as api:
             room_id, job_id = await _which_job(args, api, target)
 
             async def refetch() -> str:
                 return await _report_url(api, room_id, job_id)
 
             yield sender(client, await refetch(), refetch)
+
+
+def _time_limits(args: argparse.Namespace) -> TimeLimits:
+    # A --follow bridge runs as long as its input does, and reads the job again whenever its report URL
+    # expires: the run's time limit would end it after half an hour, so it has none unless asked for.
+    return time_limits(args, default_run=None if args.follow else DEFAULT_RUN_TIMEOUT_SECONDS)
 
 
 async def _which_job(args: argparse.Namespace, api: MetaStudioApi, target: Target) -> tuple[str, str]:

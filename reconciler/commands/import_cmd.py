@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler import exitcodes
+from reconciler.commands._argtypes import parse_duration
 from reconciler.commands._stack import add_stack_argument, named_stack
-from reconciler.commands._target import add_target_arguments, open_api, target_from_args
-from reconciler.commands.apply import parse_duration
+from reconciler.commands._target import add_target_arguments, open_api, target_from_args, time_limits
 from reconciler.resources import NO_STACK
 
 if TYPE_CHECKING:
@@ -77,10 +77,11 @@ def run(args: argparse.Namespace) -> int:
     address = parse_address(args.address)
     target = target_from_args(args)
     stack = named_stack(args) or NO_STACK
+    limits = time_limits(args)
     store = open_store(args.state, workdir=Path.cwd())
 
     async def adopt() -> Imported:
-        async with open_api(target, args.parallelism) as api:
+        async with open_api(target, args.parallelism, limits=limits) as api:
             return await import_object(
                 api,
                 store,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler import exitcodes
 from reconciler.commands._stack import add_stack_argument, stack_for
-from reconciler.commands._target import add_target_arguments, open_api, target_from_args
+from reconciler.commands._target import add_target_arguments, open_api, target_from_args, time_limits
 
 if TYPE_CHECKING:
     from reconciler.manifest import Manifest
@@ -154,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
     check_refresh_only(args)
     target = target_from_args(args)
     stack = stack_for(args, args.paths)
+    limits = time_limits(args)
     store = open_store(args.state, workdir=Path.cwd())
     options = PlanOptions(
         prune=args.prune,
@@ -163,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
     )
 
     async def go() -> bool:
-        async with open_api(target, args.parallelism) as api:
+        async with open_api(target, args.parallelism, limits=limits) as api:
             session = await plan_session(
                 api, args.paths, store=store, target_key=target.key, options=options, refresh=args.refresh
             )

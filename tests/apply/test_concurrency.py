@@ -98,3 +98,28 @@ def test_two_applies_started_together_one_waits_and_finds_nothing_to_do(
         assert emu.count("POST /v1/{project_id}/smart-live-interaction-rule-groups") == GROUPS
         assert emu.count("POST /v1/{project_id}/smart-live-rooms/{room_id}/smart-live-jobs") == 1
         assert_converged(emu, project, "c3-")
+
+
+def test_two_spellings_of_one_endpoint_share_one_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The lock was keyed by the endpoint as typed: http://127.0.0.1:P and http://localhost:P on one store
+    # let two applies run at once. The key is canonical now (README, "State store and locking").
+    cli_env(monkeypatch)
+    with emulator(tmp_path, [room_id(4, 0)]) as emu:
+        project = project_with(tmp_path, emu, 4)
+        assert "127.0.0.1" in project.url
+        emu.faults(latency_ms=SLOW_MS)
+        first = project.spawn(project.apply_args())
+        wait_until_locked(project, first)
+        other = project.url.replace("127.0.0.1", "LocalHost") + "/"
+        argv = [other if arg == project.url else arg for arg in project.apply_args("--lock-timeout", "0")]
+        second = project.run(*argv)
+        code, text = finish(first)
+        emu.faults(latency_ms=0)
+
+        assert code == 0, text
+        assert second.code == 1, second.text
+        assert re.search(rf"locked by pid {first.pid} on host \S+", second.err), second.err
+        assert emu.count("POST /v1/{project_id}/smart-live-interaction-rule-groups") == GROUPS
+        assert_converged(emu, project, "c4-")

@@ -3,11 +3,28 @@ never duplicates anything; with every answer to a write lost, it still creates e
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 
-from tests.apply.support import Project, assert_converged, cli_env, emulator, room_id
+from reconciler.cloud.retry import RetryPolicy
+from reconciler.emulator.config import EmulatorConfig
+from reconciler.emulator.server import running_emulator
+from tests.apply.support import (
+    AK,
+    PROJECT,
+    SK,
+    Emulator,
+    Project,
+    assert_converged,
+    cli_env,
+    emulator,
+    room_id,
+)
 
 GROUPS = 30
 JOBS = 4
@@ -75,3 +92,76 @@ def test_every_write_answer_lost_still_creates_each_object_once(
 
         emu.faults(drop_after_commit_rate=0.0)
         assert_converged(emu, project, "dropped-")
+
+
+class ThrottledLookups:
+    """ASGI middleware: the gateway refuses the first `times` look-ups of each group by name (the read
+    apply makes after a lost create) with 429 APIGW.0308, more than the HTTP layer's tries for a failure."""
+
+    def __init__(self, app: Any, times: int) -> None:
+        self.app = app
+        self.times = times
+        self.refused: Counter[str] = Counter()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        query = parse_qs(scope.get("query_string", b"").decode())
+        name = (query.get("group_name") or [""])[0]
+        if scope["type"] == "http" and scope["method"] == "GET" and name and self.refused[name] < self.times:
+            self.refused[name] += 1
+            payload = json.dumps({"error_code": "APIGW.0308", "error_msg": "throttled"}).encode()
+            headers = [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ]
+            await send({"type": "http.response.start", "status": 429, "headers": headers})
+            await send({"type": "http.response.body", "body": payload})
+            return
+        await self.app(scope, receive, send)
+
+
+def test_the_look_up_after_a_lost_create_waits_out_throttling(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every create commits and loses its answer; the look-up that follows is throttled 5 times in a row,
+    # as many as the HTTP layer once allowed any failure: it gave up and the action failed with APIGW.0308.
+    cli_env(monkeypatch)
+    gateways: list[ThrottledLookups] = []
+
+    def wrap(app: Any) -> Any:
+        gateways.append(ThrottledLookups(app, RetryPolicy().attempts or 0))
+        return gateways[0]
+
+    config = EmulatorConfig(ak=AK, sk=SK, project_id=PROJECT, start_delay=0.0, rate_limits={})
+    with running_emulator(config, wrap=wrap) as url:
+        emu = Emulator(url)
+        emu.faults(drop_after_commit_rate=1.0)
+        project = Project(tmp_path / "lookups", url)
+        project.declare([f"looked-up-{i}" for i in range(8)], {})
+        result = project.run(*project.apply_args())
+        assert result.code == 0, result.text
+        assert result.out.count("adopted after a lost response") == 8
+        assert "APIGW.0308" not in result.text
+        assert all(n == gateways[0].times for n in gateways[0].refused.values())
+        assert emu.count("POST /v1/{project_id}/smart-live-interaction-rule-groups") == 8, "none sent twice"
+        emu.faults(drop_after_commit_rate=0.0)
+        assert_converged(emu, project, "looked-up-")
+
+
+def test_apply_under_drops_5xx_and_gateway_throttling_fails_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 15's mix: 20% of write answers lost, 10% 5xx, the gateway at 30 requests/s over everything
+    # (a 16-wide apply meets it constantly). Every request waits throttling out: 0 failures, 0 duplicates.
+    cli_env(monkeypatch)
+    with emulator(tmp_path, fault_seed=FAULT_SEED) as emu:
+        emu.faults(drop_after_commit_rate=0.2, error_rate=0.1, throttle_per_second=30)
+        project = Project(tmp_path / "mixed", emu.url)
+        project.declare([f"mixed-group-{i:02d}" for i in range(GROUPS)], {})
+        result = project.run(*project.apply_args("--parallelism", "16"))
+        assert result.code == 0, result.text
+        assert "Apply complete: 30 created" in result.out
+        assert "✗" not in result.out and "APIGW" not in result.text
+        emu.faults(drop_after_commit_rate=0.0, error_rate=0.0, throttle_per_second=0)
+        names = [g["group_name"] for g in emu.groups() if g["group_name"].startswith("mixed-")]
+        assert sorted(names) == sorted(project.groups), "each created once"
+        assert_converged(emu, project, "mixed-")

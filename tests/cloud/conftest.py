@@ -21,6 +21,7 @@ from starlette.applications import Starlette
 from reconciler.api import models
 from reconciler.cloud.config import Credentials, Target
 from reconciler.cloud.http import HttpClient, RetryPolicy
+from reconciler.cloud.retry import Deadline
 from reconciler.emulator.app import create_app
 from reconciler.emulator.config import EmulatorConfig
 
@@ -35,6 +36,8 @@ def target(*, ak: str = AK, sk: str = SK, token: str = "", project: str = PROJEC
 
 #: Retries without real waiting: the sleeps are recorded instead (see Sleeps).
 FAST = RetryPolicy(attempts=4, base_seconds=0.25, cap_seconds=2.0, throttle_floor_seconds=1.0)
+#: The run's time limit of a test client, on the clock of its Sleeps: endless throttling ends there.
+RUN_SECONDS = 60.0
 
 
 @dataclass
@@ -49,6 +52,10 @@ class Sleeps:
         self.pauses.append(seconds)
         if self.on_pause is not None:
             self.on_pause(seconds)
+
+    def clock(self) -> float:
+        """Time as the pauses tell it: a run's time limit passes with them, not with the wall clock."""
+        return sum(self.pauses)
 
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -93,15 +100,18 @@ def client(
     parallelism: int = 8,
     retry: RetryPolicy = FAST,
     sleeps: Sleeps | None = None,
+    run_seconds: float = RUN_SECONDS,
 ) -> HttpClient:
     transport = handler if isinstance(handler, httpx.AsyncBaseTransport) else httpx.MockTransport(handler)
+    sleeps = sleeps or Sleeps()
     return HttpClient(
         tgt or target(),
         parallelism=parallelism,
         retry=retry,
         transport=transport,
         seed=7,
-        sleep=sleeps or Sleeps(),
+        sleep=sleeps,
+        deadline=Deadline(run_seconds, clock=sleeps.clock),
     )
 
 

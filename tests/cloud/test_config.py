@@ -16,6 +16,7 @@ from reconciler.cloud.config import (
     LOCAL_PROJECT_ID,
     Credentials,
     Target,
+    canonical_endpoint,
     resolve_target,
 )
 from reconciler.errors import ConfigError
@@ -209,3 +210,70 @@ def test_secrets_never_show_in_a_repr() -> None:
     for secret in creds.secrets():
         assert secret not in shown
     assert sorted(creds.secrets()) == ["sk-hidden-1", "sts-hidden-2", "tok-hidden-3"]
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ["http://127.0.0.1:8085", "http://localhost:8085/", "HTTP://LOCALHOST:8085", "http://[::1]:8085"],
+        [
+            "https://metastudio.cn-north-4.myhuaweicloud.com",
+            "https://METASTUDIO.cn-north-4.myhuaweicloud.com:443/",
+            "HTTPS://metastudio.cn-north-4.myhuaweicloud.com.",
+        ],
+        ["http://ms.internal.example", "http://ms.internal.example:80", "http://MS.internal.example/"],
+        ["http://[2001:DB8::1]:8080/api/", "http://[2001:db8::1]:8080/api"],
+    ],
+)
+def test_spellings_of_one_server_are_one_target_key(spellings: list[str]) -> None:
+    # The lock and the state store are keyed by it: two spellings must not hold two locks.
+    keys = {Target(url, "p", Credentials()).key for url in spellings}
+    assert len(keys) == 1, keys
+    assert keys.pop() == canonical_endpoint(spellings[0]) + "|p"
+
+
+def test_different_servers_keep_different_keys() -> None:
+    urls = [
+        "http://127.0.0.1:8085",
+        "http://127.0.0.1:8086",
+        "https://127.0.0.1:8085",
+        "http://127.0.0.2:8085",
+        "http://ms.example/a",
+        "http://ms.example/A",
+        "http://ms.example:8080",
+    ]
+    assert len({Target(url, "p", Credentials()).key for url in urls}) == len(urls)
+    assert (
+        Target("http://127.0.0.1:1", "p", Credentials()).key
+        != Target("http://127.0.0.1:1", "q", Credentials()).key
+    )
+
+
+def test_the_canonical_key_of_the_usual_spellings_is_what_earlier_versions_wrote() -> None:
+    # State stores written before keys were canonical keep their records for these.
+    for url in ("https://metastudio.cn-north-4.myhuaweicloud.com", "http://127.0.0.1:8085", LOCAL_ENDPOINT):
+        assert canonical_endpoint(url) == url
+
+
+def test_a_percent_sign_in_the_credentials_file_is_part_of_the_key(tmp_path: Path) -> None:
+    path = credentials_file(tmp_path, "[basic]\nak = a%b\nsk = s%(x)s%%\nproject_id = p%\n")
+    target = resolve({"HUAWEICLOUD_SDK_CREDENTIALS_FILE": str(path)})
+    assert (target.credentials.ak, target.credentials.sk, target.project_id) == ("a%b", "s%(x)s%%", "p%")
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("ak = x\n[basic]\n", "line 1 comes before any [section] header"),
+        ("[basic]\nak = x\nsk = s3cret\ns3cret-alone\n", "line 4 is not `name = value`"),
+        ("[basic]\nsk = s3cret\nsk = s3cret-again\n", "line 3: sk is set twice in [basic]"),
+        ("[basic]\nak = x\n[basic]\n", "line 3: [basic] appears twice"),
+    ],
+)
+def test_what_is_wrong_with_a_credentials_file_is_said_by_line_never_by_content(
+    tmp_path: Path, body: str, problem: str
+) -> None:
+    path = credentials_file(tmp_path, body)
+    with pytest.raises(ConfigError) as caught:
+        resolve({"HUAWEICLOUD_SDK_CREDENTIALS_FILE": str(path), "HUAWEICLOUD_SDK_PROJECT_ID": "p"})
+    assert str(caught.value) == f"cannot read credentials file {path}: {problem}"

@@ -14,7 +14,7 @@ import pytest
 
 from reconciler.cloud.http import RetryPolicy
 from reconciler.errors import ConnectError, OutcomeUnknownError, RemoteError
-from tests.cloud.conftest import FAST, Scripted, Sleeps, client, error, json_response, run
+from tests.cloud.conftest import FAST, RUN_SECONDS, Scripted, Sleeps, client, error, json_response, run
 
 OK = json_response(200, {"group_id": "g-1"})
 
@@ -57,12 +57,24 @@ def test_throttling_is_retried_for_every_method(method: str, throttled: httpx.Re
     assert len(sleeps.pauses) == 2 and all(p >= FAST.throttle_floor_seconds for p in sleeps.pauses)
 
 
-def test_throttling_that_never_ends_gives_up_after_the_attempts_with_the_code() -> None:
+def test_throttling_that_never_ends_is_waited_out_until_the_runs_time_limit_then_shows_the_code() -> None:
+    # A throttling answer is no failed try: it does not spend FAST.attempts, only the run's time.
     script = Scripted([error(429, "APIGW.0308")])
+    sleeps = Sleeps()
     with pytest.raises(RemoteError) as caught:
-        send(script, "POST")
+        send(script, "POST", sleeps)
     assert caught.value.status == 429 and caught.value.code == "APIGW.0308"
-    assert len(script.requests) == FAST.attempts
+    assert len(script.requests) > 2 * FAST.attempts
+    assert sum(sleeps.pauses) <= RUN_SECONDS, "no pause reaches past the time limit"
+    assert sum(sleeps.pauses) + max(sleeps.pauses) * 1.5 > RUN_SECONDS, "it waited as long as it could"
+
+
+def test_throttling_does_not_spend_the_tries_of_other_failures() -> None:
+    # Three 429s and three 503s on a read: six failures, but only three tries of FAST's four spent.
+    throttled, failing = error(429, "APIGW.0308"), error(503, "MSS.00000004")
+    script = Scripted([throttled, failing, throttled, failing, throttled, failing, OK])
+    body, attempts = send(script, "GET")
+    assert body == {"group_id": "g-1"} and attempts == 7
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
@@ -99,9 +111,20 @@ def test_a_write_answered_5xx_is_not_retried_its_outcome_is_unknown(method: str)
     ids=lambda e: type(e).__name__,
 )
 def test_a_read_whose_connection_dropped_is_retried(failure: Exception) -> None:
-    script = Scripted([failure, failure, OK])
+    script = Scripted([failure, OK])
     body, attempts = send(script, "GET")
-    assert body == {"group_id": "g-1"} and attempts == 3
+    assert body == {"group_id": "g-1"} and attempts == 2
+
+
+def test_a_dropped_read_is_tried_up_to_the_attempts_but_a_timed_out_one_twice() -> None:
+    # A timeout cost the whole --request-timeout: an endpoint that never answers must not cost five.
+    dropped = httpx.RemoteProtocolError("Server disconnected without sending a response")
+    script = Scripted([dropped, dropped, dropped, OK])
+    assert send(script, "GET") == ({"group_id": "g-1"}, 4)
+    script = Scripted([httpx.ReadTimeout("timed out"), dropped, httpx.ReadTimeout("timed out"), OK])
+    with pytest.raises(ConnectError, match="ReadTimeout"):
+        send(script, "GET")
+    assert len(script.requests) == 3
 
 
 @pytest.mark.parametrize(

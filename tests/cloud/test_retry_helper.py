@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from reconciler.cloud import http
-from reconciler.cloud.retry import BACKOFF, GIVE_UP, RetryPolicy, Verdict, retrying
+from reconciler.cloud.retry import BACKOFF, GIVE_UP, Deadline, RetryPolicy, Verdict, WaitOut, retrying
 
 
 class Flaky(Exception):
@@ -242,3 +242,74 @@ def test_huge_retry_counts_stay_at_the_cap() -> None:
 
 def test_the_http_module_re_exports_the_policy() -> None:
     assert http.RetryPolicy is RetryPolicy
+
+
+class Throttled(Exception):
+    pass
+
+
+def throttling_waits(exc: Exception) -> Verdict:
+    return WaitOut(1.0) if isinstance(exc, Throttled) else flaky_backs_off(exc)
+
+
+def run_until(script: Script, policy: RetryPolicy, clock: Clock, deadline: Deadline | None) -> str:
+    return asyncio.run(
+        retrying(
+            script,
+            throttling_waits,
+            policy,
+            sleep=clock.sleep,
+            clock=clock,
+            rng=random.Random(3),
+            deadline=deadline,
+        )
+    )
+
+
+def test_waiting_out_throttling_spends_no_try_while_a_deadline_bounds_it() -> None:
+    clock = Clock()
+    script = Script(failures=12, make=lambda n: Throttled() if n % 4 else Flaky())  # 9 throttled, 3 flaky
+    assert run_until(script, RetryPolicy(attempts=4), clock, Deadline(600, clock=clock)) == "ok"
+    assert script.calls == 13
+    assert sum(1 for p in clock.pauses if p >= 1.0) >= 9, "each throttled failure waits at least the floor"
+
+
+def test_waiting_out_throttling_ends_before_the_deadline_with_the_last_failure() -> None:
+    clock = Clock()
+    script = Script(failures=10_000, make=lambda n: Throttled())
+    with pytest.raises(Throttled):
+        run_until(script, RetryPolicy(attempts=4, cap_seconds=8.0), clock, Deadline(60, clock=clock))
+    assert script.calls > 4
+    assert clock.now <= 60, "no pause reaches past the deadline"
+
+
+def test_without_a_deadline_or_patience_throttling_spends_tries() -> None:
+    # Nothing else bounds the waiting, so it must not go on forever.
+    clock, script = Clock(), Script(failures=100, make=lambda n: Throttled())
+    with pytest.raises(Throttled):
+        run_until(script, RetryPolicy(attempts=4), clock, None)
+    assert script.calls == 4
+    clock, script = Clock(), Script(failures=100, make=lambda n: Throttled())
+    with pytest.raises(Throttled):
+        run_until(script, RetryPolicy(attempts=4), clock, Deadline(None, clock=clock))
+    assert script.calls == 4
+
+
+def test_a_deadline_cuts_ordinary_backoff_too() -> None:
+    clock, script = Clock(), Script(failures=100)
+    policy = RetryPolicy(attempts=100, base_seconds=1.0, cap_seconds=1.0, jitter=False)
+    with pytest.raises(Flaky):
+        run_until(script, policy, clock, Deadline(5.5, clock=clock))
+    assert clock.now <= 5.5 and script.calls == 6
+
+
+def test_time_spent_paused_is_not_counted_against_a_deadline() -> None:
+    clock = Clock()
+    deadline = Deadline(10, clock=clock)
+    clock.now = 4
+    with deadline.paused():  # a person reading the plan before typing `yes`
+        clock.now = 1000
+    assert deadline.remaining() == 6 and not deadline.expired
+    clock.now = 1006
+    assert deadline.expired
+    assert Deadline(None, clock=clock).remaining() == float("inf")
