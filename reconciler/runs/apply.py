@@ -46,7 +46,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
 from reconciler.cloud.api import MetaStudioApi
-from reconciler.cloud.http import THROTTLE_CODES
+from reconciler.cloud.error_body import is_throttling
 from reconciler.cloud.retry import BACKOFF, GIVE_UP, RetryPolicy, Verdict, retrying
 from reconciler.engine.graph import dependents, levels
 from reconciler.engine.kind import Applied, Desired, Fingerprinter, Kind, Limiter
@@ -291,7 +291,7 @@ def error_text(exc: Exception) -> str:
 
 def is_throttled(exc: BaseException) -> bool:
     """A 429 from the gateway: the request was refused before the service saw it."""
-    return isinstance(exc, RemoteError) and (exc.status == 429 or exc.code in THROTTLE_CODES)
+    return isinstance(exc, RemoteError) and is_throttling(exc.status, exc.code)
 
 
 class Executor:
