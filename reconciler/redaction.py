@@ -28,17 +28,25 @@ _lock = threading.Lock()
 _known: set[str] = set()
 _longest_first: list[str] = []
 
+#: (words one of which a text must hold for the shape to be looked for, the shape): the words are a cheap
+#: first pass, so that a long plan with no credential in it is not scanned by every expression.
 _SHAPES: Final = (
     # ?token=...&auth_key=... in URLs, and `key=value` in messages.
-    re.compile(
-        r"(?i)\b((?:token|auth_key|authkey|access_token|signature|sig|password|passwd|secret|secret_key|sk|"
-        r"security_token|x-auth-token|x-security-token)=)[^&#\s\"'<>,;]+"
+    (
+        ("token=", "auth", "sig", "pass", "secret", "sk="),
+        re.compile(
+            r"(?i)\b((?:token|auth_key|authkey|access_token|signature|sig|password|passwd|secret|secret_key|sk|"
+            r"security_token|x-auth-token|x-security-token)=)[^&#\s\"'<>,;]+"
+        ),
     ),
     # "X-Auth-Token": "..."  /  Authorization: SDK-HMAC-SHA256 Access=..., Signature=...
-    re.compile(r"(?i)(\"?(?:x-auth-token|x-security-token|x-subject-token)\"?\s*[:=]\s*\"?)[^\"\s,;}]+"),
-    re.compile(r"(?i)(\"?authorization\"?\s*[:=]\s*\"?)[^\"\n}]+"),
+    (
+        ("-token",),
+        re.compile(r"(?i)(\"?(?:x-auth-token|x-security-token|x-subject-token)\"?\s*[:=]\s*\"?)[^\"\s,;}]+"),
+    ),
+    (("authorization",), re.compile(r"(?i)(\"?authorization\"?\s*[:=]\s*\"?)[^\"\n}]+")),
     # user:password@ in a URL.
-    re.compile(r"(?i)([a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+(?=@)"),
+    (("@",), re.compile(r"(?i)([a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+(?=@)")),
 )
 #: A Keystone/IAM PKI token: "MII" and a long run of base64.
 _PKI_TOKEN: Final = re.compile(r"MII[A-Za-z0-9+/=_-]{100,}")
@@ -60,9 +68,11 @@ def redact(text: str) -> str:
     for secret in _longest_first:
         if secret in text:
             text = text.replace(secret, SENSITIVE)
-    for shape in _SHAPES:
-        text = shape.sub(_masked, text)
-    return _PKI_TOKEN.sub(SENSITIVE, text)
+    lowered = text.lower()
+    for words, shape in _SHAPES:
+        if any(word in lowered for word in words):
+            text = shape.sub(_masked, text)
+    return _PKI_TOKEN.sub(SENSITIVE, text) if "MII" in text else text
 
 
 def _masked(match: re.Match[str]) -> str:
