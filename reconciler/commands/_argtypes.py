@@ -1,18 +1,25 @@
-"""argparse `type=` converters for bounded numbers: one message style for every command's options."""
+"""argparse `type=` converters for bounded numbers and durations: one message style for every command's
+options, and no value that would make a command wait forever or never (nan, inf, 1e-300 per second)."""
 
 from __future__ import annotations
 
 import argparse
+import math
+import re
 from collections.abc import Callable
 from typing import TypeVar
 
 N = TypeVar("N", int, float)
 
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
 
 def bounded(
     kind: type[N], *, low: N | None = None, high: N | None = None, above: N | None = None, note: str = ""
 ) -> Callable[[str], N]:
-    """A converter to `kind` within [low, high] (or strictly greater than `above`); `note` says why."""
+    """A converter to `kind` within [low, high] (or strictly greater than `above`); `note` says why.
+    A float must be finite whatever the bounds: nan compares false with every bound, and would pass."""
     noun = "a whole number" if kind is int else "a number"
     why = f" ({note})" if note else ""
 
@@ -21,12 +28,32 @@ def bounded(
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not {noun}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
         if above is not None and not value > above:
             raise argparse.ArgumentTypeError(f"must be greater than {above:g}{why}")
         if low is not None and high is not None and not low <= value <= high:
             raise argparse.ArgumentTypeError(f"must be {low:g}-{high:g}{why}")
         if low is not None and high is None and value < low:
             raise argparse.ArgumentTypeError(f"must be at least {low:g}{why}")
+        if high is not None and low is None and value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high:g}{why}")
         return value
+
+    return convert
+
+
+def duration(*, high: float, high_text: str) -> Callable[[str], float]:
+    """A converter of `30s`, `2m`, `1h`, `500ms` or plain seconds, at most `high` seconds (`high_text`
+    says it as a user writes it): a wait past that is a typo, not a plan."""
+
+    def convert(text: str) -> float:
+        match = _DURATION.match(text)
+        if not match:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 30s, 2m or 0")
+        seconds = float(match.group(1)) * _SCALE[match.group(2) or "s"]
+        if not seconds <= high:  # also inf, from a number too long for a float
+            raise argparse.ArgumentTypeError(f"must be at most {high_text}")
+        return seconds
 
     return convert

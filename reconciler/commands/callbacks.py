@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 from reconciler import exitcodes
+from reconciler.commands._argtypes import bounded
 
 ORDER = 80
 
@@ -52,7 +53,7 @@ def register(subparsers: Any) -> None:
     )
     verify.add_argument(
         "--max-age",
-        type=float,
+        type=bounded(float),  # finite: a nan max age would let every signature through
         default=300.0,
         metavar="SECONDS",
         help="reject signatures older than this (default 300)",
