@@ -172,12 +172,28 @@ def holder_from_json(text: str) -> LockHolder | None:
         return None
 
 
+def corrupt(location: str, problem: str) -> StateError:
+    """The one message for a store whose content this tool did not write (edited by hand, damaged, a
+    bad restore): where the store is and what is wrong, in one line; the store holds no secret."""
+    return StateError(f"the state store {location} is corrupt: {problem}")
+
+
+def excerpt(value: object) -> str:
+    """A stored value as a message shows it: short, and on one line."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def field_fingerprints_to_json(fields: Mapping[str, str]) -> str:
     return json.dumps(dict(fields), sort_keys=True, separators=(",", ":"))
 
 
 def field_fingerprints_from_json(text: str) -> dict[str, str]:
-    data = json.loads(text) if text else {}
-    if not isinstance(data, dict):
-        raise StateError(f"corrupt field_fingerprints in the state store: {text[:40]!r}")
-    return {str(k): str(v) for k, v in data.items()}
+    """The per-field fingerprints as stored; ValueError (saying what is wrong) for anything else."""
+    try:
+        data = json.loads(text) if text else {}
+    except (ValueError, RecursionError):
+        raise ValueError(f"field_fingerprints are not JSON: {excerpt(text)}") from None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise ValueError(f"field_fingerprints are not an object of texts: {excerpt(text)}")
+    return {str(k): v for k, v in data.items()}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,12 +19,37 @@ from dataclasses import replace
 from pathlib import Path
 
 from reconciler.errors import LockError
-from reconciler.state.base import LockHolder, holder_from_json, holder_to_json, lock_refusal, utc_now
+from reconciler.state.base import (
+    LockHolder,
+    StateError,
+    corrupt,
+    holder_from_json,
+    holder_to_json,
+    lock_refusal,
+    utc_now,
+)
 
 POLL_SECONDS = 0.05
 _HINT = (
     "Wait for it to finish or give it longer (--lock-timeout); the lock is released when that process exits."
 )
+
+
+def _open(path: Path, store: str, *, create: bool) -> int:
+    """The lock file, opened for reading and writing; one line naming the store when it cannot be (a
+    directory or a FIFO where the file should be is not something this tool made: the store is corrupt)."""
+    try:
+        fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o644)
+    except IsADirectoryError:
+        raise corrupt(store, f"its lock file {path} is a directory") from None
+    except OSError as exc:
+        raise StateError(
+            f"cannot open the lock file {path} of the state store {store}: {exc.strerror}"
+        ) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise corrupt(store, f"its lock file {path} is not a regular file")
+    return fd
 
 
 def _try_flock(fd: int) -> bool:
@@ -45,8 +71,8 @@ def _write(fd: int, text: str) -> None:
 
 
 @contextmanager
-def file_lock(path: Path, target: str, *, timeout: float, holder: LockHolder) -> Iterator[None]:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+def file_lock(path: Path, target: str, *, timeout: float, holder: LockHolder, store: str) -> Iterator[None]:
+    fd = _open(path, store, create=True)
     try:
         deadline = time.monotonic() + max(timeout, 0.0)
         while not _try_flock(fd):
@@ -64,11 +90,11 @@ def file_lock(path: Path, target: str, *, timeout: float, holder: LockHolder) ->
         os.close(fd)
 
 
-def held_by(path: Path) -> LockHolder | None:
+def held_by(path: Path, *, store: str) -> LockHolder | None:
     """The live holder of the lock, None when it is free. An unknown holder has pid 0."""
     if not path.exists():
         return None
-    fd = os.open(path, os.O_RDWR)
+    fd = _open(path, store, create=False)
     try:
         if _try_flock(fd):
             fcntl.flock(fd, fcntl.LOCK_UN)
@@ -78,11 +104,11 @@ def held_by(path: Path) -> LockHolder | None:
         os.close(fd)
 
 
-def clear_stale(path: Path, target: str) -> bool:
+def clear_stale(path: Path, target: str, *, store: str) -> bool:
     """Erase a holder record left by a killed process. A live holder cannot be broken: say so."""
     if not path.exists():
         return False
-    fd = os.open(path, os.O_RDWR)
+    fd = _open(path, store, create=False)
     try:
         if not _try_flock(fd):
             holder = _read_holder(fd)

@@ -20,7 +20,7 @@ from psycopg import conninfo, errors
 
 from reconciler.errors import ConfigError, LockError
 from reconciler.state import schema
-from reconciler.state.base import LockHolder, StateError, lock_refusal, utc_now
+from reconciler.state.base import LockHolder, StateError, corrupt, lock_refusal, utc_now
 from reconciler.state.sql import SqlStore
 
 POLL_SECONDS = 0.1
@@ -99,6 +99,9 @@ class PostgresStore(SqlStore):
         except (psycopg.OperationalError, errors.InsufficientPrivilege) as exc:
             # The server went away, or the role may not read or write the tables: the user's to fix.
             raise self._failed(exc) from exc
+        except (errors.UndefinedTable, errors.UndefinedColumn) as exc:
+            # A table or column of the schema this store's version says it has is gone.
+            raise corrupt(self.location, _one_line(exc, self._password)) from exc
 
     def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._mutex:
