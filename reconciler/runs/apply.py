@@ -413,15 +413,17 @@ class Executor:
         *,
         lookup: Callable[[], Awaitable[T | None]] | None = None,
     ) -> T:
-        """`write` until its outcome is known. After every lost answer `lookup` (when given) looks for
-        what the write may have made, and only then is the write sent again."""
+        """`write` until its outcome is known. After every lost answer (or one without the id it had to
+        carry: kinds/common.py answered_id) `lookup` (when given) looks for what the write may have
+        made, and only then is the write sent again. A look-up finding an object without an id found
+        nothing it could record."""
 
         async def attempt() -> T:
             try:
                 return await write()
             except OutcomeUnknownError:
                 found = None if lookup is None else await lookup()
-                if found is None:
+                if found is None or found == "":
                     raise  # not there: sent again while tries are left
                 return found
 
@@ -429,8 +431,12 @@ class Executor:
             return await retrying(
                 attempt, _outcome_unknown, UNKNOWN_OUTCOME, sleep=self._sleep, clock=self._clock
             )
-        except OutcomeUnknownError:
-            raise OutcomeUnknownError(f"{what} kept failing without an answer") from None
+        except OutcomeUnknownError as last:
+            looked = ", and each look-up for it found nothing" if lookup is not None else ""
+            raise OutcomeUnknownError(
+                f"{what}: outcome unknown after {UNKNOWN_OUTCOME_ATTEMPTS} tries{looked} (last: {last}); "
+                "run plan to see what exists"
+            ) from None
 
     # Bookkeeping --------------------------------------------------------------------------------
 
