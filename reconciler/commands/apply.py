@@ -142,7 +142,14 @@ def _not_done_line(item: NotDone) -> str:
 def report_interrupted(result: ApplyResult) -> None:
     """Every action an interrupted run did not do, one line each (stderr: the report of the failure)."""
     undone = sorted(result.not_done, key=lambda n: n.address)
-    print(f"Interrupted: {len(undone)} action(s) not done:", file=sys.stderr)
+    if result.lock_lost:
+        print(
+            f"error: the state lock was lost ({result.lock_lost}): stopping; {len(undone)} action(s) not done"
+            + (":" if undone else ""),
+            file=sys.stderr,
+        )
+    else:
+        print(f"Interrupted: {len(undone)} action(s) not done:", file=sys.stderr)
     for item in undone:
         print(_not_done_line(item), file=sys.stderr)
     if undone:
@@ -355,6 +362,9 @@ def _outcome(result: ApplyResult) -> int:
             "succeed (see the lines marked !)",
             file=sys.stderr,
         )
+    if result.lock_lost:  # another process may hold the lock now: a failure, not an interruption
+        report_interrupted(result)
+        return exitcodes.ERROR
     if result.interrupted:
         report_interrupted(result)
         return exitcodes.INTERRUPTED

@@ -13,12 +13,12 @@ import fcntl
 import os
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from reconciler.errors import LockError
+from reconciler.errors import LockError, LockLostError
 from reconciler.state.base import (
     LockHolder,
     StateError,
@@ -71,7 +71,10 @@ def _write(fd: int, text: str) -> None:
 
 
 @contextmanager
-def file_lock(path: Path, target: str, *, timeout: float, holder: LockHolder, store: str) -> Iterator[None]:
+def file_lock(
+    path: Path, target: str, *, timeout: float, holder: LockHolder, store: str
+) -> Iterator[Callable[[], None]]:
+    """Hold the lock; yields the check that it is still held (LockLostError once it is not)."""
     fd = _open(path, store, create=True)
     try:
         deadline = time.monotonic() + max(timeout, 0.0)
@@ -82,12 +85,25 @@ def file_lock(path: Path, target: str, *, timeout: float, holder: LockHolder, st
             time.sleep(min(POLL_SECONDS, remaining))
         _write(fd, holder_to_json(replace(holder, since=utc_now())))
         try:
-            yield
+            yield lambda: _still_held(fd, path, target)
         finally:
             _write(fd, "")
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _still_held(fd: int, path: Path, target: str) -> None:
+    """Nobody can take an flock from its holder, but the file can be taken from under it: removed (by
+    hand, a cleanup job) and made anew by the next process, which then locks another inode. The lock
+    is held while the path still names the very file this process locked."""
+    try:
+        named = os.stat(path)
+    except FileNotFoundError:
+        raise LockLostError(target, f"its lock file {path} was removed") from None
+    mine = os.fstat(fd)
+    if (named.st_dev, named.st_ino) != (mine.st_dev, mine.st_ino):
+        raise LockLostError(target, f"its lock file {path} was replaced")
 
 
 def held_by(path: Path, *, store: str) -> LockHolder | None:

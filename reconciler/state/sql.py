@@ -9,8 +9,8 @@ from __future__ import annotations
 import secrets
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from reconciler.resources import Address, AddressError, ManagedRecord
@@ -85,6 +85,8 @@ class SqlStore(ABC):
         # One connection per store, shared by apply's worker threads: calls are serialized here.
         self._mutex = threading.RLock()
         self._key: bytes | None = None
+        #: The targets whose lock this store holds, each with the check that it still does.
+        self._held: dict[str, Callable[[], None]] = {}
 
     # --- what a backend provides -------------------------------------------------------------------
 
@@ -145,10 +147,36 @@ class SqlStore(ABC):
         )
         return self._record(rows[0]) if rows else None
 
+    # --- the lock held ------------------------------------------------------------------------------
+
+    @contextmanager
+    def _holding(self, target: str, check: Callable[[], None]) -> Iterator[None]:
+        """While a backend's lock on `target` is held: `check` raises LockLostError once it is not."""
+        self._held[target] = check
+        try:
+            yield
+        finally:
+            self._held.pop(target, None)
+
+    def check_lock(self, target: str) -> None:
+        check = self._held.get(target)
+        if check is not None:
+            check()
+
+    def _write(self, target: str, sql: str, params: Sequence[Any]) -> int:
+        """A write of the target's records: refused once the lock this store took on it is lost, so a
+        process that lost the lock cannot overwrite what the new holder records. A backend that can
+        make the write itself fail without the lock (PostgreSQL: on the lock's own session) does so."""
+        self.check_lock(target)
+        return self._execute(sql, params)
+
+    # --- records -----------------------------------------------------------------------------------
+
     def put(self, target: str, record: ManagedRecord, applied_by: str) -> None:
         if not record.address.name or not record.kind:
             raise ValueError(f"a state record needs an address and a kind: {record!r}")
-        self._execute(
+        self._write(
+            target,
             _UPSERT,
             (
                 target,
@@ -167,7 +195,7 @@ class SqlStore(ABC):
 
     def remove(self, target: str, address: Address) -> bool:
         sql = "DELETE FROM resources WHERE target = ? AND address = ?"
-        return self._execute(sql, (target, str(address))) > 0
+        return self._write(target, sql, (target, str(address))) > 0
 
     def hmac_key(self) -> bytes:
         with self._mutex:

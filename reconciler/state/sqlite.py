@@ -105,9 +105,16 @@ class SqliteStore(SqlStore):
         return self.path.with_name(f"{self.path.name}.{digest}.lock")
 
     def lock(self, target: str, *, timeout: float, holder: LockHolder) -> AbstractContextManager[None]:
-        return filelock.file_lock(
-            self.lock_path(target), target, timeout=timeout, holder=holder, store=self.location
-        )
+        return self._lock(target, timeout, holder)
+
+    @contextmanager
+    def _lock(self, target: str, timeout: float, holder: LockHolder) -> Iterator[None]:
+        path = self.lock_path(target)
+        with (
+            filelock.file_lock(path, target, timeout=timeout, holder=holder, store=self.location) as check,
+            self._holding(target, check),
+        ):
+            yield
 
     def lock_info(self, target: str) -> LockHolder | None:
         return filelock.held_by(self.lock_path(target), store=self.location)

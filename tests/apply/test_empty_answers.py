@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.apply.support import PROJECT, Project, cli_env, group_manifest, job_manifest
+from tests.apply.support import PROJECT, Project, cli_env
 
 ROOM_ID = "0badf00d-0000-4000-8000-000000000001"
 #: The one room the server lists (a job needs a room that exists to be planned at all).
