@@ -35,6 +35,12 @@ action, lets the ones in flight finish (their state is written) and reports ever
 so an interrupted run never leaves a room stopped without its start unless forced. Each action having its
 own slot also means it never queues behind other actions' requests between two of its own: a restart's
 start follows its stop at once.
+
+The state lock can be taken from a running apply (PostgreSQL: its session ended by `state unlock --force`
+on another host). Then another apply may be writing the same objects, so this one must write nothing
+more: every state write checks the lock (the store does: state/sql.py), and so does every write to the
+service, right before it is sent (`patient`, which every kind's write goes through). The first write
+that finds the lock gone stops the run as stop() does, and the result says why (`lock_lost`).
 """
 
 from __future__ import annotations

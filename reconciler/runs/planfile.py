@@ -21,6 +21,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from reconciler.engine.plan import Plan
 from reconciler.engine.stacks import stack_name_problem
 from reconciler.errors import StalePlanError, UserError
+from reconciler.redaction import one_line
 
 KIND = "smartlive-plan"
 #: 2.0: the embedded plan is the JSON plan 2.0 (reason codes, depends_on).
@@ -237,8 +238,9 @@ def _first_problem(exc: ValidationError) -> str:
 
 
 def _unreadable(path: Path, why: str) -> str:
-    # The path as the user wrote it, then why: never the file's content beyond a short value.
-    return f"{path} is not a readable saved plan: {why}"
+    # The path as the user wrote it, then why: never the file's content beyond a short value, and on
+    # one line whatever a key of the file holds.
+    return one_line(f"{path} is not a readable saved plan: {why}")
 
 
 def check_target(saved: SavedPlan, target: str) -> None:

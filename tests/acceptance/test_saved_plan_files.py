@@ -40,7 +40,7 @@ WRONG_TYPES: dict[str, list[Any]] = {
     "plan.resource_changes": [None, {}, "x", 1, [1], [None]],
     "plan.resource_changes.0.address": [None, 1, ["a"]],
     "plan.resource_changes.0.actions": [None, "create", [1], {}],
-    "secret_references": [None, [], "x", {"a": "x"}, {"a": [1]}],
+    "secret_references": [None, [], "x", {"a": "x"}, {"a": [1]}, {"key\nwith a line break": 1}],
     "where": [None, "local", []],
     "where.endpoint": [None, 1, []],
     "where.project_id": [None, 7],
