@@ -12,6 +12,7 @@ UserError                 -> exit 1, message printed as `error: ...`
 ├── TimeLimitError        the run's time limit (--timeout) ran out
 ├── StalePlanError        a saved plan no longer matches the live state
 └── LockError             another apply holds the lock
+    └── LockLostError     the lock this process held is held no longer (its session ended)
 """
 
 from __future__ import annotations
@@ -86,3 +87,14 @@ class OutcomeUnknownError(ConnectError):
     """A write whose response was lost (timeout, dropped connection, 5xx): it may have taken effect.
 
     The API has no idempotency token, so the caller must look the object up before trying again."""
+
+
+class LockLostError(LockError):
+    """The state lock this process took is no longer held: its PostgreSQL session ended (`state unlock
+    --force` elsewhere, a server restart, a dropped connection) or its lock file was removed. Another
+    process may hold it now, so nothing more may be written, to the store or to the service."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        #: What happened, e.g. "its database session ended".
+        self.reason = reason
+        super().__init__(f"the state lock of {target} was lost ({reason})")

@@ -1,5 +1,5 @@
 """argparse `type=` converters for bounded numbers and durations: one message style for every command's
-options."""
+options, and no value that would make a command wait forever or never (nan, inf, 1e-300 per second)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ from typing import TypeVar
 
 N = TypeVar("N", int, float)
 
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
 
 def bounded(
     kind: type[N], *, low: N | None = None, high: N | None = None, above: N | None = None, note: str = ""
 ) -> Callable[[str], N]:
     """A converter to `kind` within [low, high] (or strictly greater than `above`); `note` says why.
-
-    `nan`, `inf` and `1e400` are refused whatever the bounds: float() reads them, every comparison with
-    nan is false (so a lower bound alone would let it through), and neither makes sense as a delay, a
-    rate or a size."""
+    A float must be finite whatever the bounds: nan compares false with every bound, and would pass."""
     noun = "a whole number" if kind is int else "a number"
     why = f" ({note})" if note else ""
 
@@ -28,7 +28,7 @@ def bounded(
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not {noun}") from None
-        if isinstance(value, float) and not math.isfinite(value):
+        if not math.isfinite(value):
             raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
         if above is not None and not value > above:
             raise argparse.ArgumentTypeError(f"must be greater than {above:g}{why}")
@@ -43,13 +43,24 @@ def bounded(
     return convert
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-
-
 def parse_duration(text: str) -> float:
-    """`30s`, `2m`, `1h`, `500ms` or plain seconds."""
+    """`30s`, `2m`, `1h`, `500ms` or plain seconds; finite (a number too long for a float is refused)."""
+    return _seconds(text, high=math.inf, high_text="")
+
+
+def duration(*, high: float, high_text: str) -> Callable[[str], float]:
+    """A converter of durations as parse_duration reads them, at most `high` seconds (`high_text` says
+    it as a user writes it): a wait past that is a typo, not a plan."""
+    return lambda text: _seconds(text, high=high, high_text=high_text)
+
+
+def _seconds(text: str, *, high: float, high_text: str) -> float:
     match = _DURATION.match(text)
     if not match:
         raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 30s, 2m or 0")
-    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[match.group(2) or "s"]
-    return float(match.group(1)) * scale
+    seconds = float(match.group(1)) * _SCALE[match.group(2) or "s"]
+    if not math.isfinite(seconds):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite duration")
+    if not seconds <= high:
+        raise argparse.ArgumentTypeError(f"must be at most {high_text}")
+    return seconds

@@ -17,7 +17,6 @@ from typing import Final
 from reconciler.errors import UsageError
 
 ENV: Final = "SMARTLIVE_STACK"
-MAX_CHARS: Final = 128
 
 
 def add_stack_argument(parser: argparse.ArgumentParser, help_text: str) -> None:
@@ -26,12 +25,11 @@ def add_stack_argument(parser: argparse.ArgumentParser, help_text: str) -> None:
 
 def checked(name: str, what: str) -> str:
     """`name` if it can name a stack; otherwise a one-line usage error saying what is wrong with it."""
-    if not name:
-        raise UsageError(f"{what}: a stack name cannot be empty")
-    if len(name) > MAX_CHARS:
-        raise UsageError(f"{what}: a stack name has at most {MAX_CHARS} characters, not {len(name)}")
-    if not name.isprintable():
-        raise UsageError(f"{what}: a stack name must be printable (no control characters or line breaks)")
+    from reconciler.engine.stacks import stack_name_problem  # the one rule; loaded on use, not at start-up
+
+    problem = stack_name_problem(name)
+    if problem is not None:
+        raise UsageError(f"{what}: {problem}")
     return name
 
 

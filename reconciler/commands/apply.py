@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler import exitcodes
-from reconciler.commands._argtypes import bounded, parse_duration
+from reconciler.commands._argtypes import bounded, duration
 from reconciler.commands._stack import named_stack, stack_for
 from reconciler.commands._stdout import guarded_stdout
 from reconciler.commands._target import open_api, target_from_args, time_limits
@@ -28,6 +28,13 @@ if TYPE_CHECKING:
     from reconciler.state.base import StateStore
 
 ORDER = 30
+#: The longest --lock-timeout: a day. Longer is a typo, and would leave a pipeline waiting for ever.
+MAX_LOCK_WAIT_SECONDS = 24 * 3600.0
+#: --lock-timeout's converter (apply and import): `30s`, `2m`, `1h`, `500ms`, plain seconds.
+parse_lock_timeout = duration(high=MAX_LOCK_WAIT_SECONDS, high_text="24h")
+#: --start-rate's range: one start per 100 s to 1000 a second; outside it a start waits for ever, or a
+#: typo removes the pacing that keeps the tenant under its limit.
+START_RATE_RANGE = (0.01, 1000.0)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,17 +63,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--lock-timeout",
-        type=parse_duration,
+        type=parse_lock_timeout,
         default=0.0,
         metavar="DURATION",
-        help="wait this long for another apply's lock (e.g. 30s, 2m; default 0: fail at once)",
+        help="wait this long for another apply's lock (e.g. 30s, 2m; at most 24h; default 0: fail at once)",
     )
     parser.add_argument(
         "--start-rate",
-        type=bounded(float, above=0.0),
+        type=bounded(float, low=START_RATE_RANGE[0], high=START_RATE_RANGE[1], note="calls per second"),
         default=4.0,
         metavar="PER_SECOND",
-        help="StartSmartLive calls per second (the tenant limit: 4 in cn-north-4, 3 in cn-east-3)",
+        help="StartSmartLive calls per second, 0.01-1000 (the tenant limit: 4 in cn-north-4, 3 in cn-east-3)",
     )
     parser.set_defaults(func=run)
 
@@ -135,7 +142,14 @@ def _not_done_line(item: NotDone) -> str:
 def report_interrupted(result: ApplyResult) -> None:
     """Every action an interrupted run did not do, one line each (stderr: the report of the failure)."""
     undone = sorted(result.not_done, key=lambda n: n.address)
-    print(f"Interrupted: {len(undone)} action(s) not done:", file=sys.stderr)
+    if result.lock_lost:
+        print(
+            f"error: the state lock was lost ({result.lock_lost}): stopping; {len(undone)} action(s) not done"
+            + (":" if undone else ""),
+            file=sys.stderr,
+        )
+    else:
+        print(f"Interrupted: {len(undone)} action(s) not done:", file=sys.stderr)
     for item in undone:
         print(_not_done_line(item), file=sys.stderr)
     if undone:
@@ -350,6 +364,9 @@ def _outcome(result: ApplyResult) -> int:
             "succeed (see the lines marked !)",
             file=sys.stderr,
         )
+    if result.lock_lost:  # another process may hold the lock now: a failure, not an interruption
+        report_interrupted(result)
+        return exitcodes.ERROR
     if result.interrupted:
         report_interrupted(result)
         return exitcodes.INTERRUPTED

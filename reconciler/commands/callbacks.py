@@ -53,7 +53,7 @@ def register(subparsers: Any) -> None:
     )
     verify.add_argument(
         "--max-age",
-        type=bounded(float, low=0.0),
+        type=bounded(float, low=0.0),  # finite: a nan max age would let every signature through
         default=300.0,
         metavar="SECONDS",
         help="reject signatures older than this (default 300)",

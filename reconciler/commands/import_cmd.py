@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler import exitcodes
-from reconciler.commands._argtypes import parse_duration
 from reconciler.commands._stack import add_stack_argument, named_stack
 from reconciler.commands._target import add_target_arguments, open_api, target_from_args, time_limits
+from reconciler.commands.apply import parse_lock_timeout
 from reconciler.resources import NO_STACK
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--lock-timeout",
-        type=parse_duration,
+        type=parse_lock_timeout,
         default=0.0,
         metavar="DURATION",
         help="wait this long for a running apply's lock (e.g. 30s; default 0: fail at once)",

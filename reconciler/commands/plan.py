@@ -152,6 +152,8 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.state import open_store
 
     check_refresh_only(args)
+    if args.out is not None:
+        planfile.check_writable(args.out)  # before reading anything: a plan that cannot be saved is wasted
     target = target_from_args(args)
     stack = stack_for(args, args.paths)
     limits = time_limits(args)

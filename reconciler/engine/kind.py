@@ -185,7 +185,8 @@ class ApplyContext(Protocol):
         ...
 
     async def patient(self, call: Callable[[], Awaitable[T]], *, limiter: Limiter | None = None) -> T:
-        """`call`, sent again while the gateway throttles it (429), up to the run's patience."""
+        """`call`, sent again while the gateway throttles it (429), up to the run's patience. Every write
+        to the service goes through here: the run checks its state lock before each one."""
         ...
 
     async def until_known(

@@ -11,9 +11,25 @@ from __future__ import annotations
 import shlex
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Final
 
 from reconciler.errors import UserError
 from reconciler.resources import NO_STACK, Address, ManagedRecord
+
+#: The longest stack name: it is printed in every ownership error and stored with every record.
+MAX_STACK_CHARS: Final = 128
+
+
+def stack_name_problem(name: str) -> str | None:
+    """What makes `name` unfit to name a stack (one clause), None when it is fit. One rule for every
+    place a name comes from: --stack, SMARTLIVE_STACK, the manifests' root, a saved plan."""
+    if not name:
+        return "a stack name cannot be empty"
+    if len(name) > MAX_STACK_CHARS:
+        return f"a stack name has at most {MAX_STACK_CHARS} characters, not {len(name)}"
+    if not name.isprintable():
+        return "a stack name must be printable (no control characters or line breaks)"
+    return None
 
 
 class StackConflictError(UserError):

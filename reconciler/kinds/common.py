@@ -9,13 +9,24 @@ from typing import Any, Final
 
 from reconciler.engine.kind import Applied, ApplyContext, PlanContext
 from reconciler.engine.plan import Action, FieldChange, Reason, ReasonCode, ResourceChange
-from reconciler.errors import RemoteError
+from reconciler.errors import OutcomeUnknownError, RemoteError
 from reconciler.resources import ManagedRecord
 
 #: "Job state does not allow this operation" (a job that has ended, a room that still has an active job).
 JOB_STATE_CONFLICT: Final = "MSS.20020001"
 #: Stands for the old value of a field the service does not show: only its fingerprint was kept.
 PREVIOUSLY_APPLIED: Final = "(previously applied value)"
+
+
+def answered_id(remote_id: str | None, id_name: str, operation: str) -> str:
+    """The id a create or start answered with. An answer without one (an empty 200, a proxy's blank
+    page) says nothing of what happened: the outcome is unknown, and the caller's `until_known` looks
+    the object up as it does for a lost answer. Never a success recorded with an empty id."""
+    if not remote_id:
+        raise OutcomeUnknownError(
+            f"{operation} answered without a {id_name}; the change may or may not have been made"
+        )
+    return remote_id
 
 
 def fingerprint_changes(

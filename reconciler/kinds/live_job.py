@@ -56,7 +56,7 @@ from reconciler.engine.plan import (
 )
 from reconciler.errors import AuthError, ManifestError, RemoteError
 from reconciler.kinds import active_jobs
-from reconciler.kinds.common import JOB_STATE_CONFLICT, fingerprint_changes
+from reconciler.kinds.common import JOB_STATE_CONFLICT, answered_id, fingerprint_changes
 from reconciler.kinds.smart_live_room import NAME as ROOM_KIND
 from reconciler.kinds.smart_live_room import RoomManifest
 from reconciler.manifest import codes
@@ -905,7 +905,7 @@ class LiveJobKind:
             nonlocal warnings
             response = await ctx.patient(lambda: ctx.api.start_job(room_id, request), limiter=limiter)
             warnings = start_warnings(response)
-            return response.job_id or ""
+            return answered_id(response.job_id, "job_id", START_OPERATION)
 
         async def lookup() -> str | None:
             appeared = [j for j in await self._active(ctx, room_id) if j.job_id not in before]

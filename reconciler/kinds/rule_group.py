@@ -32,7 +32,7 @@ from reconciler.engine.kind import (
 )
 from reconciler.engine.plan import Action, Reason, ReasonCode, ResourceChange
 from reconciler.errors import AuthError, RemoteError, UserError
-from reconciler.kinds.common import delete_remote, pruned_delete, update_requested
+from reconciler.kinds.common import answered_id, delete_remote, pruned_delete, update_requested
 from reconciler.manifest.lint_rules import lint_rules
 from reconciler.manifest.registry import KindSpec, Manifest, SetCheck
 from reconciler.manifest.secrets import Secret
@@ -344,11 +344,11 @@ class RuleGroupKind:
             adopted = group_id is not None  # our own lost create made it: the same body, adopting is exact
             return group_id
 
-        group_id = await ctx.until_known(
-            f"{desired.address}: create",
-            lambda: ctx.patient(lambda: ctx.api.create_rule_group(body)),
-            lookup=lookup,
-        )
+        async def create() -> str:
+            group_id = await ctx.patient(lambda: ctx.api.create_rule_group(body))
+            return answered_id(group_id, "group_id", "CreateInteractionRuleGroup")
+
+        group_id = await ctx.until_known(f"{desired.address}: create", create, lookup=lookup)
         await ctx.record(_record(desired, group_id))
         suffix = ", adopted after a lost response" if adopted else ""
         return Applied(f"created (group_id {group_id}{suffix})", group_id)

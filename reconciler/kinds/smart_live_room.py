@@ -58,6 +58,7 @@ from reconciler.errors import AuthError, ManifestError, RemoteError
 from reconciler.kinds import active_jobs, rule_group
 from reconciler.kinds.common import (
     JOB_STATE_CONFLICT,
+    answered_id,
     delete_remote,
     fingerprint_changes,
     pruned_delete,
@@ -619,11 +620,12 @@ class SmartLiveRoomKind:
             return found[0].room_id if found else None
 
         limiter = ctx.limiter("CreateSmartLiveRoom")
-        room_id = await ctx.until_known(
-            f"{desired.address}: create",
-            lambda: ctx.patient(lambda: ctx.api.create_room(body), limiter=limiter),
-            lookup=lookup,
-        )
+
+        async def create() -> str:
+            room_id = await ctx.patient(lambda: ctx.api.create_room(body), limiter=limiter)
+            return answered_id(room_id, "room_id", "CreateSmartLiveRoom")
+
+        room_id = await ctx.until_known(f"{desired.address}: create", create, lookup=lookup)
         await ctx.record(self._record(desired, room_id))
         return Applied(f"created (room_id {room_id}, {len(body.interaction_rules or [])} rule(s))", room_id)
 

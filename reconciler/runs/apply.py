@@ -35,6 +35,12 @@ action, lets the ones in flight finish (their state is written) and reports ever
 so an interrupted run never leaves a room stopped without its start unless forced. Each action having its
 own slot also means it never queues behind other actions' requests between two of its own: a restart's
 start follows its stop at once.
+
+The state lock can be taken from a running apply (PostgreSQL: its session ended by `state unlock --force`
+on another host). Then another apply may be writing the same objects, so this one must write nothing
+more: every state write checks the lock (the store does: state/sql.py), and so does every write to the
+service, right before it is sent (`patient`, which every kind's write goes through). The first write
+that finds the lock gone stops the run as stop() does, and the result says why (`lock_lost`).
 """
 
 from __future__ import annotations
@@ -51,7 +57,7 @@ from reconciler.cloud.retry import BACKOFF, GIVE_UP, RetryPolicy, Verdict, retry
 from reconciler.engine.graph import dependents, levels
 from reconciler.engine.kind import Applied, Desired, Fingerprinter, Kind, Limiter
 from reconciler.engine.plan import RESTART, Action, Plan, ReasonCode, ResourceChange
-from reconciler.errors import OutcomeUnknownError, RemoteError, UserError
+from reconciler.errors import LockLostError, OutcomeUnknownError, RemoteError, UserError
 from reconciler.kinds import RESOURCE_KINDS
 from reconciler.resources import PENDING, Address, ManagedRecord
 from reconciler.runs.state_writer import StateWriter
@@ -120,6 +126,10 @@ class RecordSink(Protocol):
     def put(self, target: str, record: ManagedRecord, applied_by: str) -> None: ...
 
     def remove(self, target: str, address: Address) -> bool: ...
+
+    def check_lock(self, target: str) -> None:
+        """LockLostError once the run's state lock is held no longer (state/base.py StateStore)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -193,6 +203,9 @@ class ApplyResult:
     not_done: list[NotDone] = field(default_factory=list)
     #: The run was stopped (Ctrl-C) before it had carried out every change: `not_done` lists them.
     interrupted: bool = False
+    #: Why the state lock was lost mid-run ("its database session ended"), which stopped the run; "" if
+    #: it was not.
+    lock_lost: str = ""
 
     @property
     def failed(self) -> list[ActionResult]:
@@ -226,6 +239,7 @@ class ApplyResult:
                 "not_done": len(self.not_done),
             },
             "interrupted": self.interrupted,
+            "lock_lost": self.lock_lost or None,
             "not_done": [n.as_json() for n in sorted(self.not_done, key=lambda n: n.address)],
         }
 
@@ -234,7 +248,9 @@ class ApplyResult:
         updated = self.count("updated", "refreshed")
         restarted = self.count("restarted")
         destroyed = self.count("stopped", "deleted")
-        if self.interrupted:
+        if self.lock_lost:
+            head = "Apply stopped (the state lock was lost)"
+        elif self.interrupted:
             head = "Apply interrupted"
         else:
             head = "Apply complete" if not self.failed else "Apply finished with errors"
@@ -330,6 +346,8 @@ class Executor:
         self._stopping = False
         self._forced = False
         self._in_flight: set[asyncio.Task[Any]] = set()
+        #: The actions (their tasks) that have sent a write to the service: stopped now, half done.
+        self._sent: set[asyncio.Task[Any]] = set()
 
     # Interruption -------------------------------------------------------------------------------
 
@@ -379,14 +397,29 @@ class Executor:
     def limiter(self, operation: str) -> Limiter | None:
         return self.limiters.get(operation)
 
+    async def _lock_held(self) -> None:
+        """LockLostError unless the state lock is still held: checked on the writer thread (in order
+        with the state writes, off the event loop) before every write to the service."""
+        if self.store is not None:
+            store, target = self.store, self.target
+            await self._write(lambda: store.check_lock(target))
+
     async def patient(self, call: Callable[[], Awaitable[T]], *, limiter: Limiter | None = None) -> T:
         """Send a write again while the gateway throttles it: a 429 is waited out, never a failure
         (unless it lasts THROTTLE_PATIENCE_SECONDS). With a limiter, each try waits for its slot and a
-        throttled answer holds back every call of that operation instead of sleeping here."""
+        throttled answer holds back every call of that operation instead of sleeping here.
+
+        Every write a kind sends to the service comes through here, so this is also where the state
+        lock is checked before each one: a process that lost the lock sends nothing more (another
+        apply may hold it and be writing the same objects)."""
 
         async def attempt() -> T:
             if limiter is not None:
                 await limiter.wait()
+            await self._lock_held()  # after the wait, right before sending: the last moment it can fail
+            task = asyncio.current_task()
+            if task is not None:
+                self._sent.add(task)
             return await call()
 
         def classify(exc: Exception) -> Verdict:
@@ -413,15 +446,17 @@ class Executor:
         *,
         lookup: Callable[[], Awaitable[T | None]] | None = None,
     ) -> T:
-        """`write` until its outcome is known. After every lost answer `lookup` (when given) looks for
-        what the write may have made, and only then is the write sent again."""
+        """`write` until its outcome is known. After every lost answer (or one without the id it had to
+        carry: kinds/common.py answered_id) `lookup` (when given) looks for what the write may have
+        made, and only then is the write sent again. A look-up finding an object without an id found
+        nothing it could record."""
 
         async def attempt() -> T:
             try:
                 return await write()
             except OutcomeUnknownError:
                 found = None if lookup is None else await lookup()
-                if found is None:
+                if found is None or found == "":
                     raise  # not there: sent again while tries are left
                 return found
 
@@ -429,8 +464,12 @@ class Executor:
             return await retrying(
                 attempt, _outcome_unknown, UNKNOWN_OUTCOME, sleep=self._sleep, clock=self._clock
             )
-        except OutcomeUnknownError:
-            raise OutcomeUnknownError(f"{what} kept failing without an answer") from None
+        except OutcomeUnknownError as last:
+            looked = ", and each look-up for it found nothing" if lookup is not None else ""
+            raise OutcomeUnknownError(
+                f"{what}: outcome unknown after {UNKNOWN_OUTCOME_ATTEMPTS} tries{looked} (last: {last}); "
+                "run plan to see what exists"
+            ) from None
 
     # Bookkeeping --------------------------------------------------------------------------------
 
@@ -463,6 +502,8 @@ class Executor:
         verb = _DONE_VERBS.get(change.actions, str(change.actions[0]))
         try:
             applied: Applied = await kind.apply(change, desired, self)
+        except LockLostError:
+            raise  # not this action's failure: the run stops (_action)
         except UserError as exc:
             self._done(ActionResult(change.address, verb, False, error_text(exc)))
             return False
@@ -607,9 +648,13 @@ class Executor:
                         failed.add(change.address)
 
                 await asyncio.gather(*(one(c) for c in level))
-            # Settling is bookkeeping for the store (nothing to do without one), skipped when forced.
-            if self.store is not None and not self._forced:
-                await asyncio.gather(*(kind.settle(self, written[name]) for name, kind in self.kinds.items()))
+            # Settling is bookkeeping for the store (nothing to do without one), skipped when forced or
+            # when the lock is gone (another process may be writing the store now).
+            if self.store is not None and not self._forced and not self.result.lock_lost:
+                try:
+                    await asyncio.gather(*(k.settle(self, written[name]) for name, k in self.kinds.items()))
+                except LockLostError as exc:
+                    self._lose_lock(exc)
         finally:
             if self._writer is not None:
                 self._writer.close()  # every write submitted is carried out, a forced stop's included
@@ -633,8 +678,19 @@ class Executor:
                 raise  # not ours: the whole run is being cancelled
             self.result.not_done.append(self._not_done(change, cut_off=True))
             return None
+        except LockLostError as exc:
+            self._lose_lock(exc)
+            self.result.not_done.append(self._not_done(change, cut_off=task in self._sent))
+            return None
         finally:
             self._in_flight.discard(task)
+            self._sent.discard(task)
+
+    def _lose_lock(self, exc: LockLostError) -> None:
+        """The lock is gone: as after a first Ctrl-C, no action begins any more, and each one in flight
+        stops at its next write (to the service or the store), since each checks the lock first."""
+        self.result.lock_lost = self.result.lock_lost or exc.reason
+        self.stop()
 
     def _not_done(self, change: ResourceChange, *, cut_off: bool = False) -> NotDone:
         kind = self.kinds.get(change.kind)

@@ -14,10 +14,14 @@ import os
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from reconciler.engine.plan import Plan
+from reconciler.engine.stacks import stack_name_problem
 from reconciler.errors import StalePlanError, UserError
+from reconciler.redaction import one_line
 
 KIND = "smartlive-plan"
 #: 2.0: the embedded plan is the JSON plan 2.0 (reason codes, depends_on).
@@ -68,13 +72,43 @@ def save(path: Path, saved: SavedPlan) -> None:
         "secret_references": saved.secret_references,
         "where": {"endpoint": saved.endpoint, "project_id": saved.project_id, "local": saved.local},
     }
-    # Written whole or not at all, and readable by its owner only: a plan names endpoints and ids.
+    text = json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    check_writable(path)
+    # Written whole or not at all (a temporary file beside it, then renamed over it), and readable by its
+    # owner only: a plan names endpoints and ids. A failed write leaves no temporary file behind.
     tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(body, out, indent=2, sort_keys=True, ensure_ascii=False)
-        out.write("\n")
-    os.replace(tmp, path)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise UserError(_unwritable(path, exc.strerror or str(exc))) from None
+
+
+def check_writable(path: Path) -> None:
+    """Refuse at once (before plan reads anything) a path a plan cannot be saved to: a missing
+    directory, or a directory where the file should be. Other failures (permissions, a full disk) are
+    found by `save` itself, with the same message."""
+    if not path.parent.is_dir():
+        raise UserError(_unwritable(path, f"there is no directory {path.parent}"))
+    if path.is_dir():
+        raise UserError(_unwritable(path, "it is a directory; name a file, e.g. " + str(path / "plan.out")))
+
+
+def _unwritable(path: Path, why: str) -> str:
+    return f"cannot save the plan to {path}: {why}"
+
+
+#: What tells a plan file from a manifest in its first bytes (`save` writes its keys sorted, so both come
+#: before the embedded plan).
+_MARKERS = (f'"{KIND}"'.encode(), b'"live_fingerprint"')
+#: JSON's names for what a file holds instead of an object.
+_JSON_TYPES = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
 
 
 def is_saved_plan(path: Path) -> bool:
@@ -86,42 +120,127 @@ def is_saved_plan(path: Path) -> bool:
             head = handle.read(4096)
     except OSError:
         return False
-    return f'"kind": "{KIND}"'.encode() in head or f'"kind":"{KIND}"'.encode() in head
+    # The kind, or failing that (an edit broke it) the key only a plan file has: an edited plan is then
+    # refused as a plan, with why, rather than read as a manifest.
+    return any(marker in head for marker in _MARKERS)
+
+
+def _stack_name(name: str) -> str:
+    problem = stack_name_problem(name)
+    if problem is not None:
+        raise ValueError(problem)
+    return name
+
+
+class _Strict(BaseModel):
+    # Every type exactly as `save` writes it: an edited "prune": "no" must not read as True. Keys this
+    # version does not know are ignored.
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+
+class _Options(_Strict):
+    prune: bool
+    targets: list[str]
+    replace: list[str]
+
+
+class _Where(_Strict):
+    endpoint: str
+    project_id: str
+    local: bool
+
+
+class _Change(_Strict):
+    """The part of each planned change that apply compares with its own plan (`SavedPlan.actions`)."""
+
+    address: str
+    actions: list[str]
+
+
+class _EmbeddedPlan(_Strict):
+    resource_changes: list[_Change]
+
+
+class _File(_Strict):
+    target: str
+    stack: Annotated[str, AfterValidator(_stack_name)]
+    live_fingerprint: str
+    manifest_digest: str
+    paths: Annotated[list[str], Field(min_length=1)]
+    options: _Options
+    plan: _EmbeddedPlan
+    secret_references: dict[str, list[str]]
+    where: _Where
 
 
 def load(path: Path) -> SavedPlan:
-    try:
-        body = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{path}: not a readable saved plan ({type(exc).__name__})") from None
-    if not isinstance(body, dict) or body.get("kind") != KIND:
-        raise UserError(f"{path}: not a smartlive plan file")
+    """The saved plan at `path`, or one line saying why it is not one: the one reader of plan files.
+    Every shape an edit, a truncation or another tool can leave (not JSON, not an object, a key missing
+    or of another type) is refused here, before apply reads or locks anything."""
+    body = _json_object(path)
+    if body.get("kind") != KIND:
+        raise UserError(_unreadable(path, f'its "kind" is not "{KIND}"'))
     if body.get("format_version") != FORMAT_VERSION:
-        raise UserError(f"{path}: plan format {body.get('format_version')!r} is not {FORMAT_VERSION!r}")
-    if not isinstance(body.get("stack"), str):
+        version = str(body.get("format_version"))[:20]
+        raise UserError(
+            _unreadable(path, f"format version {version!r}, not {FORMAT_VERSION!r}; run plan again")
+        )
+    if "stack" not in body:
         # Made before stacks: what its --prune meant then is not what it means now.
         raise StalePlanError(
-            f"{path}: the saved plan names no stack (an older smartlive made it); run plan again"
+            _unreadable(path, "it names no stack (an older smartlive made it); run plan again")
         )
-    options = body.get("options") or {}
-    where = body.get("where") or {}
+    try:
+        parsed = _File.model_validate(body)
+    except ValidationError as exc:
+        raise UserError(_unreadable(path, _first_problem(exc))) from None
     return SavedPlan(
-        target=str(body["target"]),
-        stack=body["stack"],
-        live_fingerprint=str(body["live_fingerprint"]),
-        manifest_digest=str(body["manifest_digest"]),
-        paths=tuple(body["paths"]),
-        prune=bool(options.get("prune")),
-        targets=tuple(options.get("targets") or ()),
+        target=parsed.target,
+        stack=parsed.stack,
+        live_fingerprint=parsed.live_fingerprint,
+        manifest_digest=parsed.manifest_digest,
+        paths=tuple(parsed.paths),
+        prune=parsed.options.prune,
+        targets=tuple(parsed.options.targets),
         plan=dict(body["plan"]),
-        replace=tuple(options.get("replace") or ()),
-        secret_references={
-            str(k): [str(r) for r in v] for k, v in (body.get("secret_references") or {}).items()
-        },
-        endpoint=str(where.get("endpoint") or ""),
-        project_id=str(where.get("project_id") or ""),
-        local=bool(where.get("local")),
+        replace=tuple(parsed.options.replace),
+        secret_references={k: list(v) for k, v in parsed.secret_references.items()},
+        endpoint=parsed.where.endpoint,
+        project_id=parsed.where.project_id,
+        local=parsed.where.local,
     )
+
+
+def _json_object(path: Path) -> dict[str, Any]:
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UserError(_unreadable(path, exc.strerror or type(exc).__name__)) from None
+    except UnicodeDecodeError as exc:
+        raise UserError(_unreadable(path, f"not UTF-8 (byte {exc.start})")) from None
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise UserError(_unreadable(path, f"not JSON: {exc.msg} ({where})")) from None
+    except RecursionError:
+        raise UserError(_unreadable(path, "not JSON (nested too deeply)")) from None
+    if not isinstance(body, dict):
+        held = _JSON_TYPES.get(type(body), "null")
+        raise UserError(_unreadable(path, f"it holds {held}, not a JSON object"))
+    return body
+
+
+def _first_problem(exc: ValidationError) -> str:
+    """The first thing wrong, as `where: what` (`options.prune: Input should be a valid boolean`)."""
+    error = exc.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in error["loc"]) or "the file"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{where}: {error['msg']}{more}"
+
+
+def _unreadable(path: Path, why: str) -> str:
+    # The path as the user wrote it, then why: never the file's content beyond a short value, and on
+    # one line whatever a key of the file holds.
+    return one_line(f"{path} is not a readable saved plan: {why}")
 
 
 def check_target(saved: SavedPlan, target: str) -> None:

@@ -69,6 +69,22 @@ def load(paths: Sequence[str | Path]) -> LoadResult:
     return result
 
 
+def _require_resources(result: LoadResult, paths: Sequence[str | Path]) -> None:
+    """An empty set is refused, not planned as "No changes": validate warns of an empty file (Y008) and
+    fails a directory without manifests (Y009), and a plan or apply of nothing is a wrong path far more
+    often than a wish (with --prune it would plan removing everything the stack manages)."""
+    if any(resource_kind(m.kind) is not None for m in result.resources):
+        return
+    where = ", ".join(str(p) for p in paths)
+    documents = sorted({m.kind for m in result.resources})
+    why = (
+        f"only {', '.join(documents)} documents, which plan and apply do not act on"
+        if documents
+        else "nothing to plan or apply (an empty file or directory?)"
+    )
+    raise ManifestError(f"no manifests in {where}: {why}")
+
+
 def manifest_digest(result: LoadResult) -> str:
     """Digest of every resource as loaded (secret references, never values)."""
     digest = hashlib.sha256()
@@ -202,6 +218,7 @@ async def plan_session(
     environ: Mapping[str, str] | None = None,
 ) -> Session:
     result = load(paths)
+    _require_resources(result, paths)
     # Every stack's records: the planner needs the others' to name their owner, never to read them.
     managed = store.records(target_key) if store is not None else None
     owners = Ownership(options.stack, managed or {})

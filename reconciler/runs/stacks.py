@@ -29,6 +29,9 @@ class StackSink:
     def remove(self, target: str, address: Address) -> bool:
         return self.store.remove(target, address)
 
+    def check_lock(self, target: str) -> None:
+        self.store.check_lock(target)
+
 
 def claim_legacy(
     sink: StackSink,

@@ -105,6 +105,12 @@ class StateStore(Protocol):
 
     def lock(self, target: str, *, timeout: float, holder: LockHolder) -> AbstractContextManager[None]: ...
 
+    def check_lock(self, target: str) -> None:
+        """While this store holds the target's lock: raise LockLostError if it holds it no longer. A
+        put or remove of the target's records checks it first; apply also checks it before each write
+        to the service. Nothing to check when this store did not take the lock."""
+        ...
+
     def lock_info(self, target: str) -> LockHolder | None: ...
 
     def force_unlock(self, target: str) -> bool: ...
@@ -172,12 +178,28 @@ def holder_from_json(text: str) -> LockHolder | None:
         return None
 
 
+def corrupt(location: str, problem: str) -> StateError:
+    """The one message for a store whose content this tool did not write (edited by hand, damaged, a
+    bad restore): where the store is and what is wrong, in one line; the store holds no secret."""
+    return StateError(f"the state store {location} is corrupt: {problem}")
+
+
+def excerpt(value: object) -> str:
+    """A stored value as a message shows it: short, and on one line."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def field_fingerprints_to_json(fields: Mapping[str, str]) -> str:
     return json.dumps(dict(fields), sort_keys=True, separators=(",", ":"))
 
 
 def field_fingerprints_from_json(text: str) -> dict[str, str]:
-    data = json.loads(text) if text else {}
-    if not isinstance(data, dict):
-        raise StateError(f"corrupt field_fingerprints in the state store: {text[:40]!r}")
-    return {str(k): str(v) for k, v in data.items()}
+    """The per-field fingerprints as stored; ValueError (saying what is wrong) for anything else."""
+    try:
+        data = json.loads(text) if text else {}
+    except (ValueError, RecursionError):
+        raise ValueError(f"field_fingerprints are not JSON: {excerpt(text)}") from None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise ValueError(f"field_fingerprints are not an object of texts: {excerpt(text)}")
+    return {str(k): v for k, v in data.items()}

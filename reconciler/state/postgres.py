@@ -18,9 +18,9 @@ from typing import Any
 import psycopg
 from psycopg import conninfo, errors
 
-from reconciler.errors import ConfigError, LockError
+from reconciler.errors import ConfigError, LockError, LockLostError
 from reconciler.state import schema
-from reconciler.state.base import LockHolder, StateError, lock_refusal, utc_now
+from reconciler.state.base import LockHolder, StateError, corrupt, lock_refusal, utc_now
 from reconciler.state.sql import SqlStore
 
 POLL_SECONDS = 0.1
@@ -75,6 +75,8 @@ class PostgresStore(SqlStore):
         params.setdefault("application_name", "smartlive")
         self._params = params
         self._password = str(params.get("password") or "")
+        #: target -> the session holding its advisory lock, while this store holds it.
+        self._sessions: dict[str, Connection] = {}
         self._conn = self._connect()
         try:
             self._ensure_schema()
@@ -93,12 +95,25 @@ class PostgresStore(SqlStore):
     def _failed(self, exc: psycopg.Error) -> StateError:
         return StateError(f"PostgreSQL state store {self.location}: {_one_line(exc, self._password)}")
 
-    def _run(self, conn: Connection, sql: str, params: Sequence[Any]) -> psycopg.Cursor[tuple[Any, ...]]:
+    def _run(
+        self, conn: Connection, sql: str, params: Sequence[Any], *, lock_of: str | None = None
+    ) -> psycopg.Cursor[tuple[Any, ...]]:
+        """One statement; `lock_of`: `conn` is the session holding that target's lock (`_lock`)."""
         try:
             return conn.execute(sql.replace("?", "%s"), params)
-        except (psycopg.OperationalError, errors.InsufficientPrivilege) as exc:
-            # The server went away, or the role may not read or write the tables: the user's to fix.
+        except psycopg.OperationalError as exc:
+            if lock_of is not None:
+                # The advisory lock lives exactly as long as its session: a statement that cannot run
+                # there (the session was ended: `state unlock --force` elsewhere, a server restart, a
+                # dropped connection) means the lock is gone, and another process may hold it.
+                raise LockLostError(lock_of, "its database session ended") from None
+            raise self._failed(exc) from exc  # the server went away: the user's to fix
+        except errors.InsufficientPrivilege as exc:
+            # The role may not read or write the tables: the user's to fix.
             raise self._failed(exc) from exc
+        except (errors.UndefinedTable, errors.UndefinedColumn) as exc:
+            # A table or column of the schema this store's version says it has is gone.
+            raise corrupt(self.location, _one_line(exc, self._password)) from exc
 
     def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._mutex:
@@ -162,18 +177,40 @@ class PostgresStore(SqlStore):
                 operation = excluded.operation, backend_pid = excluded.backend_pid""",
                 (target, mine.host, mine.pid, mine.since, mine.user, mine.operation, mine.backend_pid),
             )
+
+            def still_held() -> None:
+                self._on_session(target, conn, "SELECT 1", ())  # one round trip on the lock's session
+
+            self._sessions[target] = conn
             try:
-                yield
+                with self._holding(target, still_held):
+                    yield
             finally:
+                del self._sessions[target]
                 try:
-                    conn.execute(
-                        "DELETE FROM locks WHERE target = %s AND backend_pid = %s", (target, mine.backend_pid)
-                    )
-                    conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+                    with self._mutex:
+                        conn.execute(
+                            "DELETE FROM locks WHERE target = %s AND backend_pid = %s",
+                            (target, mine.backend_pid),
+                        )
+                        conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
                 except psycopg.Error:
                     pass  # the session is gone (server restart, force-unlock): its lock went with it
         finally:
             conn.close()
+
+    def _on_session(self, target: str, conn: Connection, sql: str, params: Sequence[Any]) -> int:
+        """One statement on the session holding the target's lock: it runs under the lock, or raises
+        LockLostError."""
+        with self._mutex:
+            return self._run(conn, sql, params, lock_of=target).rowcount
+
+    def _write(self, target: str, sql: str, params: Sequence[Any]) -> int:
+        # Under the lock, a record is written on the lock's session: it lands under the lock or fails.
+        conn = self._sessions.get(target)
+        if conn is None:
+            return super()._write(target, sql, params)
+        return self._on_session(target, conn, sql, params)
 
     def lock(self, target: str, *, timeout: float, holder: LockHolder) -> AbstractContextManager[None]:
         return self._lock(target, timeout, holder)

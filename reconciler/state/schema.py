@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from reconciler.errors import ConfigError
+from reconciler.state.base import corrupt, excerpt
 
 #: Runs one statement (placeholders written `?`) inside the migration transaction; returns its rows.
 Run = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
@@ -71,8 +72,8 @@ def read_version(run: Run, location: str) -> int:
         return 0
     try:
         version = int(rows[0][0])
-    except ValueError:
-        raise ConfigError(f"state store {location} has an unreadable schema_version {rows[0][0]!r}") from None
+    except (ValueError, TypeError):
+        raise corrupt(location, f"its schema_version {excerpt(rows[0][0])} is not a number") from None
     if version > SCHEMA_VERSION:
         raise ConfigError(
             f"state store {location} has schema version {version}, newer than this smartlive knows "

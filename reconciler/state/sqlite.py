@@ -19,11 +19,14 @@ from typing import Any
 
 from reconciler.errors import ConfigError
 from reconciler.state import filelock, schema
-from reconciler.state.base import LockHolder, StateError
+from reconciler.state.base import LockHolder, StateError, corrupt
 from reconciler.state.sql import SqlStore
 
 BUSY_TIMEOUT_SECONDS = 30.0
 SYNCHRONOUS_MODES = ("normal", "full")
+#: OperationalErrors that say the file's content is damaged rather than that the database is busy or
+#: read-only: the store is corrupt.
+_DAMAGE = ("Could not decode", "no such table", "no such column")
 
 
 class SqliteStore(SqlStore):
@@ -61,15 +64,23 @@ class SqliteStore(SqlStore):
         with self._mutex:
             try:
                 return self._conn.execute(sql, params).fetchall()
-            except sqlite3.OperationalError as exc:
-                raise StateError(f"SQLite state store {self.location}: {exc}") from exc
+            except sqlite3.DatabaseError as exc:
+                raise self._failed(exc) from exc
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         with self._mutex:
             try:
                 return self._conn.execute(sql, params).rowcount
-            except sqlite3.OperationalError as exc:
-                raise StateError(f"SQLite state store {self.location}: {exc}") from exc
+            except sqlite3.DatabaseError as exc:
+                raise self._failed(exc) from exc
+
+    def _failed(self, exc: sqlite3.DatabaseError) -> StateError:
+        """Busy, read-only, a full disk (OperationalError: the user's to fix, as it says), or a damaged
+        file (any other DatabaseError: "database disk image is malformed"; text that is not UTF-8; a
+        table or column of the schema gone)."""
+        if isinstance(exc, sqlite3.OperationalError) and not str(exc).startswith(_DAMAGE):
+            return StateError(f"SQLite state store {self.location}: {exc}")
+        return corrupt(self.location, str(exc))
 
     def _has_meta(self) -> bool:
         return bool(self._fetch("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"))
@@ -94,13 +105,22 @@ class SqliteStore(SqlStore):
         return self.path.with_name(f"{self.path.name}.{digest}.lock")
 
     def lock(self, target: str, *, timeout: float, holder: LockHolder) -> AbstractContextManager[None]:
-        return filelock.file_lock(self.lock_path(target), target, timeout=timeout, holder=holder)
+        return self._lock(target, timeout, holder)
+
+    @contextmanager
+    def _lock(self, target: str, timeout: float, holder: LockHolder) -> Iterator[None]:
+        path = self.lock_path(target)
+        with (
+            filelock.file_lock(path, target, timeout=timeout, holder=holder, store=self.location) as check,
+            self._holding(target, check),
+        ):
+            yield
 
     def lock_info(self, target: str) -> LockHolder | None:
-        return filelock.held_by(self.lock_path(target))
+        return filelock.held_by(self.lock_path(target), store=self.location)
 
     def force_unlock(self, target: str) -> bool:
-        return filelock.clear_stale(self.lock_path(target), target)
+        return filelock.clear_stale(self.lock_path(target), target, store=self.location)
 
     def close(self) -> None:
         with self._mutex:

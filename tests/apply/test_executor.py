@@ -14,7 +14,7 @@ import pytest
 from reconciler.api import models
 from reconciler.engine.kind import Desired
 from reconciler.engine.plan import RESTART, Action, Plan, Reason, ReasonCode, ResourceChange
-from reconciler.errors import OutcomeUnknownError, RemoteError
+from reconciler.errors import LockLostError, OutcomeUnknownError, RemoteError
 from reconciler.kinds import live_job, rule_group
 from reconciler.kinds.live_job import DesiredJobInputs, JobDeclaration, LiveJob, LiveJobs, desired_job
 from reconciler.kinds.rule_group import DesiredGroup, LiveGroup, LiveGroups, desired_group
@@ -73,14 +73,21 @@ class Store:
 
     writes: list[tuple[str, Address, str]] = field(default_factory=list)
     records: dict[Address, ManagedRecord] = field(default_factory=dict)
+    #: The run's state lock was taken from it (its session ended): every write and check fails from then.
+    lost: bool = False
 
     def put(self, target: str, record: ManagedRecord, applied_by: str) -> None:
+        self.check_lock(target)
         self.writes.append(("put", record.address, record.remote_id))
         self.records[record.address] = record
 
     def remove(self, target: str, address: Address) -> bool:
         self.writes.append(("remove", address, ""))
         return self.records.pop(address, None) is not None
+
+    def check_lock(self, target: str) -> None:
+        if self.lost:
+            raise LockLostError(target, "its database session ended")
 
     def of(self, address: Address) -> list[tuple[str, str]]:
         """The writes of one resource, in order."""
@@ -506,6 +513,37 @@ def test_force_cuts_off_the_actions_in_flight_and_keeps_what_they_recorded() -> 
 
     _, store = asyncio.run(scenario())
     assert store.of(g("a")) == [("put", PENDING)]  # the intent stays: the next apply looks the group up
+
+
+def test_a_lost_lock_stops_the_run_and_nothing_more_is_written_anywhere() -> None:
+    """The lock is taken while b's create is on its way: b's answer is not recorded (its intent stays,
+    for the next apply to adopt), c is never sent, and the run says why it stopped."""
+    api, store = FakeApi(), Store()
+
+    def lose_the_lock() -> None:
+        store.lost = True
+
+    api.script["create b"] = [lose_the_lock]
+    run = Executor(
+        api,  # type: ignore[arg-type]
+        store,
+        TARGET,
+        ApplyOptions(parallelism=1, applied_by="tester"),
+        fingerprint=fp,
+    )
+    names = ("a", "b", "c")
+    result = asyncio.run(
+        run.execute(Plan(tuple(create(n) for n in names)), declared(*(group(n) for n in names)))
+    )
+
+    assert result.lock_lost == "its database session ended"
+    assert [r.address for r in result.results] == [g("a")]
+    # b's write was sent (it may be half done: cut off); c was never begun.
+    assert [(n.address, n.cut_off) for n in result.not_done] == [(g("b"), True), (g("c"), False)]
+    assert sorted(api.groups.values()) == ["a", "b"] and api.calls.count("create") == 2
+    assert store.of(g("b")) == [("put", PENDING)] and store.of(g("c")) == []
+    assert result.summary_line().startswith("Apply stopped (the state lock was lost): 1 created")
+    assert result.as_json()["lock_lost"] == "its database session ended"
 
 
 def test_at_most_parallelism_actions_run_at_once() -> None:
