@@ -59,8 +59,8 @@ def _seconds(text: str, *, high: float, high_text: str) -> float:
     if not match:
         raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 30s, 2m or 0")
     seconds = float(match.group(1)) * _SCALE[match.group(2) or "s"]
-    if not math.isfinite(seconds):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite duration")
-    if not seconds <= high:
+    if not seconds <= high:  # also inf, from a number too long for a float
         raise argparse.ArgumentTypeError(f"must be at most {high_text}")
+    if not math.isfinite(seconds):  # where no bound caught it
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite duration")
     return seconds
