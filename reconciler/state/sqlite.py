@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from reconciler.errors import ConfigError
 from reconciler.state import filelock, schema
@@ -27,6 +28,27 @@ SYNCHRONOUS_MODES = ("normal", "full")
 #: OperationalErrors that say the file's content is damaged rather than that the database is busy or
 #: read-only: the store is corrupt.
 _DAMAGE = ("Could not decode", "no such table", "no such column")
+
+
+_T = TypeVar("_T")
+
+
+def _when_free(statement: Callable[[], _T]) -> _T:
+    """Run a statement, again while SQLite answers "database is locked" (up to BUSY_TIMEOUT_SECONDS).
+
+    The connection's busy timeout already waits for a writer, but SQLite returns SQLITE_BUSY at once
+    where waiting could deadlock (a journal-mode switch racing another process's first read, a WAL
+    reader whose snapshot moved): seen when two applies start together on a new store. Each statement
+    here is its own transaction (or runs inside one that holds the write lock), so running it again
+    is safe."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            return statement()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.02)
 
 
 class SqliteStore(SqlStore):
@@ -50,7 +72,7 @@ class SqliteStore(SqlStore):
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(f"cannot open the SQLite state store {path}: {exc}") from None
         try:
-            self._conn.execute("PRAGMA journal_mode=WAL")
+            _when_free(lambda: self._conn.execute("PRAGMA journal_mode=WAL"))
             self._conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
             self._ensure_schema()
         except sqlite3.DatabaseError as exc:
@@ -63,14 +85,14 @@ class SqliteStore(SqlStore):
     def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._mutex:
             try:
-                return self._conn.execute(sql, params).fetchall()
+                return _when_free(lambda: self._conn.execute(sql, params).fetchall())
             except sqlite3.DatabaseError as exc:
                 raise self._failed(exc) from exc
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         with self._mutex:
             try:
-                return self._conn.execute(sql, params).rowcount
+                return _when_free(lambda: self._conn.execute(sql, params).rowcount)
             except sqlite3.DatabaseError as exc:
                 raise self._failed(exc) from exc
 

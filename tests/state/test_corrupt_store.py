@@ -155,3 +155,21 @@ def test_a_sqlite_lock_path_that_is_a_directory_is_corrupt(workdir: Path, comman
     code, out, err = run(*command, "--state", url)
     assert code == 1, out + err
     assert_one_line(err, location, f"its lock file {lock_path} is a directory")
+
+
+def test_a_statement_sqlite_refuses_at_once_as_locked_is_run_again() -> None:
+    """SQLite answers SQLITE_BUSY without waiting where waiting could deadlock (two applies opening a
+    new store together): the statement is run again, not reported as an error."""
+    import sqlite3
+
+    from reconciler.state.sqlite import _when_free
+
+    answers: list[object] = [sqlite3.OperationalError("database is locked")] * 2 + ["done"]
+
+    def statement() -> object:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert _when_free(statement) == "done" and not answers
