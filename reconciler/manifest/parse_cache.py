@@ -38,12 +38,13 @@ def _header() -> bytes:
 
 
 def file_key(file: str, data: bytes) -> Key | None:
-    """The key of `file` whose content is `data`; None when it cannot be stat'ed."""
+    """The key of `file` whose content, as read, is `data`; None when it cannot be stat'ed. Size and
+    hash are of `data`, so a file written between the read and the stat is keyed by what was parsed."""
     try:
-        stat = os.stat(file)
+        mtime = os.stat(file).st_mtime_ns
     except OSError:
         return None
-    return stat.st_size, stat.st_mtime_ns, hashlib.sha256(data).hexdigest()
+    return len(data), mtime, hashlib.sha256(data).hexdigest()
 
 
 @dataclass
