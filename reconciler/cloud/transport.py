@@ -76,10 +76,10 @@ class ProxySettings:
     either case; REQUEST_METHOD set means a CGI script, where HTTP_PROXY is a client's header and ignored).
 
     `for_url` is pure: it consults what was read, never the environment or a file, and remembers its
-    answer per scheme and host (a run talks to one or two hosts)."""
+    answer per scheme, host and port (a run talks to one or two)."""
 
     proxies: Mapping[str, str]  # "http" / "https" / "all" -> proxy URL, "no" -> the NO_PROXY list
-    _decided: dict[tuple[str, str], httpx.Proxy | None] = field(
+    _decided: dict[tuple[str, str, int | None], httpx.Proxy | None] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -88,7 +88,7 @@ class ProxySettings:
         return cls(dict(urllib.request.getproxies_environment()))
 
     def for_url(self, url: httpx.URL) -> httpx.Proxy | None:
-        key = (url.scheme, url.host)
+        key = (url.scheme, url.host, url.port)
         if key not in self._decided:
             self._decided[key] = self._decide(url.scheme, url.host, url.port)
         return self._decided[key]

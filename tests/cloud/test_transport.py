@@ -350,3 +350,24 @@ def test_proxy_settings_are_read_once_per_transport_not_per_request(monkeypatch:
 
     run(go())
     assert calls == ["env"]
+
+
+def test_proxy_settings_choose_by_scheme_fall_back_to_all_and_honour_no_proxy() -> None:
+    from reconciler.cloud.transport import ProxySettings
+
+    def proxy_for(proxies: dict[str, str], url: str) -> str | None:
+        chosen = ProxySettings(proxies).for_url(httpx.URL(url))
+        return None if chosen is None else str(chosen.url)
+
+    both = {"http": "http://plain:3128", "https": "http://secure:3128"}
+    assert proxy_for(both, "https://metastudio.example.com/v1") == "http://secure:3128"
+    assert proxy_for(both, "http://metastudio.example.com/v1") == "http://plain:3128"
+    assert proxy_for({"all": "socks-less:8080"}, "https://a.example.com") == "http://socks-less:8080"
+    assert proxy_for({}, "https://a.example.com") is None
+    no = {"https": "http://p:1", "no": "internal.example.com, .corp, 10.0.0.1:8443"}
+    assert proxy_for(no, "https://internal.example.com/x") is None
+    assert proxy_for(no, "https://api.corp/x") is None, "a domain suffix"
+    assert proxy_for(no, "https://10.0.0.1:8443/x") is None, "host:port"
+    assert proxy_for(no, "https://10.0.0.1:9443/x") == "http://p:1", "another port of that host"
+    assert proxy_for(no, "https://metastudio.example.com/x") == "http://p:1"
+    assert proxy_for({"https": "http://p:1", "no": "*"}, "https://anything.example.com") is None
