@@ -121,3 +121,15 @@ def test_files_parsed_in_forked_workers_are_cached_too(tmp_path: Path) -> None:
     assert len(ParseCache.open(tmp_path).entries) == cold.files
     warm = load_manifests([examples], parallel=True, cache_dir=tmp_path)
     assert [str(r) for r in warm.resources] == [str(r) for r in cold.resources] and warm.ok
+
+
+def test_a_cache_that_cannot_be_written_costs_only_the_speed_up(tmp_path: Path) -> None:
+    from reconciler.manifest import load_manifests
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the cache directory would be")
+    with_cache = load_manifests([examples], cache_dir=blocked)
+    assert with_cache.ok and with_cache.files == load_manifests([examples]).files
+    assert blocked.read_text() == "a file where the cache directory would be"
+    assert [p.name for p in tmp_path.iterdir()] == ["not-a-directory"], "no temporary file left"
