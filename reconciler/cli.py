@@ -27,7 +27,20 @@ def command_modules() -> list[str]:
     return [info.name for info in pkgutil.iter_modules(commands.__path__) if not info.name.startswith("_")]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def module_of(command: str) -> str | None:
+    """The command module that registers `command`: named after it, with `_cmd` after a Python keyword
+    (`import` is import_cmd.py). None for a word that names no command."""
+    names = command_modules()
+    for name in (command, f"{command}_cmd"):
+        if name in names:
+            return name
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for `argv`: when it starts with a command, only that command's module is imported
+    (what `smartlive validate` loads is then validate's, not plan's renderers or the state store's
+    schema); otherwise (`--help`, a typo, no argv) every command, so the usage lists them all."""
     parser = argparse.ArgumentParser(
         prog="smartlive",
         description="Declarative plan/apply for MetaStudio smart-live interaction rules and live jobs.",
@@ -35,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"smartlive {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    modules = [importlib.import_module(f"reconciler.commands.{name}") for name in command_modules()]
+    chosen = module_of(argv[0]) if argv else None
+    names = [chosen] if chosen is not None else command_modules()
+    modules = [importlib.import_module(f"reconciler.commands.{name}") for name in names]
     for module in sorted(modules, key=lambda m: (getattr(m, "ORDER", 100), m.__name__)):
         module.register(subparsers)
     return parser
@@ -59,7 +74,8 @@ def redacted_output() -> Iterator[None]:
 
 
 def _run(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)

@@ -8,11 +8,17 @@ call, anything after that is "maybe committed" for a write. httpx-aiohttp 0.2 re
 connection as a ConnectTimeout, lets malformed answers escape as aiohttp exceptions, reports a connection
 dropped while the body is read as a ConnectTimeout too (after the request was sent!), and ignores proxies
 from the environment.
+
+Proxies are resolved once, when the transport is made (ProxySettings), and passed to aiohttp per request:
+aiohttp's own `trust_env=True` reads ~/.netrc and the proxy variables again for every request, in a worker
+thread, which a plan of thousands of GETs pays for thousands of times.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import urllib.request
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
 
 import aiohttp
 import httpx
@@ -64,17 +70,62 @@ class _ExactStream(httpx.AsyncByteStream):
             raise _while_reading(exc) from exc
 
 
+@dataclass(frozen=True)
+class ProxySettings:
+    """The proxy variables as read once (urllib's reading: HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY,
+    either case; REQUEST_METHOD set means a CGI script, where HTTP_PROXY is a client's header and ignored).
+
+    `for_url` is pure: it consults what was read, never the environment or a file, and remembers its
+    answer per scheme, host and port (a run talks to one or two)."""
+
+    proxies: Mapping[str, str]  # "http" / "https" / "all" -> proxy URL, "no" -> the NO_PROXY list
+    _decided: dict[tuple[str, str, int | None], httpx.Proxy | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    @classmethod
+    def from_environment(cls) -> ProxySettings:
+        return cls(dict(urllib.request.getproxies_environment()))
+
+    def for_url(self, url: httpx.URL) -> httpx.Proxy | None:
+        key = (url.scheme, url.host, url.port)
+        if key not in self._decided:
+            self._decided[key] = self._decide(url.scheme, url.host, url.port)
+        return self._decided[key]
+
+    def _decide(self, scheme: str, host: str, port: int | None) -> httpx.Proxy | None:
+        proxy = self.proxies.get(scheme) or self.proxies.get("all")
+        if not proxy:
+            return None
+        # proxy_bypass_environment (stdlib since 2.x, absent from typeshed) matches NO_PROXY entries
+        # against "host" and "host:port", as aiohttp's trust_env did.
+        where = f"{host}:{port}" if port is not None else host
+        if urllib.request.proxy_bypass_environment(where, dict(self.proxies)):  # type: ignore[attr-defined]
+            return None
+        # httpx.Proxy moves credentials in the URL into .auth, which AiohttpTransport passes as aiohttp's
+        # proxy_auth: deprecated, but the one way aiohttp sends them both to a plain-HTTP proxy (as a
+        # request header) and in a CONNECT (proxy_headers reach only the latter).
+        return httpx.Proxy(proxy if "://" in proxy else f"http://{proxy}")
+
+
 class ExactAiohttpTransport(AiohttpTransport):
+    def __init__(self, *, proxies: ProxySettings | None = None, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.proxies = proxies if proxies is not None else ProxySettings.from_environment()
+
     def get_client(self) -> aiohttp.ClientSession:
-        # httpx-aiohttp 0.2 drops trust_env: without it HTTPS_PROXY / NO_PROXY would be ignored.
+        # trust_env stays False: proxies come from self.proxies, read once; no per-request netrc read.
         connector = aiohttp.TCPConnector(
             keepalive_timeout=self.limits.keepalive_expiry,
             ssl=self.ssl_context,
             limit=self.limits.max_connections or 0,
         )
-        return aiohttp.ClientSession(connector=connector, trust_env=True)
+        return aiohttp.ClientSession(connector=connector, trust_env=False)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        # AiohttpTransport reads self.proxy before its first await, so setting it here, with no await in
+        # between, cannot be seen by another request on this event loop.
+        self.proxy = self.proxies.for_url(request.url)
         try:
             response = await super().handle_async_request(request)
         except httpx.TransportError as exc:
@@ -87,6 +138,9 @@ class ExactAiohttpTransport(AiohttpTransport):
 
 
 def default_transport(parallelism: int) -> httpx.AsyncBaseTransport:
-    """`parallelism` keep-alive connections; proxies from the environment are honoured (trust_env)."""
+    """`parallelism` keep-alive connections; proxies from the environment, read now, once."""
     n = max(1, parallelism)
-    return ExactAiohttpTransport(limits=httpx.Limits(max_connections=n, max_keepalive_connections=n))
+    return ExactAiohttpTransport(
+        limits=httpx.Limits(max_connections=n, max_keepalive_connections=n),
+        proxies=ProxySettings.from_environment(),
+    )

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from reconciler.resources import Address
     from reconciler.runs.session import Session
 
+#: Where `smartlive plan` keeps parsed manifests between runs (reconciler/manifest/parse_cache.py).
+PARSE_CACHE_DIR = ".smartlive"
 ORDER = 20
 
 
@@ -168,7 +170,14 @@ def run(args: argparse.Namespace) -> int:
     async def go() -> bool:
         async with open_api(target, args.parallelism, limits=limits) as api:
             session = await plan_session(
-                api, args.paths, store=store, target_key=target.key, options=options, refresh=args.refresh
+                api,
+                args.paths,
+                store=store,
+                target_key=target.key,
+                options=options,
+                refresh=args.refresh,
+                # Beside the default state store: a warm plan of unchanged files parses none of them.
+                parse_cache=Path.cwd() / PARSE_CACHE_DIR,
             )
         if args.refresh_only:
             return _preview_refresh(session, options.targets)

@@ -12,7 +12,6 @@ kind that made them, never looks inside. What it does read is in `Desired` and i
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
@@ -22,6 +21,8 @@ from reconciler.errors import UserError
 from reconciler.resources import Address, ManagedRecord, Reference
 
 if TYPE_CHECKING:
+    import asyncio
+
     from reconciler.cloud.api import MetaStudioApi
     from reconciler.manifest.registry import KindSpec, Manifest, SetCheck
     from reconciler.manifest.secrets import Secret
@@ -80,6 +81,14 @@ class BuildContext:
     lookup: Callable[[Address], Desired[Any] | None] = _nothing
 
 
+async def gather(awaitables: Iterable[Awaitable[T]]) -> list[T]:
+    """asyncio.gather for the kinds' concurrent reads. asyncio is imported here, when a plan runs:
+    `smartlive validate` loads every kind module and has no event loop to pay ~20 ms of imports for."""
+    import asyncio
+
+    return list(await asyncio.gather(*awaitables))
+
+
 class SharedReads:
     """A read several kinds need in one plan (the project's active jobs: the jobs' own, and the rooms'
     running jobs), made once and awaited by each."""
@@ -88,6 +97,8 @@ class SharedReads:
         self._reads: dict[str, asyncio.Future[Any]] = {}
 
     async def get(self, key: str, read: Callable[[], Awaitable[T]]) -> T:
+        import asyncio  # when a plan runs, not when a kind module loads (see gather)
+
         future = self._reads.get(key)
         if future is None:
             future = self._reads[key] = asyncio.ensure_future(read())

@@ -3,13 +3,12 @@ themselves; the rooms, whose changes reach their running jobs)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from reconciler.api import models
-from reconciler.engine.kind import SharedReads
+from reconciler.engine.kind import SharedReads, gather
 from reconciler.errors import AuthError, RemoteError
 
 if TYPE_CHECKING:  # the HTTP stack loads only where a plan or apply runs, not for validate
@@ -41,7 +40,7 @@ async def read_active_jobs(
     except RemoteError as exc:
         if exc.status not in _UNAVAILABLE_STATUSES:
             raise
-        per_room = await asyncio.gather(*(api.list_room_jobs(room) for room in sorted(set(rooms)) if room))
+        per_room = await gather(api.list_room_jobs(room) for room in sorted(set(rooms)) if room)
         jobs = [job for room_jobs in per_room for job in room_jobs]
         source = "rooms"
     # The filter is asked of the server; checking again keeps a lenient server from confusing the plan.

@@ -19,7 +19,6 @@ start.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
@@ -44,6 +43,7 @@ from reconciler.engine.kind import (
     PlanContext,
     ReadRequest,
     SharedReads,
+    gather,
 )
 from reconciler.engine.plan import (
     RESTART,
@@ -481,7 +481,7 @@ async def read_back_configs(
             return replace(job, config_error=f"GET_LIVE_JOB_CONFIG_INFO: {exc}")
         return replace(job, config=readable_config(info.model_dump(mode="json", exclude_none=True)))
 
-    return tuple(await asyncio.gather(*(one(job) for job in live.jobs)))
+    return tuple(await gather(one(job) for job in live.jobs))
 
 
 async def read_active_jobs(
@@ -706,7 +706,7 @@ class LiveJobKind:
             listed = {room.room_id for room in await api.list_rooms()}
             missing = frozenset(room_id for room_id in unknown if room_id not in listed)
         else:
-            found = await asyncio.gather(*(_room_exists(api, room_id) for room_id in unknown))
+            found = await gather(_room_exists(api, room_id) for room_id in unknown)
             missing = frozenset(room_id for room_id, exists in zip(unknown, found, strict=True) if not exists)
         jobs = await read_back_configs(api, live, await self._rooms_to_read_back(request, live))
         return replace(live, jobs=jobs, missing_rooms=missing)

@@ -9,7 +9,6 @@ gone counts as deleted); afterwards one paged list records the written groups' u
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
@@ -29,6 +28,7 @@ from reconciler.engine.kind import (
     ImportRefused,
     PlanContext,
     ReadRequest,
+    gather,
 )
 from reconciler.engine.plan import Action, Reason, ReasonCode, ResourceChange
 from reconciler.errors import AuthError, RemoteError, UserError
@@ -214,7 +214,7 @@ class RuleGroupKind:
                 )
             return live_group(await api.show_rule_group(group_id), summary)
 
-        return LiveGroups(tuple(await asyncio.gather(*(one(s) for s in summaries))))
+        return LiveGroups(tuple(await gather(one(s) for s in summaries)))
 
     def live_material(self, live: LiveGroups) -> Any:
         return sorted([g.group_name, g.group_id, g.update_time] for g in live.groups)

@@ -22,7 +22,6 @@ at CreateSmartLiveRoom and UpdateSmartLiveRoom's published limit, 1/s.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -44,6 +43,7 @@ from reconciler.engine.kind import (
     ImportRefused,
     PlanContext,
     ReadRequest,
+    gather,
 )
 from reconciler.engine.plan import (
     SENSITIVE,
@@ -345,7 +345,7 @@ async def read_rooms(api: MetaStudioApi, request: ReadRequest) -> LiveRooms:
         name = detail.room_name or summary.room_name or ""
         return LiveRoom(room_id, name, detail.update_time or "", canonical, tuple(sorted(running[room_id])))
 
-    return LiveRooms(tuple(await asyncio.gather(*(one(s) for s in wanted))))
+    return LiveRooms(tuple(await gather(one(s) for s in wanted)))
 
 
 # Planning -------------------------------------------------------------------------------------------

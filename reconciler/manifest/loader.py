@@ -18,6 +18,8 @@ import os
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -27,6 +29,7 @@ from reconciler.manifest.diagnostics import Diagnostic, Finding, diagnostic
 from reconciler.manifest.files import PathProblem, check_utf8, discover, read_manifest
 from reconciler.manifest.lint_metadata import lint_annotations
 from reconciler.manifest.parallel import map_encoded
+from reconciler.manifest.parse_cache import Key, ParseCache, Parsed, file_key
 from reconciler.manifest.registry import (
     API_VERSION,
     KindSpec,
@@ -61,13 +64,20 @@ class _FileOutcome:
     count: int = 0
 
 
-def load_manifests(paths: Sequence[str | os.PathLike[str]], *, parallel: bool | None = None) -> LoadResult:
+def load_manifests(
+    paths: Sequence[str | os.PathLike[str]], *, parallel: bool | None = None, cache_dir: Path | None = None
+) -> LoadResult:
     """Load every manifest under ``paths`` (files, or directories walked recursively for *.yaml/*.yml).
 
     Never raises for a problem in the input: each becomes a Diagnostic. ``parallel`` forces (True)
-    or forbids (False) parsing in forked processes; by default large sets use every core."""
+    or forbids (False) parsing in forked processes; by default large sets use every core.
+    ``cache_dir`` keeps parsed files there between runs (parse_cache.py)."""
     files, path_problems = discover(paths)
-    parsed = map_encoded(_read_and_parse, files, [_size(file) for file in files], parallel=parallel)
+    sizes = [_size(file) for file in files]
+    if cache_dir is None:
+        parsed = map_encoded(_read_and_parse, files, sizes, parallel=parallel)
+    else:
+        parsed = _parse_with_cache(ParseCache.open(cache_dir), files, sizes, parallel)
     outcomes = [_process(file, item, keep=True) for file, item in zip(files, parsed, strict=True)]
     result = LoadResult(resources=[r for outcome in outcomes for r in outcome.resources], files=len(files))
     result.diagnostics = _finish(files, path_problems, outcomes)
@@ -91,12 +101,39 @@ def _size(file: str) -> int:
         return 0
 
 
-def _read_and_parse(file: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def _parse_with_cache(
+    cache: ParseCache, files: list[str], sizes: list[int], parallel: bool | None
+) -> list[Parsed]:
+    # The lookup runs where the file is read (perhaps a forked child, which inherits the cache);
+    # the keys come back with the results, and this process records and saves them.
+    keyed = map_encoded(partial(_read_and_parse_cached, cache), files, sizes, parallel=parallel)
+    for file, (key, parsed) in zip(files, keyed, strict=True):
+        if key is not None:
+            cache.remember(file, key, parsed)
+    cache.save()
+    return [parsed for _, parsed in keyed]
+
+
+def _read_and_parse_cached(cache: ParseCache, file: str) -> tuple[Key | None, Parsed]:
+    """_read_and_parse's answer, from the cache when the file's key matches; with the key to record
+    (None for a file that could not be read: nothing to keep)."""
+    data = read_manifest(file)
+    key = file_key(file, data) if isinstance(data, bytes) else None
+    if key is None:
+        return None, _parse_data(data)
+    cached = cache.lookup(file, key)
+    return key, cached if cached is not None else _parse_data(data)
+
+
+def _read_and_parse(file: str) -> Parsed:
     """(file-level findings, documents) of one file, as plain tuples: this may run in a forked
     process (parallel.py) and travel back through ``marshal``."""
+    return _parse_data(read_manifest(file))
+
+
+def _parse_data(data: bytes | Finding) -> Parsed:
     findings: list[Finding] = []
     documents: list[tuple[Any, ...]] = []
-    data = read_manifest(file)
     if isinstance(data, Finding):
         findings.append(data)
     elif (encoding_problem := check_utf8(data)) is not None:
@@ -111,9 +148,7 @@ def _read_and_parse(file: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, .
     return [_encode_finding(f) for f in findings], documents
 
 
-def _process(
-    file: str, parsed: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]], *, keep: bool
-) -> _FileOutcome:
+def _process(file: str, parsed: Parsed, *, keep: bool) -> _FileOutcome:
     """Type-check and lint the documents of one parsed file."""
     file_findings, documents = parsed
     outcome = _FileOutcome(pending=[_Pending(file, None, 1, Finding(*f)) for f in file_findings])

@@ -57,9 +57,10 @@ class Session:
     request_count: int = 0
 
 
-def load(paths: Sequence[str | Path]) -> LoadResult:
-    """Manifests that must be valid: any error stops here, with validate's own messages."""
-    result = load_manifests(paths)
+def load(paths: Sequence[str | Path], *, parse_cache: Path | None = None) -> LoadResult:
+    """Manifests that must be valid: any error stops here, with validate's own messages.
+    `parse_cache`: a directory to keep parsed files in between runs (manifest/parse_cache.py)."""
+    result = load_manifests(paths, cache_dir=parse_cache)
     if not result.ok:
         shown = "\n".join(str(d) for d in result.errors[:20])
         more = f"\n... and {len(result.errors) - 20} more" if len(result.errors) > 20 else ""
@@ -216,8 +217,9 @@ async def plan_session(
     options: PlanOptions,
     refresh: bool = False,
     environ: Mapping[str, str] | None = None,
+    parse_cache: Path | None = None,
 ) -> Session:
-    result = load(paths)
+    result = load(paths, parse_cache=parse_cache)
     _require_resources(result, paths)
     # Every stack's records: the planner needs the others' to name their owner, never to read them.
     managed = store.records(target_key) if store is not None else None

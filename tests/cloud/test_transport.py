@@ -277,3 +277,97 @@ def test_tls_with_verification_and_a_refused_certificate(tmp_path: Path) -> None
                 await default.aclose()
 
     run(go())
+
+
+PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY", "REQUEST_METHOD")
+
+
+def clean_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+
+
+def test_the_proxy_from_the_environment_carries_requests_and_no_proxy_bypasses_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clean_proxy_environment(monkeypatch)
+
+    async def go() -> None:
+        async with serving(replying(OK)) as (proxy, proxy_url), serving(replying(OK)) as (target, url):
+            # The proxy listens on "localhost", the target on "127.0.0.1": NO_PROXY can name one only.
+            monkeypatch.setenv("HTTP_PROXY", proxy_url.replace("127.0.0.1", "user:pa%20ss@localhost"))
+            through = default_transport(1)
+            assert (await get(through, url + "/v1/x")).json() == {}
+            await through.aclose()
+            assert proxy.heads[0].startswith(f"GET {url}/v1/x HTTP/1.1\r\n".encode())
+            assert b"proxy-authorization: basic dxnlcjpwysbzcw==" in proxy.heads[0].lower()  # user:pa ss
+            assert target.heads == []
+
+            monkeypatch.setenv("NO_PROXY", "example.com, 127.0.0.1")
+            direct = default_transport(1)
+            assert (await get(direct, url + "/v1/y")).json() == {}
+            await direct.aclose()
+            assert len(proxy.heads) == 1 and target.heads[0].startswith(b"GET /v1/y HTTP/1.1\r\n")
+
+    run(go())
+
+
+def test_proxy_settings_are_read_once_per_transport_not_per_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    """aiohttp's trust_env read ~/.netrc and the proxy variables for every request (in a thread)."""
+    import urllib.request
+
+    import aiohttp.client
+
+    clean_proxy_environment(monkeypatch)
+    calls: list[str] = []
+
+    def counting(name: str, real: Callable[..., object]) -> Callable[..., object]:
+        def wrapper(*args: object, **kwargs: object) -> object:
+            calls.append(name)
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(
+        urllib.request, "getproxies_environment", counting("env", urllib.request.getproxies_environment)
+    )
+    monkeypatch.setattr(aiohttp.client, "netrc_from_env", counting("netrc", aiohttp.client.netrc_from_env))
+    monkeypatch.setattr(
+        aiohttp.client, "get_env_proxy_for_url", counting("proxy", aiohttp.client.get_env_proxy_for_url)
+    )
+
+    async def go() -> None:
+        async with serving(replying(OK)) as (server, url):
+            transport = default_transport(2)
+            for _ in range(5):
+                assert (await get(transport, url)).json() == {}
+            await transport.aclose()
+            assert len(server.heads) == 5
+
+    run(go())
+    assert calls == ["env"]
+
+
+def test_proxy_settings_choose_by_scheme_fall_back_to_all_and_honour_no_proxy() -> None:
+    from reconciler.cloud.transport import ProxySettings
+
+    def proxy_for(proxies: dict[str, str], url: str) -> str | None:
+        chosen = ProxySettings(proxies).for_url(httpx.URL(url))
+        return None if chosen is None else str(chosen.url)
+
+    both = {"http": "http://plain:3128", "https": "http://secure:3128"}
+    assert proxy_for(both, "https://metastudio.example.com/v1") == "http://secure:3128"
+    assert proxy_for(both, "http://metastudio.example.com/v1") == "http://plain:3128"
+    assert proxy_for({"all": "socks-less:8080"}, "https://a.example.com") == "http://socks-less:8080"
+    assert proxy_for({}, "https://a.example.com") is None
+    no = {"https": "http://p:1", "no": "internal.example.com, .corp, 10.0.0.1:8443"}
+    assert proxy_for(no, "https://internal.example.com/x") is None
+    assert proxy_for(no, "https://api.corp/x") is None, "a domain suffix"
+    assert proxy_for(no, "https://10.0.0.1:8443/x") is None, "host:port"
+    assert proxy_for(no, "https://10.0.0.1:9443/x") == "http://p:1", "another port of that host"
+    assert proxy_for(no, "https://metastudio.example.com/x") == "http://p:1"
+    assert proxy_for({"https": "http://p:1", "no": "*"}, "https://anything.example.com") is None
