@@ -37,6 +37,7 @@ from reconciler.cloud.auth import auth_for
 from reconciler.cloud.config import Target
 from reconciler.cloud.error_body import THROTTLE_CODES as THROTTLE_CODES  # re-exported (engine, events)
 from reconciler.cloud.error_body import error_of, is_throttling
+from reconciler.cloud.pacing import DEFAULT_RATES, Pacing
 from reconciler.cloud.paging import Page, read_page, read_pages
 from reconciler.cloud.retry import (
     BACKOFF,
@@ -141,6 +142,7 @@ class HttpClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         deadline: Deadline | None = None,
         notify: Callable[[str], None] = _to_stderr,
+        rates: Mapping[str, float] = DEFAULT_RATES,
     ) -> None:
         self.target = target
         self.retry = retry or RetryPolicy()
@@ -149,6 +151,8 @@ class HttpClient:
         self.deadline = deadline or Deadline(DEFAULT_RUN_TIMEOUT_SECONDS)
         self._rng = random.Random(seed)
         self._sleep = sleep
+        #: Per-operation pacing (pacing.py), shared by every request of the run and by apply's executor.
+        self.pacing = Pacing(rates, sleep=sleep)
         self._notify = notify
         self._noticed: set[str] = set()
         self._parallelism = max(1, parallelism)
@@ -199,9 +203,20 @@ class HttpClient:
         call = _Call(method, url, content, headers, operation, name or operation)
 
         async def attempt() -> Json:
+            # Outside the bound on requests in flight: waiting for a slot of one operation must not hold
+            # back the others.
+            pacer = await self.pacing.before(call.label)
             self.stats.total += 1
             self.stats.by_operation[operation] += 1
-            return await self._attempt(call)
+            try:
+                answer = await self._attempt(call)
+            except RemoteError as exc:
+                if pacer is not None and is_throttling(exc.status, exc.code):
+                    pacer.throttled(self.retry.throttle_floor_seconds)
+                raise
+            if pacer is not None:
+                pacer.answered()
+            return answer
 
         timed_out = 0
 
