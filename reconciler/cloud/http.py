@@ -9,6 +9,9 @@ Retry rules, chosen because the API has no idempotency token:
   raises OutcomeUnknownError instead: the caller looks the object up before trying again.
 - A write whose connection could not even be opened is retried: nothing was sent.
 
+Pacing (pacing.py): a request of a paced operation first waits for that operation's slot (outside the
+bound on requests in flight); a 429 on it lowers the operation's rate, an answer raises it back.
+
 Bounds, so that no answer can hang a run or exhaust memory:
 - one request, body included, gets `RetryPolicy.timeout_seconds` (--request-timeout): a server that
   drips one byte at a time resets a read timeout forever, not this one;

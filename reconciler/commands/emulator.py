@@ -165,7 +165,9 @@ def _emulated_limit(text: str) -> tuple[str, int]:
     """`OP=N`: the emulator counts whole requests in a one-second window."""
     op, sep, number = text.partition("=")
     if not sep or not op.strip().isidentifier() or not number.strip().isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not OP=N (an API operation name, = and a whole number)")
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not OP=N (an API operation name, = and a whole number)"
+        )
     return op.strip(), int(number)
 
 
