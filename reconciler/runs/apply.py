@@ -20,8 +20,10 @@ records the object as this tool's own (`adopt_records`); an object with no inten
 way, so `--prune` can still touch only what this tool created or imported.
 
 Throttling (429) means the gateway refused the request before the service saw it: waited out and sent
-again (`patient`), never counted as a failure. Paced operations (StartSmartLive) are also spaced below
-the tenant's rate so the limit is not tripped in the first place.
+again (`patient`), never counted as a failure. Paced operations (StartSmartLive, room creates and
+updates) are also spaced below the tenant's rate so the limit is not tripped in the first place, by the
+HTTP client's pacing (cloud/pacing.py): `limiter(op)` hands out its pacers, so a slot taken here (a start
+takes its slot before its lookups) is the one its request goes out in, not a second.
 
 A change that interrupts a live stream (a running job stopped or restarted) runs only when the run
 allows it (--allow-restart), its manifest does (annotation smartlive.io/allow-restart: "true") or the user
