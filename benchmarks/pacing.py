@@ -54,16 +54,20 @@ def manifests(root: Path, prefix: str, count: int) -> Path:
     return folder
 
 
-def throttling_shown(run: Run) -> bool:
-    text = run.out + run.err
-    return bool(re.search(r"\b429\b", text)) or "APIGW" in text
+def throttling_shown(run: Run) -> str:
+    """The first line of the output that shows a throttling answer ("" when none does)."""
+    for line in (run.out + run.err).splitlines():
+        # How an error names a throttling answer; a bare 429 may be a progress count ("429/1000").
+        if re.search(r"HTTP 429|APIGW|APIG\.0308|throttl", line, re.IGNORECASE):
+            return line
+    return ""
 
 
 def report(name: str, run: Run, floor: float, sent: int, least: int, ok: bool) -> bool:
     verdict = "ok" if ok and run.seconds <= floor * GOAL else "MISSED"
     print(
         f"{name}: {run.seconds:.1f} s (floor {floor:.1f} s, goal <= {floor * GOAL:.1f} s), "
-        f"{sent} requests (least {least}), exit {run.code}, 429 shown: {throttling_shown(run)}: {verdict}"
+        f"{sent} requests (least {least}), exit {run.code}, 429 shown: {throttling_shown(run) or 'no'}: {verdict}"
     )
     return verdict == "ok"
 
