@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import random
 import sys
 from collections import Counter
@@ -40,7 +41,7 @@ from reconciler.cloud.auth import auth_for
 from reconciler.cloud.config import Target
 from reconciler.cloud.error_body import THROTTLE_CODES as THROTTLE_CODES  # re-exported (engine, events)
 from reconciler.cloud.error_body import error_of, is_throttling
-from reconciler.cloud.pacing import DEFAULT_RATES, Pacing
+from reconciler.cloud.pacing import DEFAULT_RATES, Pacer, Pacing
 from reconciler.cloud.paging import Page, read_page, read_pages
 from reconciler.cloud.retry import (
     BACKOFF,
@@ -208,7 +209,7 @@ class HttpClient:
         async def attempt() -> Json:
             # Outside the bound on requests in flight: waiting for a slot of one operation must not hold
             # back the others.
-            pacer = await self.pacing.before(call.label)
+            pacer = await self._paced(call)
             self.stats.total += 1
             self.stats.by_operation[operation] += 1
             try:
@@ -237,6 +238,15 @@ class HttpClient:
             on_retry=self._count_retry,
             deadline=self.deadline,
         )
+
+    async def _paced(self, call: _Call) -> Pacer | None:
+        """The operation's slot, waited for no longer than the run's time limit allows."""
+        left = self.deadline.remaining()
+        try:
+            async with asyncio.timeout(left if math.isfinite(left) else None):
+                return await self.pacing.before(call.label)
+        except TimeoutError:
+            raise self._out_of_time(call) from None
 
     async def _attempt(self, call: _Call) -> Json:
         """One try; every failure comes out as the error the user sees if it is the last (see _verdict)."""

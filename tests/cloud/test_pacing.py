@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import time
 
+import httpx
 import pytest
 
+from reconciler.cloud.http import HttpClient
 from reconciler.cloud.pacing import (
     DEFAULT_RATES,
     MIN_RATE_FRACTION,
@@ -18,9 +21,10 @@ from reconciler.cloud.pacing import (
     configured_rates,
     parse_rate,
 )
+from reconciler.cloud.retry import Deadline
 from reconciler.commands._target import rate_limits
-from reconciler.errors import ConfigError
-from tests.cloud.conftest import Scripted, Sleeps, client, error, json_response, run
+from reconciler.errors import ConfigError, TimeLimitError
+from tests.cloud.conftest import Scripted, Sleeps, client, error, json_response, run, target
 
 
 def test_a_429_halves_the_rate_down_to_its_floor_and_answers_give_it_back() -> None:
@@ -125,3 +129,20 @@ def test_start_rate_is_an_alias_that_rate_limit_overrides() -> None:
 def test_a_bad_variable_names_itself() -> None:
     with pytest.raises(ConfigError, match="SMARTLIVE_RATE_LIMITS: 'Show=-1'"):
         rate_limits(argparse.Namespace(), {"SMARTLIVE_RATE_LIMITS": "Show=-1"})
+
+
+def test_waiting_for_a_slot_ends_with_the_runs_time_limit() -> None:
+    script = Scripted([json_response(200, {}), json_response(200, {})])
+
+    async def go() -> None:
+        http = HttpClient(target(), transport=httpx.MockTransport(script), deadline=Deadline(0.3))
+        async with http:
+            http.pacing = Pacing({"ShowInteractionRuleGroup": 0.01})
+            await http.request("GET", "/groups/g", name="ShowInteractionRuleGroup")
+            with pytest.raises(TimeLimitError, match=r"the run's time limit of 0\.3 s ran out"):
+                await http.request("GET", "/groups/g", name="ShowInteractionRuleGroup")
+
+    started = time.monotonic()
+    asyncio.run(go())
+    assert time.monotonic() - started < 5  # not the 104 s the next slot is away
+    assert len(script.requests) == 1
