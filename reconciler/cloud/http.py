@@ -9,6 +9,9 @@ Retry rules, chosen because the API has no idempotency token:
   raises OutcomeUnknownError instead: the caller looks the object up before trying again.
 - A write whose connection could not even be opened is retried: nothing was sent.
 
+Pacing (pacing.py): a request of a paced operation first waits for that operation's slot (outside the
+bound on requests in flight); a 429 on it lowers the operation's rate, an answer raises it back.
+
 Bounds, so that no answer can hang a run or exhaust memory:
 - one request, body included, gets `RetryPolicy.timeout_seconds` (--request-timeout): a server that
   drips one byte at a time resets a read timeout forever, not this one;
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import random
 import sys
 from collections import Counter
@@ -37,6 +41,7 @@ from reconciler.cloud.auth import auth_for
 from reconciler.cloud.config import Target
 from reconciler.cloud.error_body import THROTTLE_CODES as THROTTLE_CODES  # re-exported (engine, events)
 from reconciler.cloud.error_body import error_of, is_throttling
+from reconciler.cloud.pacing import DEFAULT_RATES, Pacer, Pacing
 from reconciler.cloud.paging import Page, read_page, read_pages
 from reconciler.cloud.retry import (
     BACKOFF,
@@ -141,6 +146,7 @@ class HttpClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         deadline: Deadline | None = None,
         notify: Callable[[str], None] = _to_stderr,
+        rates: Mapping[str, float] = DEFAULT_RATES,
     ) -> None:
         self.target = target
         self.retry = retry or RetryPolicy()
@@ -149,6 +155,8 @@ class HttpClient:
         self.deadline = deadline or Deadline(DEFAULT_RUN_TIMEOUT_SECONDS)
         self._rng = random.Random(seed)
         self._sleep = sleep
+        #: Per-operation pacing (pacing.py), shared by every request of the run and by apply's executor.
+        self.pacing = Pacing(rates, sleep=sleep)
         self._notify = notify
         self._noticed: set[str] = set()
         self._parallelism = max(1, parallelism)
@@ -199,9 +207,20 @@ class HttpClient:
         call = _Call(method, url, content, headers, operation, name or operation)
 
         async def attempt() -> Json:
+            # Outside the bound on requests in flight: waiting for a slot of one operation must not hold
+            # back the others.
+            pacer = await self._paced(call)
             self.stats.total += 1
             self.stats.by_operation[operation] += 1
-            return await self._attempt(call)
+            try:
+                answer = await self._attempt(call)
+            except RemoteError as exc:
+                if pacer is not None and is_throttling(exc.status, exc.code):
+                    pacer.throttled(self.retry.throttle_floor_seconds)
+                raise
+            if pacer is not None:
+                pacer.answered()
+            return answer
 
         timed_out = 0
 
@@ -219,6 +238,15 @@ class HttpClient:
             on_retry=self._count_retry,
             deadline=self.deadline,
         )
+
+    async def _paced(self, call: _Call) -> Pacer | None:
+        """The operation's slot, waited for no longer than the run's time limit allows."""
+        left = self.deadline.remaining()
+        try:
+            async with asyncio.timeout(left if math.isfinite(left) else None):
+                return await self.pacing.before(call.label)
+        except TimeoutError:
+            raise self._out_of_time(call) from None
 
     async def _attempt(self, call: _Call) -> Json:
         """One try; every failure comes out as the error the user sees if it is the last (see _verdict)."""

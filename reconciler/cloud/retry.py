@@ -68,7 +68,7 @@ class RetryPolicy:
     #: No new try once this long has passed since the first began; None: only `attempts` bounds them.
     patience_seconds: float | None = None
     #: Without jitter the pause is the backoff window's top and the verdict's floor exactly: a steady
-    #: rhythm, for a caller that spaces its calls itself (apply's start limiter).
+    #: rhythm, for a caller that spaces its calls itself (pacing.py's pacers, through apply).
     jitter: bool = True
 
     def __post_init__(self) -> None:

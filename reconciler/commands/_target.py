@@ -58,6 +58,43 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
         help="the longest the whole command may spend on the API, throttling waited out included "
         "(default 30m; 0: no limit; also SMARTLIVE_TIMEOUT)",
     )
+    group.add_argument(
+        "--rate-limit",
+        action="append",
+        type=_rate_limit,
+        default=[],
+        metavar="OP=N",
+        help="pace API operation OP (e.g. ShowInteractionRuleGroup) at N calls per second, 0.01-1000; "
+        "repeatable (also SMARTLIVE_RATE_LIMITS=Op=N,Op=N; defaults: StartSmartLive=4, "
+        "CreateSmartLiveRoom=1, UpdateSmartLiveRoom=1)",
+    )
+
+
+def _rate_limit(text: str) -> str:
+    """--rate-limit's type: checked here (argparse names the option), parsed by rate_limits."""
+    from reconciler.cloud.pacing import parse_rate
+
+    try:
+        parse_rate(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def rate_limits(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> dict[str, float]:
+    """Calls per second by API operation: the defaults, then SMARTLIVE_RATE_LIMITS, then apply's
+    --start-rate (an alias of --rate-limit StartSmartLive=N), then --rate-limit."""
+    from reconciler.cloud.pacing import RATE_LIMITS_VARIABLE, configured_rates
+
+    env = os.environ if env is None else env
+    given: list[str] = list(getattr(args, "rate_limit", None) or [])
+    start_rate: float | None = getattr(args, "start_rate", None)
+    if start_rate is not None:
+        given.insert(0, f"StartSmartLive={start_rate!r}")
+    try:
+        return configured_rates(given, env.get(RATE_LIMITS_VARIABLE, ""))
+    except ValueError as exc:
+        raise ConfigError(f"{RATE_LIMITS_VARIABLE}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -132,13 +169,15 @@ async def open_api(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     limits: TimeLimits | None = None,
+    rates: Mapping[str, float] | None = None,
 ) -> AsyncIterator[MetaStudioApi]:
     """An API client for the target; for --local the emulator runs in-process, with no socket.
 
     `transport` overrides the one chosen for the target (pass `local_transport(target)` to share it).
-    The run's time limit starts now."""
+    The run's time limit starts now; `rates` (rate_limits) pace the API operations, else the defaults."""
     from reconciler.cloud.api import MetaStudioApi
     from reconciler.cloud.http import HttpClient
+    from reconciler.cloud.pacing import DEFAULT_RATES
 
     limits = limits or TimeLimits()
     if transport is None:
@@ -149,5 +188,6 @@ async def open_api(
         transport=transport,
         retry=RetryPolicy(timeout_seconds=limits.request),
         deadline=Deadline(limits.run),
+        rates=DEFAULT_RATES if rates is None else rates,
     ) as http:
         yield MetaStudioApi(http)

@@ -16,7 +16,7 @@ from reconciler import exitcodes
 from reconciler.commands._argtypes import bounded, duration
 from reconciler.commands._stack import named_stack, stack_for
 from reconciler.commands._stdout import guarded_stdout
-from reconciler.commands._target import open_api, target_from_args, time_limits
+from reconciler.commands._target import open_api, rate_limits, target_from_args, time_limits
 from reconciler.commands.plan import add_plan_arguments, check_refresh_only, parse_targets
 from reconciler.errors import UsageError, UserError
 from reconciler.render.common import clean, unmanaged_refusal
@@ -71,9 +71,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--start-rate",
         type=bounded(float, low=START_RATE_RANGE[0], high=START_RATE_RANGE[1], note="calls per second"),
-        default=4.0,
+        default=None,
         metavar="PER_SECOND",
-        help="StartSmartLive calls per second, 0.01-1000 (the tenant limit: 4 in cn-north-4, 3 in cn-east-3)",
+        help="StartSmartLive calls per second, 0.01-1000 (the tenant limit: 4 in cn-north-4, 3 in cn-east-3); "
+        "an alias of --rate-limit StartSmartLive=N",
     )
     parser.set_defaults(func=run)
 
@@ -225,7 +226,7 @@ def _run(args: argparse.Namespace) -> int:
     from reconciler.render import render
     from reconciler.render.color import use_color
     from reconciler.runs import planfile
-    from reconciler.runs.apply import DEFAULT_RATES, ApplyOptions, ApplyResult, Executor, prepare
+    from reconciler.runs.apply import ApplyOptions, ApplyResult, Executor, prepare
     from reconciler.runs.session import plan_session
     from reconciler.runs.stacks import StackSink, claim_legacy
     from reconciler.state import LockHolder, fingerprint, open_store, whoami
@@ -268,7 +269,7 @@ def _run(args: argparse.Namespace) -> int:
     notes: list[str] = []
 
     async def go() -> int:
-        async with open_api(target, args.parallelism, limits=limits) as api:
+        async with open_api(target, args.parallelism, limits=limits, rates=rate_limits(args)) as api:
             session = await plan_session(
                 api, args.paths, store=store, target_key=target.key, options=options, refresh=args.refresh
             )
@@ -292,10 +293,10 @@ def _run(args: argparse.Namespace) -> int:
                 ApplyOptions(
                     allow_restart=args.allow_restart,
                     parallelism=args.parallelism,
-                    rates={**DEFAULT_RATES, "StartSmartLive": args.start_rate},
                     applied_by=whoami(),
                 ),
                 fingerprint=lambda value: fingerprint(value, key),
+                pacing=api.http.pacing,
             )
 
             def adopt() -> None:

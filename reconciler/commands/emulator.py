@@ -101,6 +101,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="turn off the per-operation limits (StartSmartLive 4/s, room create and update 1/s)",
     )
+    serve.add_argument(
+        "--rate-limit",
+        action="append",
+        type=_emulated_limit,
+        default=[],
+        metavar="OP=N",
+        help="refuse (429) OP's requests past N per second (whole numbers; 0: no limit), on top of the "
+        "defaults or --no-rate-limits; repeatable",
+    )
     serve.set_defaults(func=handle_serve)
 
     seed = commands.add_parser(
@@ -152,6 +161,16 @@ def handle_seed(args: argparse.Namespace) -> int:
     return exitcodes.OK
 
 
+def _emulated_limit(text: str) -> tuple[str, int]:
+    """`OP=N`: the emulator counts whole requests in a one-second window."""
+    op, sep, number = text.partition("=")
+    if not sep or not op.strip().isidentifier() or not number.strip().isdigit():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not OP=N (an API operation name, = and a whole number)"
+        )
+    return op.strip(), int(number)
+
+
 def handle_serve(args: argparse.Namespace) -> int:
     from reconciler.emulator import server
     from reconciler.emulator.config import EmulatorConfig
@@ -166,7 +185,10 @@ def handle_serve(args: argparse.Namespace) -> int:
         latency_ms=args.latency_ms,
         start_delay=args.start_delay,
         max_active_jobs=args.max_active_jobs,
-        rate_limits={} if args.no_rate_limits else EmulatorConfig().rate_limits,
+        rate_limits={
+            **({} if args.no_rate_limits else EmulatorConfig().rate_limits),
+            **dict(args.rate_limit),
+        },
         host=args.host,
         port=args.port,
     )

@@ -29,6 +29,7 @@ from reconciler.commands._target import (
     add_target_arguments,
     local_transport,
     open_api,
+    rate_limits,
     target_from_args,
     time_limits,
 )
@@ -310,7 +311,8 @@ async def _sender(args: argparse.Namespace, summary: Summary) -> AsyncIterator[B
             yield sender(client, args.url, None)
             return
         assert target is not None
-        async with open_api(target, args.parallelism, transport=transport, limits=_time_limits(args)) as api:
+        limits, rates = _time_limits(args), rate_limits(args)
+        async with open_api(target, args.parallelism, transport=transport, limits=limits, rates=rates) as api:
             room_id, job_id = await _which_job(args, api, target)
 
             async def refetch() -> str:

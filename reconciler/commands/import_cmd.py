@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING
 
 from reconciler import exitcodes
 from reconciler.commands._stack import add_stack_argument, named_stack
-from reconciler.commands._target import add_target_arguments, open_api, target_from_args, time_limits
+from reconciler.commands._target import (
+    add_target_arguments,
+    open_api,
+    rate_limits,
+    target_from_args,
+    time_limits,
+)
 from reconciler.commands.apply import parse_lock_timeout
 from reconciler.resources import NO_STACK
 
@@ -81,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(args.state, workdir=Path.cwd())
 
     async def adopt() -> Imported:
-        async with open_api(target, args.parallelism, limits=limits) as api:
+        async with open_api(target, args.parallelism, limits=limits, rates=rate_limits(args)) as api:
             return await import_object(
                 api,
                 store,

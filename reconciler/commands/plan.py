@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler import exitcodes
 from reconciler.commands._stack import add_stack_argument, stack_for
-from reconciler.commands._target import add_target_arguments, open_api, target_from_args, time_limits
+from reconciler.commands._target import (
+    add_target_arguments,
+    open_api,
+    rate_limits,
+    target_from_args,
+    time_limits,
+)
 
 if TYPE_CHECKING:
     from reconciler.manifest import Manifest
@@ -168,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
     )
 
     async def go() -> bool:
-        async with open_api(target, args.parallelism, limits=limits) as api:
+        async with open_api(target, args.parallelism, limits=limits, rates=rate_limits(args)) as api:
             session = await plan_session(
                 api,
                 args.paths,

@@ -20,8 +20,10 @@ records the object as this tool's own (`adopt_records`); an object with no inten
 way, so `--prune` can still touch only what this tool created or imported.
 
 Throttling (429) means the gateway refused the request before the service saw it: waited out and sent
-again (`patient`), never counted as a failure. Paced operations (StartSmartLive) are also spaced below
-the tenant's rate so the limit is not tripped in the first place.
+again (`patient`), never counted as a failure. Paced operations (StartSmartLive, room creates and
+updates) are also spaced below the tenant's rate so the limit is not tripped in the first place, by the
+HTTP client's pacing (cloud/pacing.py): `limiter(op)` hands out its pacers, so a slot taken here (a start
+takes its slot before its lookups) is the one its request goes out in, not a second.
 
 A change that interrupts a live stream (a running job stopped or restarted) runs only when the run
 allows it (--allow-restart), its manifest does (annotation smartlive.io/allow-restart: "true") or the user
@@ -53,6 +55,7 @@ from typing import Any, Protocol, TypeVar
 
 from reconciler.cloud.api import MetaStudioApi
 from reconciler.cloud.error_body import is_throttling
+from reconciler.cloud.pacing import DEFAULT_RATES, SPACING_MARGIN, Pacing
 from reconciler.cloud.retry import BACKOFF, GIVE_UP, RetryPolicy, Verdict, retrying
 from reconciler.engine.graph import dependents, levels
 from reconciler.engine.kind import Applied, Desired, Fingerprinter, Kind, Limiter
@@ -70,9 +73,8 @@ UNKNOWN_OUTCOME_ATTEMPTS = 4
 THROTTLE_PATIENCE_SECONDS = 120.0
 #: Pause after a throttled answer: Huawei advises retrying after 2-5 s; the HTTP layer has waited too.
 THROTTLE_PAUSE_SECONDS = 1.0
-#: Paced calls are spaced this much wider than 1/rate, so that jitter on the way (up to 40 ms at 4/s)
-#: never lands rate+1 calls in one second of the service's window: 100 starts at 4/s take 25.7 s, not 25.
-START_SPACING_MARGIN = 0.04
+#: How much wider than 1/rate paced calls are spaced (pacing.py).
+START_SPACING_MARGIN = SPACING_MARGIN
 #: Throttled writes: sent again after each pause, until THROTTLE_PATIENCE_SECONDS have passed.
 THROTTLE_PATIENCE = RetryPolicy(
     attempts=None, base_seconds=0.0, jitter=False, patience_seconds=THROTTLE_PATIENCE_SECONDS
@@ -81,13 +83,6 @@ THROTTLE_PATIENCE = RetryPolicy(
 UNKNOWN_OUTCOME = RetryPolicy(attempts=UNKNOWN_OUTCOME_ATTEMPTS, base_seconds=0.0, jitter=False)
 #: The version of `smartlive apply --format json`'s document.
 APPLY_FORMAT_VERSION = "1.0"
-#: Huawei's published per-tenant limits of the writes apply paces: StartSmartLive 4/s in cn-north-4
-#: (3/s in cn-east-3), CreateSmartLiveRoom and UpdateSmartLiveRoom 1/s.
-DEFAULT_RATES: Mapping[str, float] = {
-    "StartSmartLive": 4.0,
-    "CreateSmartLiveRoom": 1.0,
-    "UpdateSmartLiveRoom": 1.0,
-}
 #: What a change not done would have done, by its actions (the lines after "Interrupted:").
 _UNDONE_VERBS: Mapping[tuple[Action, ...], str] = {
     (Action.CREATE,): "create",
@@ -110,13 +105,13 @@ _DONE_VERBS: Mapping[tuple[Action, ...], str] = {
 }
 
 __all__ = [
+    "DEFAULT_RATES",
     "PENDING",
     "ActionResult",
     "ApplyOptions",
     "ApplyResult",
     "Executor",
     "NotDone",
-    "SpacingLimiter",
 ]
 
 
@@ -191,7 +186,7 @@ class ApplyOptions:
     allow_restart: bool = False
     #: Actions in flight at once (--parallelism): each has one request in flight at a time.
     parallelism: int = 8
-    #: Calls per second of the paced API operations.
+    #: Calls per second of the paced API operations, when the executor is given no Pacing.
     rates: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_RATES))
     applied_by: str = ""
 
@@ -257,44 +252,6 @@ class ApplyResult:
         return f"{head}: {created} created, {updated} updated, {restarted} restarted, {destroyed} stopped or deleted."
 
 
-class SpacingLimiter:
-    """Spaces one operation's calls evenly below the tenant's rate, so the service's limit is not tripped.
-
-    Even spacing (rather than bursts of `rate` per second) stays under the limit whatever window the
-    gateway counts in: sliding, fixed or a token bucket. The next slot is measured from when a call was
-    actually let go, so a late wake-up (a busy machine) delays the calls after it instead of squeezing
-    them together."""
-
-    def __init__(
-        self,
-        per_second: float,
-        clock: Callable[[], float] = time.monotonic,
-        margin: float = START_SPACING_MARGIN,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
-        self._interval = (1.0 + margin) / per_second if per_second > 0 else 0.0
-        self._next = 0.0
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = asyncio.Lock()
-
-    @property
-    def interval(self) -> float:
-        return self._interval
-
-    async def wait(self) -> None:
-        # One call at a time through here: the lock is held across the sleep on purpose.
-        async with self._lock:
-            delay = self._next - self._clock()
-            if delay > 0:
-                await self._sleep(delay)
-            self._next = max(self._next, self._clock() + self._interval)
-
-    def pause(self, seconds: float) -> None:
-        """The service throttled a call anyway (another client of the tenant): hold every call back."""
-        self._next = max(self._next, self._clock() + seconds)
-
-
 def _outcome_unknown(exc: Exception) -> Verdict:
     return BACKOFF if isinstance(exc, OutcomeUnknownError) else GIVE_UP
 
@@ -325,6 +282,7 @@ class Executor:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         kinds: Sequence[Kind[Any, Any]] = RESOURCE_KINDS,
+        pacing: Pacing | None = None,
     ) -> None:
         self._api = api
         self.kinds = {kind.name: kind for kind in kinds}
@@ -335,7 +293,10 @@ class Executor:
         self.on_result = on_result
         self._sleep = sleep
         self._clock = clock
-        self.limiters = {op: SpacingLimiter(rate, clock, sleep=sleep) for op, rate in options.rates.items()}
+        # The HTTP client's pacers when given (one pacing mechanism for the run: a slot taken here is the
+        # one the request goes out in), else the options' own (an executor over a test's API).
+        pacing = pacing or Pacing(options.rates, clock=clock, sleep=sleep)
+        self.limiters: dict[str, Limiter] = dict(pacing.pacers)
         self.result = ApplyResult()
         #: Throttled answers waited out at this level (each after the HTTP layer's own retries).
         self.throttled_waits = 0

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from reconciler.api import models
+from reconciler.cloud.pacing import Pacer
 from reconciler.engine.kind import Desired
 from reconciler.engine.plan import RESTART, Action, Plan, Reason, ReasonCode, ResourceChange
 from reconciler.errors import LockLostError, OutcomeUnknownError, RemoteError
@@ -24,7 +25,6 @@ from reconciler.runs.apply import (
     START_SPACING_MARGIN,
     ApplyOptions,
     Executor,
-    SpacingLimiter,
 )
 from tests.apply.support import group_manifest
 
@@ -374,7 +374,7 @@ def test_start_limiter_spaces_starts_evenly_below_the_rate_and_pauses_after_a_42
         now[0] += seconds + 0.01  # every wake-up is 10 ms late: the next start keeps its full interval
 
     async def run() -> None:
-        limiter = SpacingLimiter(4.0, clock=lambda: now[0], sleep=sleep)
+        limiter = Pacer(4.0, clock=lambda: now[0], sleep=sleep)
         for _ in range(3):
             await limiter.wait()
         limiter.pause(2.0)
@@ -398,7 +398,7 @@ def test_delete_of_a_group_already_gone_counts_as_done() -> None:
 
 @pytest.mark.parametrize("rate", [4.0, 3.0])
 def test_limiter_interval_follows_the_configured_rate(rate: float) -> None:
-    assert SpacingLimiter(rate).interval == pytest.approx((1 + START_SPACING_MARGIN) / rate)
+    assert Pacer(rate).interval == pytest.approx((1 + START_SPACING_MARGIN) / rate)
 
 
 def restart_of(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.runs.apply import START_SPACING_MARGIN
+from reconciler.cloud.pacing import SPACING_MARGIN as START_SPACING_MARGIN
 from tests.apply.support import Project, assert_converged, cli_env, emulator, room_id
 
 JOBS = 10

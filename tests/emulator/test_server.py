@@ -75,6 +75,32 @@ def test_serve_prints_its_url_and_serves_until_interrupted(tmp_path: Path) -> No
     assert "cli-sk" not in stderr  # the secret key is never printed
 
 
+@pytest.mark.parametrize(
+    ("extra", "limits"),
+    [
+        (
+            ["--rate-limit", "ShowInteractionRuleGroup=20"],
+            {**config.DEFAULT_RATE_LIMITS, "ShowInteractionRuleGroup": 20},
+        ),
+        (
+            ["--no-rate-limits", "--rate-limit", "StartSmartLive=2", "--rate-limit", "StartSmartLive=3"],
+            {"StartSmartLive": 3},
+        ),
+        (["--rate-limit", "StartSmartLive=0"], {"CreateSmartLiveRoom": 1, "UpdateSmartLiveRoom": 1}),
+    ],
+)
+def test_serve_takes_a_limit_for_any_operation(extra: list[str], limits: dict[str, int]) -> None:
+    argv = [sys.executable, "-m", "reconciler", "emulator", "serve", "--port", "0", *extra]
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert httpx.get(f"{url}/_emulator/faults").json()["rate_limits"] == limits
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=10)
+
+
 def test_serve_reports_a_bad_seed_in_one_line(tmp_path: Path) -> None:
     seed = tmp_path / "seed.yaml"
     seed.write_text("rooms: [{room_name: no id}]\n")

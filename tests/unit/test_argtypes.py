@@ -25,6 +25,15 @@ from reconciler.commands._argtypes import bounded
         (["apply", "x", "--start-rate", "nan"], "argument --start-rate: 'nan' is not a finite number"),
         (["apply", "x", "--start-rate", "inf"], "argument --start-rate: 'inf' is not a finite number"),
         (["apply", "x", "--start-rate", "1e999"], "argument --start-rate: '1e999' is not a finite number"),
+        (
+            ["plan", "x", "--rate-limit", "Show=0"],
+            "argument --rate-limit: 'Show=0': the rate must be 0.01-1000",
+        ),
+        (
+            ["apply", "x", "--rate-limit", "StartSmartLive"],
+            "argument --rate-limit: 'StartSmartLive' is not OP=N",
+        ),
+        (["emulator", "serve", "--rate-limit", "Show=1.5"], "argument --rate-limit: 'Show=1.5' is not OP=N"),
         (["apply", "x", "--lock-timeout", "25h"], "argument --lock-timeout: must be at most 24h"),
         (["apply", "x", "--lock-timeout", "9" * 400], "argument --lock-timeout: must be at most 24h"),
         (["apply", "x", "--lock-timeout=-1s"], "argument --lock-timeout: '-1s' is not a duration"),
