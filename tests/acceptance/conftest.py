@@ -13,18 +13,16 @@ import re
 import shutil
 import sqlite3
 from collections.abc import Iterator
-from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from reconciler import cli
 from reconciler.emulator.config import EmulatorConfig
 from reconciler.emulator.server import running_emulator
+from tests.cli_runner import Result, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -43,17 +41,6 @@ AK, SK, PROJECT = "acc-ak", "acc-sk-secret-0000", "acc-project"
 
 
 @dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def text(self) -> str:
-        return self.out + self.err
-
-
-@dataclass
 class Workspace:
     root: Path
     base_url: str
@@ -65,13 +52,7 @@ class Workspace:
         return self.root / "examples"
 
     def run(self, *argv: str) -> Result:
-        out, err = StringIO(), StringIO()
-        with redirect_stdout(out), redirect_stderr(err):
-            try:
-                code = cli.main(list(argv))
-            except SystemExit as exc:  # argparse usage errors
-                code = int(exc.code or 0)
-        result = Result(code, out.getvalue(), err.getvalue())
+        result = run_cli(*argv)
         self.outputs.append(result.text)
         return result
 

@@ -11,17 +11,16 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
-from contextlib import chdir, redirect_stderr, redirect_stdout
-from io import StringIO
+from contextlib import chdir
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reconciler import cli
 from reconciler.errors import UserError
 from reconciler.runs import planfile
-from tests.acceptance.conftest import EXAMPLES, Result
+from tests.acceptance.conftest import EXAMPLES
+from tests.cli_runner import Result, run_cli
 
 #: (path into the file, how the value may be broken): each key apply reads, and values of other types.
 WRONG_TYPES: dict[str, list[Any]] = {
@@ -73,13 +72,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def run(*argv: str) -> Result:
-    out, err = StringIO(), StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            code = cli.main(list(argv))
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-    return Result(code, out.getvalue(), err.getvalue())
+    return run_cli(*argv)
 
 
 def _parent(body: Any, dotted: str) -> tuple[Any, str | int]:

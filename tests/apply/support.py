@@ -16,20 +16,19 @@ import subprocess
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from contextlib import chdir, contextmanager, redirect_stderr, redirect_stdout
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from reconciler import cli
 from reconciler.cloud.auth import SdkHmacAuth
 from reconciler.cloud.config import Credentials
 from reconciler.emulator.config import EmulatorConfig
 from reconciler.emulator.server import running_emulator
 from reconciler.resources import Address, ManagedRecord
+from tests.cli_runner import Result, run_cli
 
 AK, SK, PROJECT = "apply-ak", "apply-sk-0000000000", "apply-project"
 HERE = Path(__file__).resolve().parent
@@ -207,17 +206,6 @@ def emulator(
 
 
 @dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def text(self) -> str:
-        return self.out + self.err
-
-
-@dataclass
 class Project:
     """A manifest directory and a state store for one target, with a namespace of names and rooms."""
 
@@ -265,13 +253,7 @@ class Project:
     def run(self, *argv: str) -> Result:
         """The CLI in this process (the environment must hold the credentials: see `cli_env`), in the
         project's directory as `spawn` runs it: the default stack is named after the working directory."""
-        out, err = StringIO(), StringIO()
-        with chdir(self.root), redirect_stdout(out), redirect_stderr(err):
-            try:
-                code = cli.main(list(argv))
-            except SystemExit as exc:
-                code = int(exc.code or 0)
-        return Result(code, out.getvalue(), err.getvalue())
+        return run_cli(*argv, cwd=self.root)
 
     def spawn(self, argv: list[str], *, kill_after: int | None = None) -> subprocess.Popen[str]:
         """The CLI as its own process; with kill_after=k it SIGKILLs itself after its k-th write."""

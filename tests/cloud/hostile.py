@@ -12,14 +12,11 @@ import asyncio
 import json
 import threading
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from io import StringIO
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
-
-from reconciler import cli
 
 #: The longest any hostile answer lasts; a defended client gives up long before.
 HOSTILE_SECONDS = 20.0
@@ -206,28 +203,6 @@ def serving(route: Callable[[Request], Answer]) -> Iterator[HostileServer]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         loop.close()
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def error_lines(self) -> list[str]:
-        return [line for line in self.err.splitlines() if line.startswith("error:")]
-
-
-def run_cli(*argv: str) -> Result:
-    """The real CLI, in this process. An exception escaping main() (a traceback) fails the test."""
-    out, err = StringIO(), StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            code = cli.main(list(argv))
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-    return Result(code, out.getvalue(), err.getvalue())
 
 
 def one_group(directory: Path, name: str = "welcome") -> Path:

@@ -19,6 +19,7 @@ from reconciler.commands import events
 from reconciler.commands._target import TimeLimits, time_limits
 from reconciler.emulator.config import EmulatorConfig
 from reconciler.emulator.server import running_emulator
+from tests.cli_runner import run_cli
 from tests.cloud.hostile import (
     CREDENTIALS_ENV,
     GROUPS,
@@ -32,7 +33,6 @@ from tests.cloud.hostile import (
     hang,
     head,
     one_group,
-    run_cli,
     serving,
 )
 
