@@ -212,7 +212,7 @@ def sdk_loop(url: str) -> tuple[float, int, int]:
     for group_id in group_ids:
         shown = client.show_interaction_rule_group(ShowInteractionRuleGroupRequest(group_id=group_id))
         rules_read += len(shown.interaction_rules or [])
-    active = []
+    active: list[Any] = []
     offset = 0
     while True:
         listed = client.list_smart_live_jobs(
