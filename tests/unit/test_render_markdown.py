@@ -3,9 +3,9 @@ one details block per changed resource, nothing a value can break (its size: tes
 
 from __future__ import annotations
 
-import markdown_it  # installed with rich; a missing parser must fail the test, not skip it
-
 from dataclasses import replace
+
+import markdown_it  # installed with rich; a missing parser must fail the test, not skip it
 
 from reconciler.engine.plan import RESTART, Action, FieldChange, Plan, Reason, ReasonCode
 from reconciler.render import RenderContext, render
