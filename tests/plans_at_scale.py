@@ -1,5 +1,6 @@
 """Plans of any size in the shapes the planner produces, for the tests and figures of the markdown comment
-(tests/unit/test_render_markdown_fit.py, benchmarks/markdown_size.py).
+(tests/unit/test_render_markdown_fit.py, benchmarks/markdown_size.py): pull_request_plan's seven
+resources, and scale_plan's any number.
 
 Every run of ten resources holds one of each kind of change a pull request brings: a 10-rule group
 created (the ~6.6 KB block of issue 13) and one deleted, a group and a room updated in place (the room
@@ -206,6 +207,64 @@ MIX: tuple[Callable[[int], ResourceChange], ...] = (
     _job_refreshed,
     _group_created,
 )
+
+
+def pull_request_plan() -> Plan:
+    """Seven resources, as a pull request's plan has them: a group and a job created, a group and a room
+    updated, a job restarted, one whose secrets could not be compared, a group deleted; and a note."""
+    faq = Address(GROUP, "faq")
+    reply = FieldChange("interaction_rules[keyword-1].trigger.reply_texts[1]", "Tap.", "Tap below.")
+    changes = (
+        ResourceChange(
+            Address(GROUP, "welcome"),
+            (Action.CREATE,),
+            Reason(ReasonCode.ABSENT),
+            after={"group_name": "welcome", "interaction_rules": rules(1)},
+        ),
+        ResourceChange(
+            faq, (Action.UPDATE,), Reason(ReasonCode.FIELDS_DIFFER), remote_id="grp-2", changes=(reply,)
+        ),
+        ResourceChange(
+            Address(GROUP, "old-promo"),
+            (Action.DELETE,),
+            Reason(ReasonCode.PRUNED),
+            remote_id="grp-3",
+            before={"group_name": "old-promo", "interaction_rules": {}},
+        ),
+        ResourceChange(
+            Address(ROOM, "flagship-store"),
+            (Action.UPDATE,),
+            Reason(ReasonCode.FIELDS_DIFFER, caused_by=(faq,)),
+            remote_id="room-1",
+            changes=(reply,),
+        ),
+        ResourceChange(
+            Address(JOB, "store-landscape"),
+            RESTART,
+            Reason(ReasonCode.RESTART_REQUIRED, forced_by=("video_config.bitrate",)),
+            remote_id="job-7",
+            room_id="room-1",
+            interrupts_stream=True,
+            changes=(FieldChange("video_config.bitrate", 4000, 6000, forces_restart=True),),
+        ),
+        ResourceChange(
+            Address(JOB, "evening-portrait"),
+            (Action.START,),
+            Reason(ReasonCode.NOT_RUNNING),
+            room_id="room-2",
+            after=job_config(2),
+        ),
+        ResourceChange(
+            Address(JOB, "rehearsal"),
+            (Action.NOOP,),
+            Reason(ReasonCode.RUNNING, remote_state="PROCESSING"),
+            remote_id="job-9",
+            room_id="room-3",
+            unverifiable=("stream_keys",),
+        ),
+    )
+    note = "SmartLiveJob/rehearsal: its secrets are not available here; they are not compared"
+    return Plan(changes, "sha256:seven", (note,), stack="shop-a")
 
 
 def scale_plan(resources: int, *, offset: int = 0, stack: str = "shop-a") -> Plan:

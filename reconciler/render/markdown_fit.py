@@ -198,6 +198,6 @@ def _document(comment: Comment, *, note: str, body: Sequence[str]) -> str:
 
 def _hard_cut(text: str, limit: int) -> str:
     """The first lines of `text` that fit with the note saying it was cut."""
-    room = limit - len(_CUT)
+    room = limit - len(_CUT) - 1  # the newline that ends the last line kept
     head = text[:room]
     return head[: head.rfind("\n") + 1 or room].rstrip("\n") + "\n" + _CUT

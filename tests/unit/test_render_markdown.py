@@ -1,5 +1,6 @@
 """The pull-request comment: its header first (stack, target, counts, what interrupts a stream, notes),
-one details block per changed resource, nothing a value can break (its size: test_render_markdown_fit.py). Parsed with markdown-it (CommonMark, installed with rich) to check structure, not just text."""
+one details block per changed resource, nothing a value can break; its size is test_render_markdown_fit's.
+Parsed with markdown-it (CommonMark, installed with rich) to check structure, not just text."""
 
 from __future__ import annotations
 
