@@ -47,7 +47,7 @@ def render_markdown(
         interrupts_heading=f"**{common.INTERRUPTS.capitalize()}** ({len(interrupting)}):",
         interrupts=[_one_line(c) for c in interrupting],
         notes=[f"- {escape_markdown(common.clean(n))}" for n in plan.notes],
-        by_kind=_counts_by_kind(plan, resources),
+        by_kind=_counts_by_kind(resources),
         entries=[Entry(_details(c), _one_line(c), (_risk(c), str(c.address))) for c in resources],
     )
     return fit(comment, context.markdown_limit)
@@ -83,7 +83,7 @@ def _risk(change: ResourceChange) -> int:
     return 6
 
 
-def _counts_by_kind(plan: Plan, resources: list[ResourceChange]) -> list[str]:
+def _counts_by_kind(resources: list[ResourceChange]) -> list[str]:
     by_kind: defaultdict[str, list[ResourceChange]] = defaultdict(list)
     for change in resources:
         by_kind[change.kind].append(change)
