@@ -22,12 +22,15 @@ from reconciler.commands._target import (
 )
 
 if TYPE_CHECKING:
+    from reconciler.cloud.config import Target
     from reconciler.manifest import Manifest
     from reconciler.resources import Address
     from reconciler.runs.session import Session
 
 #: Where `smartlive plan` keeps parsed manifests between runs (reconciler/manifest/parse_cache.py).
 PARSE_CACHE_DIR = ".smartlive"
+#: The variable --markdown-limit falls back on.
+MARKDOWN_LIMIT_VARIABLE = "SMARTLIVE_MARKDOWN_LIMIT"
 ORDER = 20
 
 
@@ -92,7 +95,49 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="exit 0 when nothing changes, 2 when something would, 1 on error",
     )
     parser.add_argument("--verbose", action="store_true", help="list unchanged resources too (text)")
+    parser.add_argument(
+        "--markdown-limit",
+        type=_markdown_limit,
+        metavar="N",
+        help="the longest --format markdown output, in characters: past it, details are summarized per "
+        "resource (default 65,000, under GitHub's 65,536 per comment; at least 2,000; "
+        f"also {MARKDOWN_LIMIT_VARIABLE})",
+    )
     parser.set_defaults(func=run)
+
+
+def _markdown_limit(text: str) -> int:
+    """--markdown-limit's type (and SMARTLIVE_MARKDOWN_LIMIT's): a whole number of characters, at least
+    what the comment's header needs. The renderer's bounds are loaded only when the option is used."""
+    from reconciler.commands._argtypes import bounded
+    from reconciler.render.context import MIN_MARKDOWN_LIMIT
+
+    return bounded(int, low=MIN_MARKDOWN_LIMIT, note="the header, counts and note must fit")(text)
+
+
+def markdown_limit(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
+    """--markdown-limit, else SMARTLIVE_MARKDOWN_LIMIT, else the renderer's default."""
+    from reconciler.errors import ConfigError
+    from reconciler.render.context import DEFAULT_MARKDOWN_LIMIT
+
+    given: int | None = getattr(args, "markdown_limit", None)
+    if given is not None:
+        return given
+    text = (os.environ if env is None else env).get(MARKDOWN_LIMIT_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_MARKDOWN_LIMIT
+    try:
+        return _markdown_limit(text)
+    except argparse.ArgumentTypeError as exc:
+        raise ConfigError(f"{MARKDOWN_LIMIT_VARIABLE}: {exc}") from None
+
+
+def target_label(target: Target) -> str:
+    """Where a plan was made for, as the markdown header names it: never a credential (an endpoint holds
+    none: config.checked_endpoint refuses one with a user name or password)."""
+    if target.is_local:
+        return "embedded emulator"
+    return f"{target.endpoint}, project {target.project_id}"
 
 
 def parse_targets(texts: list[str], option: str = "--target") -> frozenset[Address]:
@@ -153,7 +198,7 @@ def _preview_refresh(session: Session, targets: frozenset[Address]) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     from reconciler.engine.planner import PlanOptions
-    from reconciler.render import render
+    from reconciler.render import RenderContext, render
     from reconciler.render.color import use_color
     from reconciler.runs import planfile
     from reconciler.runs.session import plan_session
@@ -165,6 +210,7 @@ def run(args: argparse.Namespace) -> int:
     target = target_from_args(args)
     stack = stack_for(args, args.paths)
     limits = time_limits(args)
+    comment_limit = markdown_limit(args)  # a bad SMARTLIVE_MARKDOWN_LIMIT is refused before anything is read
     store = open_store(args.state, workdir=Path.cwd())
     options = PlanOptions(
         prune=args.prune,
@@ -187,7 +233,11 @@ def run(args: argparse.Namespace) -> int:
             )
         if args.refresh_only:
             return _preview_refresh(session, options.targets)
-        sys.stdout.write(render(session.plan, args.format, color=use_color(sys.stdout), verbose=args.verbose))
+        context = RenderContext(target=target_label(target), markdown_limit=comment_limit)
+        output = render(
+            session.plan, args.format, color=use_color(sys.stdout), verbose=args.verbose, context=context
+        )
+        sys.stdout.write(output)
         if args.out is not None:
             planfile.save(
                 args.out,

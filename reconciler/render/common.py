@@ -355,6 +355,12 @@ def shown_attributes(change: ResourceChange) -> tuple[str, Mapping[str, Any]] | 
     return ("-", change.before) if change.before else None
 
 
+def stop_change(change: ResourceChange) -> FieldChange:
+    """What a stop changes, as a field change: the run state, from what the service reports (its reason's
+    remote state) to `stopped`, the value a manifest declares for it; the rest of the object is kept."""
+    return FieldChange("state", change.reason.remote_state or None, "stopped")
+
+
 def identity(change: ResourceChange) -> str:
     """`id g-1, room r-7`: what a user looks for in the console; empty before a create."""
     parts = [f"id {change.remote_id}"] if change.remote_id else []

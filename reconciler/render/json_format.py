@@ -13,6 +13,7 @@ from typing import Any
 from reconciler.engine.plan import Plan, ResourceChange
 
 from . import common
+from .context import RenderContext
 
 #: 2.0: `reason` is a code (ReasonCode), its sentence is `description`; `reason_detail` and `depends_on`
 #: are new; `unverifiable` lists only fields that may differ (never on a create, start or restart), with
@@ -83,10 +84,12 @@ def _reason_detail(change: ResourceChange) -> dict[str, Any]:
     return {k: v for k, v in detail.items() if v}
 
 
-def render_json(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
-    """`color` and `verbose` are accepted for the registry's sake and ignored: JSON is never coloured
-    and always complete."""
-    del color, verbose
+def render_json(
+    plan: Plan, *, color: bool = False, verbose: bool = False, context: RenderContext | None = None
+) -> str:
+    """`color`, `verbose` and `context` are accepted for the registry's sake and ignored: JSON is never
+    coloured and always complete (it carries the stack; where it was made for is the caller's to record)."""
+    del color, verbose, context
     # ensure_ascii=False keeps Chinese rule names readable. json escapes C0 controls itself (so a raw
     # newline is layout) but leaves DEL, C1 and bidi overrides raw; those can only occur inside strings,
     # and clean() turns them into valid \uXXXX escapes, so a plan piped to a terminal cannot drive it.

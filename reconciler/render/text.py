@@ -13,6 +13,7 @@ from reconciler.engine.plan import UNMANAGED_GLYPH, FieldChange, Plan, ResourceC
 
 from . import common
 from .color import BOLD, GREEN, MAGENTA, RED, YELLOW, paint
+from .context import RenderContext
 
 _GLYPH_COLORS = {"+": GREEN, "~": YELLOW, "-": RED, "-/+": MAGENTA, UNMANAGED_GLYPH: YELLOW}
 # Legend entries in Terraform's order, shown only for the glyphs the plan uses.
@@ -29,8 +30,12 @@ _BODY_INDENT = 6
 _NEST = 4
 
 
-def render_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
-    """The plan for a terminal; no-op resources appear only when `verbose`."""
+def render_text(
+    plan: Plan, *, color: bool = False, verbose: bool = False, context: RenderContext | None = None
+) -> str:
+    """The plan for a terminal, in full; no-op resources appear only when `verbose`. `context` is
+    ignored: a terminal has no length limit, and the command line says where it ran."""
+    del context
     resources = common.ordered(plan, include_noops=verbose)
     lines: list[str] = []
     summary = plan.summary

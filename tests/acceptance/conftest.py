@@ -144,6 +144,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Works
     monkeypatch.delenv("SMARTLIVE_STATE", raising=False)
     monkeypatch.delenv("SMARTLIVE_LOCAL", raising=False)
     monkeypatch.delenv("SMARTLIVE_STACK", raising=False)
+    monkeypatch.delenv("SMARTLIVE_MARKDOWN_LIMIT", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.chdir(tmp_path)
     config = EmulatorConfig(ak=AK, sk=SK, project_id=PROJECT, start_delay=0.0, rate_limits={})

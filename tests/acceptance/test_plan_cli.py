@@ -95,15 +95,55 @@ def test_markdown_plan_for_a_pull_request(workspace: Workspace) -> None:
     result = workspace.run("plan", "examples", *workspace.target(), "--format", "markdown")
     assert result.code == 0, result.text
     text = result.out
-    # welcome, and the two rooms holding copies of its rules, are updated; the job is restarted.
-    assert text.startswith("**Plan:** 0 to create, 3 to update, 1 to restart, 0 to stop or delete.")
-    assert "**Warning:** 1 change interrupts a live stream." in text
+    # Which stack and where, as Atlantis names the project and workspace; then welcome, and the two rooms
+    # holding copies of its rules, are updated; the job is restarted, which the header says first.
+    assert text.startswith(
+        f"### smartlive plan · stack `examples` · target `{workspace.base_url}, project {PROJECT}`\n\n"
+        "**Plan:** 0 to create, 3 to update, 1 to restart, 0 to stop or delete.\n\n"
+        "**Interrupts the live stream** (1):\n"
+        "- `-/+ SmartLiveJob/store-landscape` must be restarted: live\\_event\\_callback\\_config."
+    )
+    assert text.lower().count("interrupts the live stream") == 1
     assert text.count("<details>") == 4 == text.count("</details>")
     assert "interaction_rules[welcome-vip].hit_condition.priority" in text
     assert text.count("~ rules rewritten in running job ") == 2
     assert re.search(r"^- .*priority.*100", text, re.M) and re.search(r"^\+ .*priority.*90", text, re.M)
-    for secret in SECRETS.values():
+    for secret in (*SECRETS.values(), AK, SK):
         assert secret not in text
+
+
+def test_markdown_limit_shortens_the_comment_and_names_every_resource(workspace: Workspace) -> None:
+    whole = workspace.run("plan", "examples", *workspace.target(), "--format", "markdown").out
+    assert len(whole) > 20_000, "9 creates: the whole comment is long"
+    short = workspace.run(
+        "plan", "examples", *workspace.target(), "--format", "markdown", "--markdown-limit", "5000"
+    )
+    assert short.code == 0, short.text
+    assert len(short.out) <= 5_000
+    assert short.out.startswith("### smartlive plan · stack `examples` · target ")
+    assert f"**Shortened to fit 5,000 characters** (the whole comment would be {len(whole):,})" in short.out
+    assert "`smartlive plan --format text`" in short.out
+    for path in sorted(workspace.manifests.rglob("*.yaml")):
+        if path.parent.name != "tests":
+            # In a one-liner (`+ Kind/name`) or a block's title (<code>+ Kind/name</code>).
+            assert re.search(rf"/{re.escape(path.stem)}(`|</code>)", short.out), path.stem
+    # The variable says the same; the option wins over it.
+    workspace.monkeypatch.setenv("SMARTLIVE_MARKDOWN_LIMIT", "5000")
+    assert workspace.run("plan", "examples", *workspace.target(), "--format", "markdown").out == short.out
+    again = workspace.run(
+        "plan", "examples", *workspace.target(), "--format", "markdown", "--markdown-limit", "1000000"
+    )
+    assert again.out == whole
+
+
+def test_a_markdown_limit_too_small_or_not_a_number_is_refused(workspace: Workspace) -> None:
+    small = workspace.run("plan", "examples", *workspace.target(), "--markdown-limit", "1999")
+    assert small.code == 2
+    assert "argument --markdown-limit: must be at least 2000" in small.err
+    workspace.monkeypatch.setenv("SMARTLIVE_MARKDOWN_LIMIT", "65k")
+    bad = workspace.run("plan", "examples", *workspace.target(), "--format", "markdown")
+    assert bad.code == 1 and bad.out == ""
+    assert bad.error_lines == ["error: SMARTLIVE_MARKDOWN_LIMIT: '65k' is not a whole number"]
 
 
 def test_target_is_repeatable_and_limits_the_plan(workspace: Workspace) -> None:

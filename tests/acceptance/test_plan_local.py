@@ -39,6 +39,15 @@ def test_local_plan_apply_plan_converges_in_process(local: Workspace) -> None:
     assert (local.root / ".smartlive" / "emulator.db").is_file()
 
 
+def test_local_markdown_plan_names_the_embedded_emulator_and_the_stack(local: Workspace) -> None:
+    result = local.run("plan", "examples", "--local", "--format", "markdown", "--stack", "shop-a")
+    assert result.code == 0, result.text
+    assert result.out.startswith(
+        "### smartlive plan · stack `shop-a` · target `embedded emulator`\n\n"
+        "**Plan:** 9 to create, 0 to update, 0 to restart, 0 to stop or delete.\n\n"
+    )
+
+
 def test_local_one_field_edit_plans_exactly_that_change(local: Workspace) -> None:
     assert local.run("apply", "examples", "--local", "--auto-approve").code == 0
     local.edit("rule-groups/faq.yaml", "priority: 200", "priority: 201")

@@ -1,12 +1,15 @@
-"""The pull-request comment: summary first, one details block per changed resource, nothing a value can
-break. Parsed with markdown-it (CommonMark, installed with rich) to check structure, not just text."""
+"""The pull-request comment: its header first (stack, target, counts, what interrupts a stream, notes),
+one details block per changed resource, nothing a value can break; its size is test_render_markdown_fit's.
+Parsed with markdown-it (CommonMark, installed with rich) to check structure, not just text."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import markdown_it  # installed with rich; a missing parser must fail the test, not skip it
 
 from reconciler.engine.plan import RESTART, Action, FieldChange, Plan, Reason, ReasonCode
-from reconciler.render import render
+from reconciler.render import RenderContext, render
 from tests.unit.test_render import NO_CHANGES, group, job, no_change_plan, sample_plan
 
 
@@ -14,28 +17,53 @@ def markdown(plan: Plan, *, verbose: bool = False) -> str:
     return render(plan, "markdown", color=True, verbose=verbose)
 
 
-def test_summary_line_comes_first_then_warning_and_notes() -> None:
-    out = markdown(sample_plan())
-    assert out.startswith("**Plan:** 2 to create, 2 to update, 1 to restart, 2 to stop or delete.\n\n")
-    assert "**Warning:** 2 changes interrupt a live stream." in out
-    assert "- \\--prune found 1 group" in out
+def test_header_comes_first_naming_the_stack_and_target_then_counts_interruptions_and_notes() -> None:
+    context = RenderContext(target="embedded emulator")
+    out = render(replace(sample_plan(), stack="shop-a"), "markdown", color=True, context=context)
+    assert out.startswith(
+        "### smartlive plan · stack `shop-a` · target `embedded emulator`\n\n"
+        "**Plan:** 2 to create, 2 to update, 1 to restart, 2 to stop or delete.\n\n"
+        "**Interrupts the live stream** (2):\n"
+        "- `-/+ SmartLiveJob/main-stream` must be restarted: video\\_config.bitrate changed\n"
+        "- `- SmartLiveJob/retired` will be stopped: declared stopped\n\n"
+        "**Notes:**\n- \\--prune found 1 group"
+    )
+    assert out.index("**Notes:**") < out.index("<details>")
     assert "\x1b" not in out
 
 
-def test_no_changes_is_the_sentence() -> None:
-    assert markdown(no_change_plan()) == NO_CHANGES + "\n"
+def test_the_header_names_only_what_it_is_told() -> None:
+    assert markdown(sample_plan()).startswith("### smartlive plan\n\n**Plan:** ")
+    # A stack name may hold backticks: the code span is made longer than any run inside it.
+    out = render(replace(sample_plan(), stack="a`b``c"), "markdown", color=False)
+    assert out.startswith("### smartlive plan · stack ```a`b``c```\n")
+
+
+def test_no_changes_is_the_sentence_under_the_header() -> None:
+    assert markdown(no_change_plan()) == f"### smartlive plan\n\n{NO_CHANGES}\n"
     assert "<details>" in markdown(no_change_plan(), verbose=True)
 
 
-def test_one_block_per_changed_resource_saying_what_interrupts_a_stream() -> None:
+def test_one_block_per_changed_resource_and_interrupting_the_stream_said_once() -> None:
     out = markdown(sample_plan())
     assert out.count("<details><summary>") == 7 == out.count("</details>")
     assert (
         "<details><summary><code>-/+ SmartLiveJob/main-stream</code> must be restarted: "
-        "video_config.bitrate changed — <b>interrupts the live stream</b></summary>" in out
+        "video_config.bitrate changed</summary>" in out
     )
-    assert "<code>- SmartLiveJob/retired</code> will be stopped: declared stopped — <b>interrupts" in out
+    assert "<code>- SmartLiveJob/retired</code> will be stopped: declared stopped</summary>" in out
     assert "<code>~ SmartLiveJob/rehearsal</code> will refresh its outputs without a restart" in out
+    assert out.lower().count("interrupts the live stream") == 1
+
+
+def test_a_stop_shows_the_state_it_changes_not_the_whole_job() -> None:
+    out = markdown(sample_plan())
+    retired = out[out.index("<code>- SmartLiveJob/retired</code>") :]
+    retired = retired[: retired.index("</details>")]
+    assert '  # id job-4, room room-4\n- state: "PROCESSING"\n+ state: "stopped"\n```' in retired
+    assert "room_id" not in retired
+    # The text plan is the complete one: it still shows what the job had.
+    assert '      - room_id = "room-4"' in render(sample_plan(), "text", color=False)
 
 
 def test_diff_lines_put_the_glyph_in_column_zero() -> None:
@@ -88,3 +116,8 @@ def test_values_and_names_cannot_break_the_comment() -> None:
     rendered = markdown_it.MarkdownIt("commonmark").renderInline(note.content)
     assert rendered.startswith("- *x&lt;/details&gt;")
     assert "<a " not in rendered and "<em>" not in rendered
+    # The header's line for the restart carries the reason's facts too: literal text, no HTML.
+    (item,) = [t for t in inline if t.content.startswith("`-/+ SmartLiveJob/j`")]
+    rendered = markdown_it.MarkdownIt("commonmark").renderInline(item.content)
+    assert "</details>" not in rendered and "<b>" not in rendered
+    assert "bx&lt;/details&gt;&lt;/summary&gt;```&lt;b&gt;`y` changed" in rendered
