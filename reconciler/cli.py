@@ -80,11 +80,10 @@ def redacted_output() -> Iterator[None]:
 def _run(argv: Sequence[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if COMPLETION_REQUEST in os.environ:
-        # The shell's TAB, not a command (reconciler/commands/completion.py): every command is loaded, to
-        # complete their names; the process ends there.
-        from reconciler.commands.completion import complete
+        # The shell's TAB, not a command (reconciler/commands/completion.py); the process ends there.
+        from reconciler.commands.completion import complete, words_typed
 
-        complete(build_parser())
+        complete(build_parser(words_typed()))
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
