@@ -52,6 +52,14 @@ SUMMARY_ROWS = 200
 ERROR_LINES = 20
 
 
+#: plan and apply with the default store: a file in the job's checkout, gone when the job ends.
+NO_STATE_WARNING = (
+    "::warning title=smartlive action::no state input: the state store is .smartlive/state.db in this "
+    "job's working directory, and it is lost when the job ends; give a shared store (state: "
+    "${{ secrets.SMARTLIVE_STATE }}, e.g. postgresql://...) so that every run sees what earlier ones applied"
+)
+
+
 class InputError(Exception):
     """An input of the action that cannot be used as given."""
 
@@ -246,8 +254,10 @@ RUNNERS: dict[str, Callable[[Inputs, Mapping[str, str]], Outcome]] = {
 def child_env(inputs: Inputs, env: Mapping[str, str]) -> dict[str, str]:
     """The step's environment, with the state store's URL where smartlive reads it (not on a command
     line, where the log would show it); its password masked in the log first, if the workflow did not
-    take the URL from a secret."""
+    take the URL from a secret. A plan or apply with no shared store is warned about."""
     out = dict(env)
+    if inputs.command in ("plan", "apply") and not (inputs.state or env.get("SMARTLIVE_STATE")):
+        print(NO_STATE_WARNING, flush=True)
     if inputs.state:
         password = urlsplit(inputs.state).password
         if password:

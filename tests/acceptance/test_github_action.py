@@ -76,6 +76,10 @@ def test_plan_then_apply_the_saved_plan_then_no_changes(workspace: Path) -> None
     markdown = markdown_file.read_text(encoding="utf-8")
     assert "9 to create" in markdown and "<details>" in markdown
     assert "### smartlive plan\n\n" in plan.summary and markdown.strip() in plan.summary
+    # No state input: the store is a file of this job's, and the workflow is told so.
+    assert any(
+        line.startswith("::warning title=smartlive action::no state input") for line in plan.out.splitlines()
+    )
 
     apply = run_action(workspace, {"command": "apply", "plan-file": str(plan_file)}, local())
 
@@ -118,6 +122,7 @@ def test_a_failed_plan_fails_the_step_and_says_why_in_the_comment_without_the_pa
     assert "error:" in markdown
     # The runner hides the password from the log; nothing else the step wrote holds it.
     assert f"::add-mask::{password}" in run.out.splitlines()
+    assert "no state input" not in run.out
     assert password not in run.everything().replace(f"::add-mask::{password}", "")
 
 
