@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from reconciler import __version__
 
 REPO = Path(__file__).resolve().parents[2]
@@ -65,3 +67,16 @@ def test_actionlint_would_catch_an_input_the_action_does_not_declare(tmp_path: P
         [str(ACTIONLINT), "-no-color", "-oneline"], cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 1 and 'input "plan-out" is not defined' in done.stdout
+
+
+def documented(section: str) -> list[str]:
+    """The first column of the table under `## SECTION` in docs/ci.md."""
+    text = (REPO / "docs" / "ci.md").read_text(encoding="utf-8")
+    body = text.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\| `([a-z-]+)` \|", body, flags=re.MULTILINE)
+
+
+def test_docs_list_every_input_and_output_action_yml_declares() -> None:
+    action = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
+    assert documented("Inputs") == list(action["inputs"])
+    assert documented("Outputs") == list(action["outputs"])
