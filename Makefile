@@ -38,9 +38,16 @@ postgres-server:
 test: $(STAMP) postgres-server
 	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
 
+# The GitHub Action too: action.yml against GitHub's schema for action metadata (actionlint reads only
+# workflows), its install script with shellcheck, and the example workflows with actionlint, which runs
+# shellcheck on their `run:` scripts (found on PATH). tests/unit/test_ci_examples.py checks the inputs
+# and outputs the examples use against action.yml.
 lint: $(STAMP)
 	$(BIN)/ruff check reconciler tests benchmarks
 	$(BIN)/ruff format --check reconciler tests benchmarks
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions action.yml
+	$(BIN)/shellcheck action/*.sh
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/actionlint examples/ci/.github/workflows/*.yml
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

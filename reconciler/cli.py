@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Iterator, Sequence
@@ -16,6 +17,9 @@ from typing import TextIO, cast
 from reconciler import __version__, commands, exitcodes
 from reconciler.errors import UserError
 from reconciler.redaction import RedactingStream
+
+#: Set by `smartlive completion`'s script when the shell asks for completions (argcomplete's protocol).
+COMPLETION_REQUEST = "_ARGCOMPLETE"
 
 
 def command_modules() -> list[str]:
@@ -75,6 +79,11 @@ def redacted_output() -> Iterator[None]:
 
 def _run(argv: Sequence[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if COMPLETION_REQUEST in os.environ:
+        # The shell's TAB, not a command (reconciler/commands/completion.py); the process ends there.
+        from reconciler.commands.completion import complete, words_typed
+
+        complete(build_parser(words_typed()))
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
