@@ -33,7 +33,13 @@ ENV: dict[str, str] = {
     "NO_COLOR": "1",
 }
 """The environment of every smartlive subprocess: AK, SK and PROJECT, and none of the user's settings."""
-for _name in ("SMARTLIVE_STATE", "SMARTLIVE_LOCAL", "SMARTLIVE_AUTH_TOKEN", "SMARTLIVE_ENDPOINT"):
+for _name in (
+    "SMARTLIVE_STATE",
+    "SMARTLIVE_LOCAL",
+    "SMARTLIVE_AUTH_TOKEN",
+    "SMARTLIVE_ENDPOINT",
+    "SMARTLIVE_RATE_LIMITS",
+):
     ENV.pop(_name, None)
 
 SMARTLIVE = (sys.executable, "-m", "reconciler")

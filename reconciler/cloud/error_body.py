@@ -8,6 +8,8 @@ the status line's reason: never an exception, and never the body itself, which m
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Final, NamedTuple
 
 import httpx
@@ -16,6 +18,12 @@ import httpx
 THROTTLE_CODES: Final = frozenset({"APIGW.0308", "APIG.0308"})
 #: Longer messages are cut: a service does not explain itself in more, a misbehaving one may echo a request.
 MAX_MESSAGE: Final = 1024
+#: The limit a throttling message states, `limit:N,time:T second(s)` (or minute(s)), as the gateway words it
+#: after `policy user over ratelimit,`: digits only, so it survives redaction and one-lining.
+_STATED_LIMIT: Final = re.compile(
+    r"limit\s*:\s*(\d+(?:\.\d+)?)\s*,\s*time\s*:\s*(\d+(?:\.\d+)?)\s*(second|minute)s?\b", re.IGNORECASE
+)
+_UNIT_SECONDS: Final = {"second": 1.0, "minute": 60.0}
 
 
 class ErrorBody(NamedTuple):
@@ -26,6 +34,18 @@ class ErrorBody(NamedTuple):
 def is_throttling(status: int, code: str) -> bool:
     """A 429 or a gateway throttling code: refused before the service saw the request."""
     return status == 429 or code in THROTTLE_CODES
+
+
+def stated_rate(message: str) -> float | None:
+    """The limit a throttling message states, in calls per second (`limit:20,time:1 second` -> 20.0);
+    None when it states none, or one no client could keep (zero, or too large to be a number)."""
+    match = _STATED_LIMIT.search(message)
+    if match is None:
+        return None
+    calls, span, unit = match.groups()
+    seconds = float(span) * _UNIT_SECONDS[unit.lower()]
+    rate = float(calls) / seconds if seconds > 0 else 0.0
+    return rate if rate > 0 and math.isfinite(rate) else None
 
 
 def _text(value: object) -> str:

@@ -10,7 +10,9 @@ Retry rules, chosen because the API has no idempotency token:
 - A write whose connection could not even be opened is retried: nothing was sent.
 
 Pacing (pacing.py): a request of a paced operation first waits for that operation's slot (outside the
-bound on requests in flight); a 429 on it lowers the operation's rate, an answer raises it back.
+bound on requests in flight); a 429 on it lowers the operation's rate, an answer raises it back. A 429 on
+an operation not paced yet makes it paced, at the limit the answer states; the requests of it already
+waiting for a place in flight then go back for a slot instead of going out in one burst.
 
 Bounds, so that no answer can hang a run or exhaust memory:
 - one request, body included, gets `RetryPolicy.timeout_seconds` (--request-timeout): a server that
@@ -28,8 +30,10 @@ import json
 import math
 import random
 import sys
+import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -40,7 +44,7 @@ from reconciler.api import signing
 from reconciler.cloud.auth import auth_for
 from reconciler.cloud.config import Target
 from reconciler.cloud.error_body import THROTTLE_CODES as THROTTLE_CODES  # re-exported (engine, events)
-from reconciler.cloud.error_body import error_of, is_throttling
+from reconciler.cloud.error_body import error_of, is_throttling, stated_rate
 from reconciler.cloud.pacing import DEFAULT_RATES, Pacer, Pacing
 from reconciler.cloud.paging import Page, read_page, read_pages
 from reconciler.cloud.retry import (
@@ -144,6 +148,7 @@ class HttpClient:
         transport: httpx.AsyncBaseTransport | None = None,
         seed: int | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
         deadline: Deadline | None = None,
         notify: Callable[[str], None] = _to_stderr,
         rates: Mapping[str, float] = DEFAULT_RATES,
@@ -152,11 +157,12 @@ class HttpClient:
         self.retry = retry or RetryPolicy()
         self.stats = RequestStats()
         #: The run's time limit; `with http.deadline.paused():` keeps a question to the user off it.
-        self.deadline = deadline or Deadline(DEFAULT_RUN_TIMEOUT_SECONDS)
+        self.deadline = deadline or Deadline(DEFAULT_RUN_TIMEOUT_SECONDS, clock=clock)
         self._rng = random.Random(seed)
         self._sleep = sleep
-        #: Per-operation pacing (pacing.py), shared by every request of the run and by apply's executor.
-        self.pacing = Pacing(rates, sleep=sleep)
+        #: Per-operation pacing (pacing.py), shared by every request of the run and by apply's executor; on
+        #: the clock `sleep` moves, so that a slot a retry's wait has passed is not waited for again.
+        self.pacing = Pacing(rates, clock=clock, sleep=sleep)
         self._notify = notify
         self._noticed: set[str] = set()
         self._parallelism = max(1, parallelism)
@@ -207,17 +213,15 @@ class HttpClient:
         call = _Call(method, url, content, headers, operation, name or operation)
 
         async def attempt() -> Json:
-            # Outside the bound on requests in flight: waiting for a slot of one operation must not hold
-            # back the others.
-            pacer = await self._paced(call)
-            self.stats.total += 1
-            self.stats.by_operation[operation] += 1
-            try:
-                answer = await self._attempt(call)
-            except RemoteError as exc:
-                if pacer is not None and is_throttling(exc.status, exc.code):
-                    pacer.throttled(self.retry.throttle_floor_seconds)
-                raise
+            async with self._admitted(call) as pacer:
+                self.stats.total += 1
+                self.stats.by_operation[operation] += 1
+                try:
+                    answer = await self._attempt(call)
+                except RemoteError as exc:
+                    if is_throttling(exc.status, exc.code):
+                        self._throttled(call, exc, pacer)
+                    raise
             if pacer is not None:
                 pacer.answered()
             return answer
@@ -239,6 +243,35 @@ class HttpClient:
             deadline=self.deadline,
         )
 
+    @asynccontextmanager
+    async def _admitted(self, call: _Call) -> AsyncIterator[Pacer | None]:
+        """The operation's slot, then a place among the requests in flight; yields the pacer that spaced
+        the request (None: its operation is not paced).
+
+        The slot is waited for first, outside the bound: waiting for one operation's slot must not hold
+        back the others. A request that waited for its place unpaced goes back for a slot if its operation
+        became paced meanwhile (a 429 taught its limit): else all those queued would still go out at once.
+        """
+        while True:
+            pacer = await self._paced(call)
+            await self._limit.acquire()
+            if pacer is not None or self.pacing.get(call.label) is None:
+                break
+            self._limit.release()
+        try:
+            yield pacer
+        finally:
+            self._limit.release()
+
+    def _throttled(self, call: _Call, failure: RemoteError, pacer: Pacer | None) -> None:
+        """A 429: the operation's pacer learns the limit the answer states, and holds its calls back. Only a
+        request that pacer spaced halves its rate: one sent before the pacer existed says nothing of it."""
+        learned = self.pacing.learn(call.label, stated_rate(failure.error_msg))
+        if learned is pacer:
+            learned.throttled(self.retry.throttle_floor_seconds)
+        else:
+            learned.pause(self.retry.throttle_floor_seconds)
+
     async def _paced(self, call: _Call) -> Pacer | None:
         """The operation's slot, waited for no longer than the run's time limit allows."""
         left = self.deadline.remaining()
@@ -253,8 +286,7 @@ class HttpClient:
         if self.deadline.expired:
             raise self._out_of_time(call)
         try:
-            async with self._limit:
-                response, problem = await self._timed(call)
+            response, problem = await self._timed(call)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # The connection was never opened (refused, unresolvable, too slow to open, no free slot in
             # the pool), so nothing reached the service: safe to retry any call.

@@ -1,14 +1,19 @@
 """The one pacing mechanism: per API operation, calls are spaced evenly below the tenant's rate, shared
 by every request of a run (the HTTP client holds one `Pacing`; apply's executor takes its slots from it).
 
-Adaptive (AIMD): a throttling answer (429) halves that operation's rate, down to MIN_RATE_FRACTION of
-the configured one, and holds its next call back; each answer that is not throttled adds back
-RECOVERY_FRACTION of the configured rate, never above it. So another client of the same tenant using up
-part of the limit costs a few 429s, not one per request.
+Adaptive (AIMD): a throttling answer (429) to a request the pacer spaced halves that operation's rate,
+down to MIN_RATE_FRACTION of the configured one, and holds its next call back; each answer that is not
+throttled adds back RECOVERY_FRACTION of the configured rate, never above it. So another client of the
+same tenant using up part of the limit costs a few 429s, not one per request.
 
-Rates, calls per second: Huawei's published per-tenant limits where known (DEFAULT_RATES); operations
-with no published limit are not paced unless configured (`--rate-limit OP=N`, SMARTLIVE_RATE_LIMITS),
-and a 429 on them is waited out by the retry rules (http.py).
+Rates, calls per second: Huawei's published per-tenant limits where known (DEFAULT_RATES), and what is
+configured (`--rate-limit OP=N`, SMARTLIVE_RATE_LIMITS). Other operations are not paced until the gateway
+throttles one: its 429 states the limit (`limit:20,time:1 second`, error_body.stated_rate), and `learn`
+gives the operation a pacer at that rate (UNSTATED_LIMIT_RATE when the answer states none), which AIMD
+then adjusts as any other. A stated limit below a configured rate lowers that rate to it: the service
+knows the tenant's limit; a stated one above is ignored, the user's figure is never raised. So the first
+burst of an unpaced operation may meet a few 429s (as many as were in flight when the first came back):
+they are waited out and sent again by the retry rules (http.py), never shown.
 """
 
 from __future__ import annotations
@@ -33,6 +38,10 @@ SPACING_MARGIN: Final = 0.04
 MIN_RATE_FRACTION: Final = 1 / 16
 #: Each answer that is not throttled gives back this share of the configured rate.
 RECOVERY_FRACTION: Final = 1 / 20
+#: The rate of an operation first throttled by an answer that states no limit. Huawei's throttling tables
+#: give "many query APIs" 10-20/s (API.md): the lower figure is the safe one, since a rate too high costs
+#: 429s and halvings while one too low only costs time; AIMD lowers it if needed, never raises it.
+UNSTATED_LIMIT_RATE: Final = 10.0
 #: `--rate-limit`'s range, calls per second: below it a call waits for ever, above it a typo removes the
 #: pacing that keeps the tenant under its limit.
 RATE_RANGE: Final = (0.01, 1000.0)
@@ -97,9 +106,16 @@ class Pacer:
         """An answer that was not throttled: the additive increase."""
         self.rate = min(self.configured, self.rate + self.configured * RECOVERY_FRACTION)
 
+    def limit_to(self, per_second: float) -> None:
+        """The service stated this limit: the configured rate drops to it, never rises (the user's figure
+        may be kept for a share of the tenant's limit left to other clients)."""
+        if per_second < self.configured:
+            self.configured = per_second
+            self.rate = min(self.rate, per_second)
+
 
 class Pacing:
-    """The run's pacers, one per configured operation."""
+    """The run's pacers: one per configured operation, and one per operation whose limit a 429 taught."""
 
     def __init__(
         self,
@@ -108,10 +124,28 @@ class Pacing:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self.pacers = {op: Pacer(rate, clock, sleep=sleep, operation=op) for op, rate in rates.items()}
+        self._clock = clock
+        self._sleep = sleep
+        self.pacers = {op: self._pacer(op, rate) for op, rate in rates.items()}
+
+    def _pacer(self, operation: str, per_second: float) -> Pacer:
+        return Pacer(per_second, self._clock, sleep=self._sleep, operation=operation)
 
     def get(self, operation: str) -> Pacer | None:
         return self.pacers.get(operation)
+
+    def learn(self, operation: str, stated: float | None) -> Pacer:
+        """A throttling answer to `operation` stating `stated` calls per second (None: no limit stated):
+        the operation's pacer, made at that limit (UNSTATED_LIMIT_RATE when none) if it had none, or
+        lowered to it.
+        The caller then holds its calls back (Pacer.throttled, or Pacer.pause if the throttled request was
+        not paced by this pacer: it says nothing of the pacer's rate)."""
+        pacer = self.pacers.get(operation)
+        if pacer is None:
+            pacer = self.pacers[operation] = self._pacer(operation, _in_range(stated or UNSTATED_LIMIT_RATE))
+        elif stated is not None:
+            pacer.limit_to(_in_range(stated))
+        return pacer
 
     async def before(self, operation: str) -> Pacer | None:
         """Wait for the operation's slot before one request of it (unless this task already took it)."""
@@ -123,6 +157,13 @@ class Pacing:
         else:
             await pacer.take()
         return pacer
+
+
+def _in_range(per_second: float) -> float:
+    """A stated limit within RATE_RANGE, as a configured one must be: below it a call would wait past any
+    run; above it the spacing (under a millisecond) is nothing a run would notice."""
+    low, high = RATE_RANGE
+    return min(max(per_second, low), high)
 
 
 def parse_rate(text: str) -> tuple[str, float]:

@@ -111,6 +111,7 @@ def client(
         transport=transport,
         seed=7,
         sleep=sleeps,
+        clock=sleeps.clock,
         deadline=Deadline(run_seconds, clock=sleeps.clock),
     )
 

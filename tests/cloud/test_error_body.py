@@ -7,7 +7,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from reconciler.cloud.error_body import MAX_MESSAGE, error_of, is_throttling
+from reconciler.cloud.error_body import MAX_MESSAGE, error_of, is_throttling, stated_rate
+from reconciler.emulator.exceptions import gateway_throttled
 
 
 def answer(status: int, content: bytes) -> httpx.Response:
@@ -76,3 +77,34 @@ def test_a_huge_message_is_cut() -> None:
 )
 def test_throttling_is_a_429_or_a_gateway_throttling_code(status: int, code: str, throttled: bool) -> None:
     assert is_throttling(status, code) is throttled
+
+
+GATEWAY = "The throttling threshold has been reached: policy user over ratelimit,"
+
+
+@pytest.mark.parametrize(
+    ("message", "rate"),
+    [
+        (GATEWAY + "limit:20,time:1 second", 20.0),
+        (gateway_throttled(4).message, 4.0),  # the emulator's words
+        (GATEWAY + "limit:30,time:2 seconds", 15.0),
+        (GATEWAY + "limit:120,time:1 minute", 2.0),
+        (GATEWAY + "limit:600,time:5 minutes", 2.0),
+        (GATEWAY + "LIMIT : 10 , Time : 1 Second", 10.0),
+        (GATEWAY + "limit:2.5,time:1 second (retry later)", 2.5),
+        # Not a stated limit: none, a unit not read, a word that only begins with one, nothing a client
+        # could keep (zero, past a float), a part missing.
+        ("The throttling threshold has been reached", None),
+        (GATEWAY + "limit:20,time:1 hour", None),
+        (GATEWAY + "limit:20,time:1 secondary", None),
+        (GATEWAY + "limit:0,time:1 second", None),
+        (GATEWAY + "limit:5,time:0 second", None),
+        (GATEWAY + "limit:" + "9" * 400 + ",time:1 second", None),
+        (GATEWAY + "limit:20", None),
+        (GATEWAY + "limit:20,time:second", None),
+        (GATEWAY + "limit:-20,time:1 second", None),
+        ("", None),
+    ],
+)
+def test_the_limit_a_throttling_message_states_in_calls_per_second(message: str, rate: float | None) -> None:
+    assert stated_rate(message) == rate

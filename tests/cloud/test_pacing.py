@@ -1,5 +1,6 @@
 """Per-operation pacing (reconciler/cloud/pacing.py): even spacing, AIMD on 429, one slot per request
-whoever takes it, and the OP=N configuration (option, variable, defaults)."""
+whoever takes it, limits learned from the 429's message, and the OP=N configuration (option, variable,
+defaults)."""
 
 from __future__ import annotations
 
@@ -14,16 +15,18 @@ from reconciler.cloud.http import HttpClient
 from reconciler.cloud.pacing import (
     DEFAULT_RATES,
     MIN_RATE_FRACTION,
+    RATE_RANGE,
     RECOVERY_FRACTION,
     SPACING_MARGIN,
+    UNSTATED_LIMIT_RATE,
     Pacer,
     Pacing,
     configured_rates,
     parse_rate,
 )
-from reconciler.cloud.retry import Deadline
+from reconciler.cloud.retry import Deadline, RetryPolicy
 from reconciler.commands._target import rate_limits
-from reconciler.errors import ConfigError, TimeLimitError
+from reconciler.errors import ConfigError, RemoteError, TimeLimitError
 from tests.cloud.conftest import Scripted, Sleeps, client, error, json_response, run, target
 
 
@@ -94,6 +97,137 @@ def test_the_http_client_lowers_a_throttled_operations_rate_and_sends_it_again()
     rate = run(go())
     assert len(script.requests) == 2
     assert rate == pytest.approx(5.0 + 10.0 * RECOVERY_FRACTION)  # halved by the 429, one answer back
+
+
+def throttled(limit: int) -> httpx.Response:
+    """The gateway's 429, stating its limit as the real one does."""
+    message = (
+        f"The throttling threshold has been reached: policy user over ratelimit,limit:{limit},time:1 second"
+    )
+    return error(429, "APIGW.0308", message)
+
+
+def test_a_429_gives_an_unpaced_operation_a_pacer_at_the_stated_limit_or_the_fallback() -> None:
+    pacing = Pacing({}, clock=lambda: 0.0)
+    learned = pacing.learn("ShowInteractionRuleGroup", 20.0)
+    assert pacing.get("ShowInteractionRuleGroup") is learned
+    assert (learned.configured, learned.rate, learned.operation) == (20.0, 20.0, "ShowInteractionRuleGroup")
+    assert pacing.learn("ShowInteractionRuleGroup", 20.0) is learned  # one pacer per operation
+    unstated = pacing.learn("ListInteractionRuleGroups", None)
+    assert unstated.configured == UNSTATED_LIMIT_RATE
+    assert pacing.learn("ShowSmartLiveRoom", 1e-6).configured == RATE_RANGE[0]  # waits no day per call
+    assert pacing.learn("ShowSmartLiveJob", 1e6).configured == RATE_RANGE[1]
+
+
+def test_a_stated_limit_lowers_a_configured_rate_and_never_raises_it() -> None:
+    pacing = Pacing({"StartSmartLive": 4.0, "CreateSmartLiveRoom": 1.0}, clock=lambda: 0.0)
+    start = pacing.learn("StartSmartLive", 3.0)  # cn-east-3's limit, configured for cn-north-4's
+    assert (start.configured, start.rate) == (3.0, 3.0)
+    for _ in range(100):
+        start.answered()
+    assert start.rate == 3.0  # recovery stops at the stated limit
+    room = pacing.learn("CreateSmartLiveRoom", 20.0)
+    assert (room.configured, room.rate) == (1.0, 1.0)
+    assert pacing.learn("CreateSmartLiveRoom", None).configured == 1.0
+    room.throttled(1.0)
+    pacing.learn("CreateSmartLiveRoom", 0.8)
+    assert (room.configured, room.rate) == (0.8, 0.5)  # a rate already below the limit stays
+
+
+def test_the_http_client_learns_an_unpaced_operations_limit_and_paces_its_retry() -> None:
+    script = Scripted([throttled(5), json_response(200, {}), json_response(200, {})])
+    sleeps = Sleeps()
+
+    async def go() -> None:
+        async with client(script, sleeps=sleeps) as http:
+            http.pacing = Pacing({}, clock=sleeps.clock, sleep=sleeps)
+            await http.request("GET", "/groups/g", name="ShowInteractionRuleGroup")
+            pacer = http.pacing.get("ShowInteractionRuleGroup")
+            assert pacer is not None
+            # Sent before the limit was known: learned, not halved (the one answer adds nothing past it).
+            assert (pacer.configured, pacer.rate) == (5.0, 5.0)
+            retried_at = sleeps.clock()
+            await http.request("GET", "/groups/g", name="ShowInteractionRuleGroup")
+            # The retry took the pacer's slot, so the next request waits one interval after it.
+            assert sleeps.clock() - retried_at == pytest.approx((1 + SPACING_MARGIN) / 5.0)
+
+    run(go())
+    assert len(script.requests) == 3
+    assert sleeps.pauses[0] >= 1.0  # the 429 itself is waited out by the retry rules
+
+
+def test_a_429_on_an_unpaced_operation_holds_its_next_call_back() -> None:
+    script = Scripted([throttled(5), json_response(200, {})])
+    sleeps = Sleeps()
+    once = RetryPolicy(attempts=1)  # and no run limit: the 429 is raised, not waited out here
+
+    async def go() -> None:
+        transport = httpx.MockTransport(script)
+        http = HttpClient(target(), transport=transport, retry=once, sleep=sleeps, deadline=Deadline(None))
+        async with http:
+            http.pacing = Pacing({}, clock=sleeps.clock, sleep=sleeps)
+            with pytest.raises(RemoteError, match="HTTP 429"):
+                await http.request("GET", "/groups/g", name="ShowInteractionRuleGroup")
+            await http.request("GET", "/groups/g", name="ShowInteractionRuleGroup")
+
+    run(go())
+    # The gateway's window is still full of the burst that tripped it: the next call waits it out too.
+    assert sleeps.pauses == [once.throttle_floor_seconds]
+
+
+def test_a_429_stating_no_limit_paces_at_the_fallback() -> None:
+    script = Scripted(
+        [error(429, "APIGW.0308", "The throttling threshold has been reached"), json_response(200, {})]
+    )
+    sleeps = Sleeps()
+
+    async def go() -> float:
+        async with client(script, sleeps=sleeps) as http:
+            await http.request("GET", "/groups", name="ListInteractionRuleGroups")
+            pacer = http.pacing.get("ListInteractionRuleGroups")
+            assert pacer is not None
+            return pacer.configured
+
+    assert run(go()) == UNSTATED_LIMIT_RATE
+
+
+def test_a_paced_operation_throttled_below_its_configured_rate_drops_to_the_limit_and_halves() -> None:
+    script = Scripted([throttled(20), json_response(200, {})])
+    sleeps = Sleeps()
+
+    async def go() -> tuple[float, float]:
+        async with client(script, sleeps=sleeps) as http:
+            http.pacing = Pacing({"ShowInteractionRuleGroup": 30.0}, clock=sleeps.clock, sleep=sleeps)
+            await http.request("GET", "/groups/g", name="ShowInteractionRuleGroup")
+            pacer = http.pacing.get("ShowInteractionRuleGroup")
+            assert pacer is not None
+            return pacer.configured, pacer.rate
+
+    # Paced when throttled: AIMD halves the (lowered) rate, and the answer gives a twentieth back.
+    assert run(go()) == pytest.approx((20.0, 10.0 + 20.0 * RECOVERY_FRACTION))
+
+
+def test_requests_queued_unpaced_go_back_for_a_slot_once_a_429_taught_the_limit() -> None:
+    script = Scripted([throttled(2), json_response(200, {})])
+    sleeps = Sleeps()
+    interval = (1 + SPACING_MARGIN) / 2.0
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0)  # as a socket would: the other requests get to queue behind this one
+        return script(request)
+
+    async def go() -> None:
+        # One request in flight: the others wait for their place, unpaced, while the first is throttled.
+        async with client(httpx.MockTransport(answer), sleeps=sleeps, parallelism=1) as http:
+            http.pacing = Pacing({}, clock=sleeps.clock, sleep=sleeps)
+            calls = [http.request("GET", f"/groups/g{i}", name="ShowInteractionRuleGroup") for i in range(4)]
+            await asyncio.gather(*calls)
+
+    run(go())
+    assert len(script.requests) == 5  # the one 429, then each request once
+    # The 429 held the operation back (the retry rules' wait covers it); then each of the four, the
+    # retry and the three that had waited unpaced, goes out one interval after the one before.
+    assert sleeps.pauses[1:] == pytest.approx([interval] * 3)
 
 
 @pytest.mark.parametrize(
