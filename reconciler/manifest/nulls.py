@@ -83,12 +83,13 @@ def _chosen(candidates: tuple[type[BaseModel], ...], mapping: Mapping[Any, Any])
 def _keys(model: type[BaseModel]) -> Mapping[str, tuple[bool, tuple[type[BaseModel], ...]]]:
     """Key -> (null refused, the models its value may hold), worked out once per model."""
     return {
-        key: (null_refused(field), models_in(field.annotation)) for key, field in fields_by_key(model).items()
+        key: (null_refused(field), models_in(field.annotation))
+        for key, field in _fields_by_key(model).items()
     }
 
 
 @cache
-def fields_by_key(model: type[BaseModel]) -> Mapping[str, FieldInfo]:
+def _fields_by_key(model: type[BaseModel]) -> Mapping[str, FieldInfo]:
     """The model's fields by the keys a document may use: alias, and the name too where it is allowed."""
     out: dict[str, FieldInfo] = {}
     by_name = bool(model.model_config.get("populate_by_name") or model.model_config.get("validate_by_name"))
