@@ -23,7 +23,7 @@ import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -61,7 +61,7 @@ from reconciler.kinds.smart_live_room import NAME as ROOM_KIND
 from reconciler.kinds.smart_live_room import RoomManifest
 from reconciler.manifest import codes
 from reconciler.manifest.diagnostics import Finding, format_loc
-from reconciler.manifest.lint_jobs import lint_live_job
+from reconciler.manifest.lint_jobs import LIVE_CODEC, lint_live_job
 from reconciler.manifest.registry import KindSpec, Manifest, ResourceRef, SetCheck
 from reconciler.manifest.secrets import CallbackKey, ReferenceOrLiteral, Secret, StreamKey, resolved_wire
 from reconciler.resources import PENDING, Address, ManagedRecord, Reference
@@ -89,8 +89,11 @@ _FORBID: Final = ConfigDict(extra="forbid")
 
 
 class LiveEventCallBackConfigSpec(BaseModel):
-    """LiveEventCallBackConfig as written in a manifest: ``key`` is a secret reference."""
+    """The live events posted to an HTTPS callback, and how the callback is signed; key is a secret
+    reference, ${env:NAME} or ${file:PATH}."""
 
+    # LiveEventCallBackConfig as written in a manifest: the key is a reference, not the secret.
+    api_model: ClassVar[type[BaseModel]] = models.LiveEventCallBackConfig
     model_config = _FORBID
 
     live_event_type_callback_url: str | None = Field(default=None, max_length=2048)
@@ -100,9 +103,11 @@ class LiveEventCallBackConfigSpec(BaseModel):
 
 
 class LiveJobSpec(BaseModel):
-    """spec of a SmartLiveJob: the room, the desired state and the StartSmartLive body verbatim
-    (a unit test keeps these fields in step with StartSmartLiveReq)."""
+    """The job: the room it runs in (room or room_id), whether it runs (state), and the body of
+    StartSmartLive, the API operation that starts it."""
 
+    # The StartSmartLive body verbatim; a unit test keeps these fields in step with StartSmartLiveReq.
+    api_model: ClassVar[type[BaseModel]] = models.StartSmartLiveReq
     model_config = _FORBID
 
     room: str | None = Field(
@@ -642,6 +647,7 @@ class LiveJobKind:
             (lambda r: lint_live_job(r.spec),),
             "A MetaStudio smart-live job: the room it runs in, running or stopped, its StartSmartLive body.",
             annotations={ALLOW_RESTART: frozenset({"true", "false"})},
+            narrowed=(LIVE_CODEC,),
         )
 
     def set_checks(self) -> tuple[SetCheck, ...]:

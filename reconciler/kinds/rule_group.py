@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -45,8 +45,10 @@ NAME: Final = "InteractionRuleGroup"
 
 
 class RuleGroupSpec(BaseModel):
-    """spec of an InteractionRuleGroup: the API's rule list, verbatim. The group_name is metadata.name."""
+    """The rule group: its interaction rules as CreateInteractionRuleGroup takes them; metadata.name is
+    its group_name."""
 
+    api_model: ClassVar[type[BaseModel]] = models.InteractionRuleGroup
     model_config = ConfigDict(extra="forbid")
 
     interaction_rules: list[models.InteractionRuleInfo] = Field(default_factory=list)

@@ -30,12 +30,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from reconciler.api.models import MAX_EPOCH_MS
 from reconciler.events.jsonl import EventError, content_string, event_type, timestamp_ms
+from reconciler.manifest.nulls import NullMeans
 from reconciler.manifest.registry import KindSpec, Manifest
 
 KIND: Final = "InteractionRuleTest"
@@ -76,7 +77,7 @@ class Expectation(BaseModel):
 
     model_config = _FORBID
 
-    rule: str | None = Field(
+    rule: Annotated[str | None, NullMeans("no rule fires")] = Field(
         default=None,
         min_length=1,
         description="rule_name of the rule that fires; null: no rule fires (no match, or all suppressed)",
@@ -104,7 +105,7 @@ class Expectation(BaseModel):
 
 
 class TestEvent(BaseModel):
-    """One event of a test (or `repeat` identical ones) and, optionally, what it should cause."""
+    """One event of a test (or repeat identical ones) and, optionally, what it should cause."""
 
     model_config = _FORBID
 
@@ -160,7 +161,8 @@ class TestEvent(BaseModel):
 
 
 class RuleTestSpec(BaseModel):
-    """spec of an InteractionRuleTest."""
+    """The test: the group or room whose rules it runs, and the live events it sends, each with the
+    outcome it should have."""
 
     model_config = _FORBID
 
@@ -223,6 +225,6 @@ DOCUMENT: Final = KindSpec(
     KIND,
     RuleTestSpec,
     RuleTestManifest,
-    description="An offline test of an InteractionRuleGroup: live events and the outcome each should have "
-    "(run by smartlive test).",
+    description="An offline test of the rules of an InteractionRuleGroup or a SmartLiveRoom: live events "
+    "and the outcome each should have (run by smartlive test).",
 )

@@ -26,7 +26,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Annotated, Any, Final
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
@@ -66,6 +66,7 @@ from reconciler.kinds.common import (
 )
 from reconciler.kinds.room_lint import lint_room
 from reconciler.manifest.diagnostics import format_loc
+from reconciler.manifest.lint_jobs import LIVE_CODEC
 from reconciler.manifest.registry import KindSpec, Manifest, SetCheck
 from reconciler.manifest.secrets import CallbackKey, Secret, StreamKey, resolved_wire
 from reconciler.resources import PENDING, Address, ManagedRecord, Reference
@@ -114,7 +115,7 @@ ROOM_DEFAULTS: Final = normalize.defaults_at(_ROOM_PLACES)
 
 
 class ImportEntry(BaseModel):
-    """`{import: GROUP}`: the rules of a declared InteractionRuleGroup, copied into the room."""
+    """{import: GROUP}: the rules of a declared InteractionRuleGroup, copied into the room."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -131,6 +132,8 @@ class ImportEntry(BaseModel):
 
 class InlineRule(models.InteractionRuleInfo):
     """A rule of the room's own (not imported): the API's rule, with the scenes it is enabled in."""
+
+    api_model: ClassVar[type[BaseModel]] = models.LiveRoomInteractionRuleInfo
 
     enabled_scenes: list[Annotated[str, Field(min_length=1, max_length=256)]] | None = Field(
         default=None, max_length=100
@@ -149,15 +152,18 @@ RoomRuleEntry = Annotated[
 
 
 class RoomCallbackSpec(models.LiveRoomEventCallBackConfig):
-    """LiveRoomEventCallBackConfig as written in a manifest: ``key`` is a secret reference."""
+    """The live events posted to an HTTPS callback, and how the callback is signed; key is a secret
+    reference, ${env:NAME} or ${file:PATH}."""
 
     key: CallbackKey | None = None  # type: ignore[assignment]
 
 
 class RoomSpec(models.CreateSmartLiveRoomReq):
-    """spec of a SmartLiveRoom: the CreateSmartLiveRoom body (a unit test keeps the fields in step),
-    room_name defaulting to metadata.name, secrets as references, rules inline or imported."""
+    """The room: the body of CreateSmartLiveRoom (and UpdateSmartLiveRoom), with room_name defaulting to
+    metadata.name, secrets as references (${env:NAME}, ${file:PATH}) and rules inline or imported from
+    an InteractionRuleGroup ({import: GROUP})."""
 
+    # A unit test keeps the fields in step with CreateSmartLiveRoomReq.
     room_name: str | None = Field(  # type: ignore[assignment]
         default=None, min_length=1, max_length=256, description="the room's name (default: metadata.name)"
     )
@@ -463,6 +469,7 @@ class SmartLiveRoomKind:
             (lint_room,),
             "A MetaStudio smart-live room: the show (scene scripts, outputs, callbacks) and the interaction "
             "rules its jobs run, inline or imported from rule groups; metadata.name names it in the manifests.",
+            narrowed=(LIVE_CODEC,),
         )
 
     def set_checks(self) -> tuple[SetCheck, ...]:

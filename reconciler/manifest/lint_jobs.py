@@ -13,9 +13,13 @@ from typing import Any, Final
 from reconciler.api.models import VideoConfig
 from reconciler.manifest import codes
 from reconciler.manifest.diagnostics import DocPath, Finding
+from reconciler.manifest.registry import NarrowedEnum
 from reconciler.manifest.secrets import LiteralSecret
 
 LIVE_RESOLUTIONS: Final = {(1920, 1080): "LANDSCAPE", (1080, 1920): "VERTICAL"}
+#: VP8 and QTRLE are for video production: the kinds that run this lint (rooms, jobs) declare it, so
+#: that their JSON Schemas offer H264 only.
+LIVE_CODEC: Final = NarrowedEnum(VideoConfig, "codec", ("H264",), "Live video is H264 only (J005).")
 #: Seed 003 lists it among StartSmartLive's constraints ("分身数字人直播码率范围[1000, 8000]"): an error.
 LIVE_BITRATE: Final = (1000, 8000)
 _KEYED_AUTH: Final = frozenset({"MSS_A", "MSS_A_HEAD"})
@@ -114,7 +118,7 @@ def _video(video: VideoConfig, view_mode: str | None, path: DocPath) -> Iterator
             (*path, "subtitle_config"),
             at_key=True,
         )
-    if video.codec is not None and video.codec != "H264":
+    if video.codec is not None and video.codec not in LIVE_CODEC.values:
         yield Finding(
             codes.CODEC_UNSUPPORTED, f"live video is encoded H264, not {video.codec}", (*path, "codec")
         )

@@ -28,6 +28,7 @@ from reconciler.manifest import codes
 from reconciler.manifest.diagnostics import Diagnostic, Finding, diagnostic
 from reconciler.manifest.files import PathProblem, check_utf8, discover, read_manifest
 from reconciler.manifest.lint_metadata import lint_annotations
+from reconciler.manifest.nulls import null_findings
 from reconciler.manifest.parallel import map_encoded
 from reconciler.manifest.parse_cache import Key, ParseCache, Parsed, file_key
 from reconciler.manifest.registry import (
@@ -272,11 +273,16 @@ def _load_document(
         report(_kind_finding(kind, "kind" in data, list(registered)))
         return None
     model = spec.document_model
+    nulls = list(null_findings(data, model))
+    for finding in nulls:
+        report(finding)
     try:
         validated = model.model_validate(data, strict=True, context={"base_dir": base_dir})
     except ValidationError as exc:
         for finding in findings_from(exc, data, model):
             report(finding)
+        return None
+    if nulls:
         return None
     metadata = validated.metadata  # type: ignore[attr-defined]
     resource = spec.resource_type(

@@ -95,6 +95,18 @@ class SetCheck:
 
 
 @dataclass(frozen=True)
+class NarrowedEnum:
+    """The values of an enum field that a kind's lint accepts, where it refuses the others the type allows
+    (live video is H264: VideoConfig.codec, J005). The kind's JSON Schema lists only these, so that an
+    editor offers nothing validate refuses; ``why`` is added to the field's description."""
+
+    model: type[BaseModel]
+    field: str
+    values: tuple[Any, ...]
+    why: str
+
+
+@dataclass(frozen=True)
 class KindSpec:
     kind: str
     spec_model: type[BaseModel]
@@ -103,6 +115,7 @@ class KindSpec:
     description: str = ""
     #: The smartlive.io/ annotations the kind reads, each with the values it takes.
     annotations: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    narrowed: tuple[NarrowedEnum, ...] = ()
 
     @cached_property
     def document_model(self) -> type[BaseModel]:

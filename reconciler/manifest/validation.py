@@ -162,10 +162,17 @@ def allowed_fields(model: type[BaseModel], path: Sequence[PathPart]) -> list[str
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
     """The BaseModel inside Optional[...], list[...], Annotated[...]."""
-    for candidate in _walk_annotation(annotation):
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return candidate
-    return None
+    found = models_in(annotation)
+    return found[0] if found else None
+
+
+def models_in(annotation: Any) -> tuple[type[BaseModel], ...]:
+    """Every BaseModel inside Optional[...], list[...], Annotated[...], a union of several."""
+    return tuple(
+        candidate
+        for candidate in _walk_annotation(annotation)
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel)
+    )
 
 
 def _walk_annotation(annotation: Any) -> Iterator[Any]:

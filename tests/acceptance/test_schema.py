@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -11,10 +13,13 @@ import jsonschema
 import pytest
 import yaml
 
+from reconciler.api.field_docs import field_doc
+from reconciler.api.object_docs import OBJECT_DOCS
 from reconciler.cli import main
 from reconciler.manifest import SECRET_REF_PATTERN, kinds, load_manifests
 from reconciler.manifest.schema import COMBINED_FILE, schema_files
 from reconciler.manifest.yaml_documents import parse_documents
+from reconciler.redaction import redact
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMAS = REPO / "schemas"
@@ -69,9 +74,9 @@ def test_generation_is_deterministic_and_valid_2020_12() -> None:
 
 def test_secret_fields_carry_the_reference_pattern() -> None:
     job = schema("SmartLiveJob.json")
-    stream_keys = job["$defs"]["LiveJobSpec"]["properties"]["stream_keys"]["anyOf"][0]
+    stream_keys = job["$defs"]["LiveJobSpec"]["properties"]["stream_keys"]
     assert stream_keys["items"]["pattern"] == SECRET_REF_PATTERN
-    key = job["$defs"]["LiveEventCallBackConfigSpec"]["properties"]["key"]["anyOf"][0]
+    key = job["$defs"]["LiveEventCallBackConfigSpec"]["properties"]["key"]
     assert key["pattern"] == SECRET_REF_PATTERN
 
 
@@ -92,10 +97,23 @@ def test_type_level_errors_are_schema_errors_too(path: Path) -> None:
     assert any(not validator(COMBINED_FILE).is_valid(document) for document in documents(path))
 
 
+# The J checks that narrow an enum (NarrowedEnum): the schemas narrow it too, so editors never offer it.
+NARROWED = {"j005-codec.yaml"}
+
+
 def test_semantic_errors_pass_the_schema() -> None:
     """The R/J checks are validate's alone: the schema accepts such files (and says so in README)."""
     for path in sorted(INVALID.glob("[rj]*.yaml")):
-        assert all(validator(COMBINED_FILE).is_valid(document) for document in documents(path)), path.name
+        if path.name not in NARROWED:
+            valid = all(validator(COMBINED_FILE).is_valid(document) for document in documents(path))
+            assert valid, path.name
+
+
+@pytest.mark.parametrize("name", sorted(NARROWED))
+def test_narrowed_enums_are_schema_errors_too(name: str) -> None:
+    assert not load_manifests([INVALID / name]).ok
+    for file in (COMBINED_FILE, "SmartLiveJob.json"):
+        assert not any(validator(file).is_valid(document) for document in documents(INVALID / name))
 
 
 def test_schema_command(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -119,12 +137,17 @@ kind: SmartLiveJob
 metadata: {{name: j}}
 spec:
   room_id: r-1
-  video_config: {{codec: H264, width: 1920, height: 1080, bitrate: {bitrate}}}
+  video_config: {{codec: {codec}, width: 1920, height: 1080, bitrate: {bitrate}}}
   output_urls: [rtmps://push.example.com/live]
   stream_keys: [{stream_key}]
   interaction_callback_url: {callback}
 """
-GOOD = {"bitrate": "4000", "stream_key": '"${env:KEY}"', "callback": "https://hooks.example.com/i"}
+GOOD = {
+    "codec": "H264",
+    "bitrate": "4000",
+    "stream_key": '"${env:KEY}"',
+    "callback": "https://hooks.example.com/i",
+}
 
 
 @pytest.mark.parametrize(
@@ -142,6 +165,12 @@ GOOD = {"bitrate": "4000", "stream_key": '"${env:KEY}"', "callback": "https://ho
         ("callback", '"${file: }"', "M009"),
         ("callback", '"${env:CALLBACK_URL"', "M009"),
         ("callback", '"${env:CALLBACK_URL}"', None),
+        # Issue 13, item 6: nothing an editor offers is refused by validate, and the reverse.
+        ("callback", "null", "M006"),  # null where the key should be left out
+        ("callback", "", "M006"),  # a key with no value is null too
+        ("bitrate", "~", "M006"),  # a required field
+        ("codec", "VP8", "J005"),  # live video is H264: the schema's enum says so too
+        ("codec", "QTRLE", "J005"),
     ],
 )
 def test_the_schema_and_validate_agree(
@@ -165,3 +194,120 @@ def test_a_yaml_float_with_no_fraction_is_an_integer_for_check_jsonschema_too() 
     document = yaml.safe_load(JOB.format(**{**GOOD, "bitrate": "5000.0"}))
     assert document["spec"]["video_config"]["bitrate"] == 5000.0
     assert validator(COMBINED_FILE).is_valid(document)
+
+
+# --- for editors (issue 13, item 6) ------------------------------------------------------------------
+
+#: What the API reference's pages and the maintainers' notes say, which a user cannot look up.
+JARGON = re.compile(r"\bseeds? \d|\(seed|\btable \d|\bSDK\b|unit test|``")
+
+
+def described(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(path, description) of every property declared anywhere in a schema, $defs included."""
+    if isinstance(node, dict):
+        for key, value in (node.get("properties") or {}).items():
+            yield f"{path}.{key}", value.get("description", "") if isinstance(value, dict) else ""
+        for key, value in node.items():
+            yield from described(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from described(value, f"{path}[{index}]")
+
+
+def descriptions(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("description"), str):
+            yield node["description"]
+        for value in node.values():
+            yield from descriptions(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from descriptions(value)
+
+
+@pytest.mark.parametrize("name", sorted(generated()))
+def test_every_property_has_a_description(name: str) -> None:
+    found = list(described(schema(name)))
+    assert len(found) > 20
+    assert [path for path, text in found if not text.strip()] == []
+
+
+def test_api_fields_are_described_by_the_api_documentation() -> None:
+    job = schema("SmartLiveJob.json")["$defs"]
+    assert job["VideoConfig"]["properties"]["bitrate"]["description"] == field_doc("VideoConfig", "bitrate")
+    assert "kbps" in job["VideoConfig"]["properties"]["bitrate"]["description"]
+    # A field the API documents only by its object (StartSmartLiveReq.video_config): the object's text.
+    assert job["LiveJobSpec"]["properties"]["video_config"]["description"] == OBJECT_DOCS["VideoConfig"]
+    # smartlive's own fields, and a secret's reference form after the API's text.
+    assert job["LiveJobSpec"]["properties"]["state"]["description"].startswith("running: apply starts")
+    key = job["LiveEventCallBackConfigSpec"]["properties"]["key"]["description"]
+    assert key.startswith(field_doc("LiveEventCallBackConfig", "key")) and "${env:NAME}" in key
+
+
+@pytest.mark.parametrize("name", sorted(generated()))
+def test_descriptions_carry_no_reference_page_jargon(name: str) -> None:
+    assert [text for text in descriptions(schema(name)) if JARGON.search(text)] == []
+
+
+def test_every_file_has_its_own_id() -> None:
+    ids = {name: schema(name)["$id"] for name in generated()}
+    assert ids == {name: f"https://smartlive.io/schemas/v1/{name}" for name in generated()}
+
+
+def null_allowed_at(node: Any, path: str = "") -> Iterator[str]:
+    """Where a schema lists null as a value, or offers it as a default."""
+    if isinstance(node, dict):
+        if node.get("type") == "null" or "null" in (node.get("type") or []) or node.get("default", 0) is None:
+            yield path
+        for key, value in node.items():
+            yield from null_allowed_at(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from null_allowed_at(value, f"{path}[{index}]")
+
+
+@pytest.mark.parametrize("name", sorted(generated()))
+def test_null_is_listed_only_where_it_says_something(name: str) -> None:
+    # An InteractionRuleTest's `expect: {rule: null}`: no rule fires. Nowhere else is null a value.
+    allowed = {"/$defs/Expectation/properties/rule/anyOf[1]"}
+    assert set(null_allowed_at(schema(name))) <= allowed
+
+
+RULE_TEST = """apiVersion: smartlive/v1
+kind: InteractionRuleTest
+metadata: {{name: t}}
+spec:
+  group: faq
+  events:
+    - {{type: comment, content: {{user: {{userId: "1", name: ann}}, content: hi}}, expect: {expect}}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("expect", "code"),
+    [("{rule: null}", None), ("{rule: price}", None), ("{rule: price, fallback: null}", "M006")],
+)
+def test_null_where_it_says_something_is_accepted_by_both(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], expect: str, code: str | None
+) -> None:
+    path = tmp_path / "test.yaml"
+    path.write_text(RULE_TEST.format(expect=expect), encoding="utf-8")
+    [document] = [d.data for d in parse_documents(path.read_bytes()).documents]
+    result = load_manifests([path])
+    assert [d.code for d in result.diagnostics] == ([] if code is None else [code])
+    assert validator(COMBINED_FILE).is_valid(document) == (code is None)
+    assert validator("InteractionRuleTest.json").is_valid(document) == (code is None)
+
+
+@pytest.mark.parametrize("name", ["SmartLiveJob.json", "SmartLiveRoom.json", COMBINED_FILE])
+def test_live_video_offers_only_h264(name: str) -> None:
+    codec = schema(name)["$defs"]["VideoConfig"]["properties"]["codec"]
+    assert codec["enum"] == ["H264"]
+    assert "J005" in codec["description"]
+
+
+def test_smartlive_schema_prints_the_files_unredacted() -> None:
+    """Every line smartlive prints passes the output redaction: no description may look like a secret
+    (the API's "x-hw-mss-secret=hmac_sha256(...)" did), or `smartlive schema > FILE` would differ."""
+    for name, text in generated().items():
+        assert redact(text) == text, name

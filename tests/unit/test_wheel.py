@@ -62,4 +62,7 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs(tmp_path: Path) -> None:
     assert Path(where.stdout.strip()).is_relative_to(venv), "the wheel's code, not this checkout's"
     checked = run(venv / "bin" / "smartlive", "validate", REPO / "examples", cwd=tmp_path, path=dependencies)
     assert checked.stdout.endswith(": 0 errors, 0 warnings\n")
+    # The schemas' descriptions come from a data file (api/field_docs.json): the wheel carries it.
+    schema = run(venv / "bin" / "smartlive", "schema", cwd=tmp_path, path=dependencies)
+    assert schema.stdout == (REPO / "schemas" / "smartlive.json").read_text(encoding="utf-8")
     assert time.monotonic() - started < 30
