@@ -89,7 +89,7 @@ def test_a_renamed_or_deleted_file_is_read_again_or_forgotten(workspace: Workspa
         lambda content: content[: len(content) // 2],  # truncated
         lambda content: content[:-1] + bytes([content[-1] ^ 1]),  # one bit of the payload
         lambda content: b"\x00garbage" * 100,
-        lambda content: content.replace(b"smartlive-parse-cache 1", b"smartlive-parse-cache 9", 1),
+        lambda content: content.replace(parse_cache.FORMAT.encode(), b"smartlive-parse-cache 9", 1),
     ],
     ids=["empty", "truncated", "bit-flip", "garbage", "unknown-format"],
 )
