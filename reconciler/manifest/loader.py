@@ -134,7 +134,7 @@ def _load_with_cache(cache: ParseCache, files: list[str], parallel: bool | None)
     # A forked child inherits `unchecked`: the files are not read twice.
     parsed = map_encoded(lambda file: _parse_data(unchecked[file]), pending, sizes, parallel=parallel)
     for file, item in zip(pending, parsed, strict=True):
-        outcome = outcomes[file] = _process(file, item, keep=True)
+        outcome = outcomes[file] = _process(file, item, keep=True, prepare=True)
         if file in keys:
             cache.remember(*keys[file], _encode_checked(outcome, item))
     cache.save()
@@ -236,8 +236,10 @@ def _parse_data(data: bytes | Finding) -> Parsed:
     return [_encode_finding(f) for f in findings], documents
 
 
-def _process(file: str, parsed: Parsed, *, keep: bool) -> _FileOutcome:
-    """Type-check and lint the documents of one parsed file; ``keep`` the resources (prepared)."""
+def _process(file: str, parsed: Parsed, *, keep: bool, prepare: bool = False) -> _FileOutcome:
+    """Type-check and lint the documents of one parsed file; ``keep`` the resources, and ``prepare``
+    them (KindSpec.prepare) when they are to be cached: otherwise a kind's build does it if it needs
+    to (`smartlive test` builds no rule group, and would only pay for it)."""
     file_findings, documents = parsed
     outcome = _FileOutcome(pending=[_Pending(file, None, 1, Finding(*f)) for f in file_findings])
     registered = kinds()
@@ -245,7 +247,7 @@ def _process(file: str, parsed: Parsed, *, keep: bool) -> _FileOutcome:
     base_dir = os.path.dirname(os.path.abspath(file))
     for document in documents:
         resource = _guarded_document(
-            file, Document(*document), base_dir, registered, outcome.pending, prepare=keep
+            file, Document(*document), base_dir, registered, outcome.pending, prepare=prepare
         )
         if resource is None:
             continue
