@@ -258,6 +258,11 @@ async def _plan_session(
     environ: Mapping[str, str] | None,
     parse_cache: Path | None,
 ) -> Session:
+    # The live state is read once the manifests are loaded, not during the load: a kind's read needs
+    # the declared addresses (which listed objects are its) and, for the read cache, their fingerprints.
+    # Overlapping the two would split every kind's read in two (the lists, then the rest) to win at
+    # most the load's time, which the parse cache makes small: 0.09 s of a warm plan of 2,000 groups,
+    # under its paged list's own round trips.
     result = load(paths, parse_cache=parse_cache)
     _require_resources(result, paths)
     # Every stack's records: the planner needs the others' to name their owner, never to read them.
