@@ -115,7 +115,7 @@ def _load_with_cache(cache: ParseCache, files: list[str], parallel: bool | None)
     keys: dict[str, tuple[str, Key]] = {}
     unchecked: dict[str, bytes | Finding] = {}
     here = os.getcwd()
-    registered = kinds()
+    registered, checks = kinds(), len(set_checks())
     for file in files:
         data = read_manifest(file)
         key = file_key(file, data) if isinstance(data, bytes) else None
@@ -123,7 +123,7 @@ def _load_with_cache(cache: ParseCache, files: list[str], parallel: bool | None)
             absolute = os.path.normpath(os.path.join(here, file))  # os.path.abspath, one getcwd
             keys[file] = absolute, key
             checked = cache.lookup(absolute, key)
-            restored = _restore(file, absolute, checked, registered) if checked is not None else None
+            restored = _restore(file, absolute, checked, registered, checks) if checked is not None else None
             if checked is not None and restored is not None:
                 outcomes[file] = restored
                 cache.remember(absolute, key, checked)
@@ -165,10 +165,10 @@ def _encode_checked(outcome: _FileOutcome, parsed: Parsed) -> Checked:
 
 
 def _restore(
-    file: str, absolute: str, checked: Checked, registered: Mapping[str, KindSpec]
+    file: str, absolute: str, checked: Checked, registered: Mapping[str, KindSpec], checks: int
 ) -> _FileOutcome | None:
     """The outcome _encode_checked kept, rebuilt for `file` (its spec validated only when read); None
-    when the entry does not fit (then the file is checked again)."""
+    when the entry does not fit (then the file is checked again): one of `checks` set checks each."""
     pending, resources = checked
     base_dir = os.path.dirname(absolute)
     outcome = _FileOutcome()
@@ -177,6 +177,8 @@ def _restore(
             _Pending(file, document, line, Finding(*finding)) for document, line, finding in pending
         ]
         for kind, name, document, line, labels, annotations, extracts, prepared, data in resources:
+            if len(extracts) != checks:  # a set check registered since (a plugin's)
+                return None
             spec = registered[kind]
             source = SourceLocation(file, document, line)
             deferred = DeferredSpec(partial(_validated_spec, spec, data, base_dir))

@@ -180,8 +180,9 @@ def test_a_damaged_cache_is_ignored_and_replaced(workspace: Workspace, damage: A
         lambda checked: ([], [("InteractionRuleGroup", "faq")]),  # a resource cut short
         lambda checked: ([], [("NoSuchKind", *checked[1][0][1:])]),
         lambda checked: ([("not", "a finding")], checked[1]),
+        lambda checked: ([], [(*checked[1][0][:6], (), *checked[1][0][7:])]),  # extracts of no check
     ],
-    ids=["short-resource", "unknown-kind", "bad-finding"],
+    ids=["short-resource", "unknown-kind", "bad-finding", "other-set-checks"],
 )
 def test_an_entry_that_does_not_fit_is_checked_again(workspace: Workspace, wrong: Any) -> None:
     """An entry a checksum cannot catch (written by a broken build, say): that file is checked again."""
