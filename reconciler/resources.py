@@ -1,5 +1,5 @@
-"""The value types every layer shares: a resource's address, a reference to another resource, and what
-the state store remembers of a managed resource.
+"""The value types every layer shares: a resource's address, a reference to another resource, what
+the state store remembers of a managed resource, and the text its fingerprints are taken of.
 
 A leaf module: it imports nothing of the project, so cloud/, state/, engine/ and kinds/ can all use it
 without pointing at each other.
@@ -7,9 +7,10 @@ without pointing at each other.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 #: The remote id of an intent: the record written just before a create or start, completed after it.
 PENDING: Final = ""
@@ -75,3 +76,13 @@ class ManagedRecord:
     def is_intent(self) -> bool:
         """Written before a create or start whose outcome is not recorded yet."""
         return self.remote_id == PENDING
+
+
+def canonical_json(value: Any) -> str:
+    """`value` as a fingerprint (state/base.py) hashes it: sorted keys, no whitespace, UTF-8 as is."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class CanonicalJson(str):
+    """Text `canonical_json` wrote earlier: a fingerprint hashes it as it is, not as a JSON string (a
+    rule group keeps its canonical text in the parse cache, so a warm plan serializes none again)."""

@@ -17,7 +17,12 @@ from reconciler.commands._argtypes import bounded, duration
 from reconciler.commands._stack import named_stack, stack_for
 from reconciler.commands._stdout import guarded_stdout
 from reconciler.commands._target import open_api, rate_limits, target_from_args, time_limits
-from reconciler.commands.plan import add_plan_arguments, check_refresh_only, parse_targets
+from reconciler.commands.plan import (
+    PARSE_CACHE_DIR,
+    add_plan_arguments,
+    check_refresh_only,
+    parse_targets,
+)
 from reconciler.errors import UsageError, UserError
 from reconciler.render.common import clean, unmanaged_refusal
 
@@ -271,7 +276,13 @@ def _run(args: argparse.Namespace) -> int:
     async def go() -> int:
         async with open_api(target, args.parallelism, limits=limits, rates=rate_limits(args)) as api:
             session = await plan_session(
-                api, args.paths, store=store, target_key=target.key, options=options, refresh=args.refresh
+                api,
+                args.paths,
+                store=store,
+                target_key=target.key,
+                options=options,
+                refresh=args.refresh,
+                parse_cache=Path.cwd() / PARSE_CACHE_DIR,  # as plan: the files it checked are not again
             )
             if args.refresh_only:
                 return _refresh_only(

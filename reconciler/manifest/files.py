@@ -37,26 +37,25 @@ def discover(paths: Sequence[str | os.PathLike[str]]) -> tuple[list[str], list[P
     for raw in paths:
         shown = os.fspath(raw)
         if os.path.isdir(shown):
-            found = list(_walk(shown))
-            if not found:
+            candidates = list(_walk(shown))
+            if not candidates:
                 problems.append(
                     PathProblem(shown, Finding(codes.NO_MANIFESTS, "no .yaml or .yml file in this directory"))
                 )
-            candidates = found
         elif os.path.exists(shown):
-            candidates = [shown]
+            candidates = [(shown, os.path.realpath(shown))]
         else:
             problems.append(PathProblem(shown, Finding(codes.CANNOT_READ, "no such file or directory")))
             continue
-        for candidate in candidates:
-            identity = os.path.realpath(candidate)
+        for candidate, identity in candidates:
             if identity not in seen:
                 seen.add(identity)
                 files.append(candidate)
     return files, problems
 
 
-def _walk(directory: str, visited: set[str] | None = None) -> Iterable[str]:
+def _walk(directory: str, visited: set[str] | None = None) -> Iterable[tuple[str, str]]:
+    """(path as shown, real path) of each manifest file under `directory`."""
     # Symbolic links to directories are followed, each real directory once (a link to `.` loops).
     visited = set() if visited is None else visited
     real = os.path.realpath(directory)
@@ -74,7 +73,10 @@ def _walk(directory: str, visited: set[str] | None = None) -> Iterable[str]:
         if entry.is_dir():
             yield from _walk(path, visited)
         elif entry.name.endswith(MANIFEST_SUFFIXES) and entry.is_file():
-            yield path
+            # The real path of a file that is no link is its real directory's plus its name: no
+            # realpath (a few system calls) per file of a large set.
+            identity = os.path.realpath(path) if entry.is_symlink() else os.path.join(real, entry.name)
+            yield path, identity
 
 
 class FileRefused(Exception):

@@ -2,27 +2,31 @@
 
 The pipeline, per file: read (size cap) -> UTF-8 check -> fast parse (yaml_documents) -> per
 document: envelope (apiVersion, kind) -> the kind's model (strict: YAML types must match) -> the
-kind's lint. Then the checks across the set. Findings carry paths; only files that have findings
-are parsed again with positions (yaml_positions) to turn paths into line:column.
+kind's lint -> the kind's prepare (for plan and apply). Then the checks across the set. Findings
+carry paths; only files that have findings are parsed again with positions (yaml_positions) to turn
+paths into line:column.
 
 Two entry points share it. ``load_manifests`` returns the resources (plan, apply): parsing may run
-on several cores, the rest in this process. ``check_manifests`` (``smartlive validate``) only needs
-the diagnostics, so each core runs the whole pipeline on its share of the files and sends back
-findings and the small per-resource summaries the set checks need (registry.SetCheck).
+on several cores, the rest in this process; with a cache directory, a file unchanged since it was
+checked is not parsed nor checked again, its outcome comes from the cache (parse_cache.py).
+``check_manifests`` (``smartlive validate``) only needs the diagnostics, so each core runs the whole
+pipeline on its share of the files and sends back findings and the small per-resource summaries the
+set checks need (registry.SetCheck).
 """
 
 from __future__ import annotations
 
 import difflib
+import marshal
 import os
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from reconciler.manifest import codes
 from reconciler.manifest.diagnostics import Diagnostic, Finding, diagnostic
@@ -30,9 +34,10 @@ from reconciler.manifest.files import PathProblem, check_utf8, discover, read_ma
 from reconciler.manifest.lint_metadata import lint_annotations
 from reconciler.manifest.nulls import null_findings
 from reconciler.manifest.parallel import map_encoded
-from reconciler.manifest.parse_cache import Key, ParseCache, Parsed, file_key
+from reconciler.manifest.parse_cache import Checked, Key, ParseCache, file_key
 from reconciler.manifest.registry import (
     API_VERSION,
+    DeferredSpec,
     KindSpec,
     Manifest,
     ResourceRef,
@@ -44,6 +49,9 @@ from reconciler.manifest.results import CheckResult, LoadResult
 from reconciler.manifest.validation import findings_from
 from reconciler.manifest.yaml_documents import Document, parse_documents
 from reconciler.manifest.yaml_positions import PositionIndex
+
+#: What _read_and_parse returns: (file-level findings, documents), marshal-able.
+Parsed = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,14 +80,13 @@ def load_manifests(
 
     Never raises for a problem in the input: each becomes a Diagnostic. ``parallel`` forces (True)
     or forbids (False) parsing in forked processes; by default large sets use every core.
-    ``cache_dir`` keeps parsed files there between runs (parse_cache.py)."""
+    ``cache_dir`` keeps checked files there between runs (parse_cache.py)."""
     files, path_problems = discover(paths)
-    sizes = [_size(file) for file in files]
     if cache_dir is None:
-        parsed = map_encoded(_read_and_parse, files, sizes, parallel=parallel)
+        parsed = map_encoded(_read_and_parse, files, [_size(file) for file in files], parallel=parallel)
+        outcomes = [_process(file, item, keep=True) for file, item in zip(files, parsed, strict=True)]
     else:
-        parsed = _parse_with_cache(ParseCache.open(cache_dir), files, sizes, parallel)
-    outcomes = [_process(file, item, keep=True) for file, item in zip(files, parsed, strict=True)]
+        outcomes = _load_with_cache(ParseCache.open(cache_dir), files, parallel)
     result = LoadResult(resources=[r for outcome in outcomes for r in outcome.resources], files=len(files))
     result.diagnostics = _finish(files, path_problems, outcomes)
     return result
@@ -102,28 +109,111 @@ def _size(file: str) -> int:
         return 0
 
 
-def _parse_with_cache(
-    cache: ParseCache, files: list[str], sizes: list[int], parallel: bool | None
-) -> list[Parsed]:
-    # The lookup runs where the file is read (perhaps a forked child, which inherits the cache);
-    # the keys come back with the results, and this process records and saves them.
-    keyed = map_encoded(partial(_read_and_parse_cached, cache), files, sizes, parallel=parallel)
-    for file, (key, parsed) in zip(files, keyed, strict=True):
+def _load_with_cache(cache: ParseCache, files: list[str], parallel: bool | None) -> list[_FileOutcome]:
+    """Every file is read and hashed here; one whose key matches its cache entry is rebuilt from it,
+    the others are parsed (on several cores when worth it) and checked, then kept for the next run."""
+    outcomes: dict[str, _FileOutcome] = {}
+    keys: dict[str, tuple[str, Key]] = {}
+    unchecked: dict[str, bytes | Finding] = {}
+    here = os.getcwd()
+    registered, checks = kinds(), len(set_checks())
+    for file in files:
+        data = read_manifest(file)
+        key = file_key(file, data) if isinstance(data, bytes) else None
         if key is not None:
-            cache.remember(file, key, parsed)
+            absolute = os.path.normpath(os.path.join(here, file))  # os.path.abspath, one getcwd
+            keys[file] = absolute, key
+            checked = cache.lookup(absolute, key)
+            restored = _restore(file, absolute, checked, registered, checks) if checked is not None else None
+            if checked is not None and restored is not None:
+                outcomes[file] = restored
+                cache.remember(absolute, key, checked)
+                continue
+        unchecked[file] = data
+    pending = list(unchecked)
+    sizes = [len(data) if isinstance(data, bytes) else 0 for data in unchecked.values()]
+    # A forked child inherits `unchecked`: the files are not read twice.
+    parsed = map_encoded(lambda file: _parse_data(unchecked[file]), pending, sizes, parallel=parallel)
+    for file, item in zip(pending, parsed, strict=True):
+        outcome = outcomes[file] = _process(file, item, keep=True, prepare=True)
+        if file in keys:
+            cache.remember(*keys[file], _encode_checked(outcome, item))
     cache.save()
-    return [parsed for _, parsed in keyed]
+    return [outcomes[file] for file in files]
 
 
-def _read_and_parse_cached(cache: ParseCache, file: str) -> tuple[Key | None, Parsed]:
-    """_read_and_parse's answer, from the cache when the file's key matches; with the key to record
-    (None for a file that could not be read: nothing to keep)."""
-    data = read_manifest(file)
-    key = file_key(file, data) if isinstance(data, bytes) else None
-    if key is None:
-        return None, _parse_data(data)
-    cached = cache.lookup(file, key)
-    return key, cached if cached is not None else _parse_data(data)
+def _encode_checked(outcome: _FileOutcome, parsed: Parsed) -> Checked:
+    """A checked file as plain data for the cache: its findings as found (positions are looked up
+    when reported), and per resource what _restore needs to rebuild it without checking it again;
+    its document is kept (marshal-encoded, decoded only if the spec is read) to validate the spec."""
+    documents = {index: data for data, index, _line, _empty in parsed[1]}
+    pending = [(p.document, p.fallback_line, _encode_finding(p.finding)) for p in outcome.pending]
+    resources = [
+        (
+            resource.kind,
+            resource.name,
+            resource.source.document,
+            resource.source.line,
+            dict(resource.labels),
+            dict(resource.annotations),
+            extracts,
+            resource.prepared,
+            marshal.dumps(documents[resource.source.document]),
+        )
+        for resource, (_ref, extracts) in zip(outcome.resources, outcome.summaries, strict=True)
+    ]
+    return pending, resources
+
+
+def _restore(
+    file: str, absolute: str, checked: Checked, registered: Mapping[str, KindSpec], checks: int
+) -> _FileOutcome | None:
+    """The outcome _encode_checked kept, rebuilt for `file` (its spec validated only when read); None
+    when the entry does not fit (then the file is checked again): one of `checks` set checks each."""
+    pending, resources = checked
+    base_dir = os.path.dirname(absolute)
+    outcome = _FileOutcome()
+    try:
+        outcome.pending = [
+            _Pending(file, document, line, Finding(*finding)) for document, line, finding in pending
+        ]
+        for kind, name, document, line, labels, annotations, extracts, prepared, data in resources:
+            if len(extracts) != checks:  # a set check registered since (a plugin's)
+                return None
+            spec = registered[kind]
+            source = SourceLocation(file, document, line)
+            deferred = DeferredSpec(partial(_validated_spec, spec, data, base_dir))
+            resource = spec.resource_type(
+                kind=kind,
+                name=name,
+                spec=cast(Any, deferred),  # the one place a spec is passed unvalidated (registry.py)
+                source=source,
+                labels=labels,
+                annotations=annotations,
+                prepared=prepared,
+            )
+            outcome.resources.append(resource)
+            outcome.summaries.append((ResourceRef(kind, name, source), tuple(extracts)))
+            outcome.count += 1
+    except (KeyError, TypeError, ValueError):
+        return None
+    return outcome
+
+
+def _validated_spec(spec: KindSpec, data: bytes, base_dir: str) -> BaseModel:
+    """The spec of a cached resource, validated as _load_document did it (it passed then: the file is
+    the same, the code is the same)."""
+    document = _with_supported_version(marshal.loads(data))
+    validated = spec.document_model.model_validate(document, strict=True, context={"base_dir": base_dir})
+    model: BaseModel = validated.spec  # type: ignore[attr-defined]
+    return model
+
+
+def _with_supported_version(data: dict[str, Any]) -> dict[str, Any]:
+    """An unsupported apiVersion is reported once (by _load_document), not again by the model."""
+    if "apiVersion" in data and data["apiVersion"] != API_VERSION:
+        return {**data, "apiVersion": API_VERSION}
+    return data
 
 
 def _read_and_parse(file: str) -> Parsed:
@@ -149,15 +239,19 @@ def _parse_data(data: bytes | Finding) -> Parsed:
     return [_encode_finding(f) for f in findings], documents
 
 
-def _process(file: str, parsed: Parsed, *, keep: bool) -> _FileOutcome:
-    """Type-check and lint the documents of one parsed file."""
+def _process(file: str, parsed: Parsed, *, keep: bool, prepare: bool = False) -> _FileOutcome:
+    """Type-check and lint the documents of one parsed file; ``keep`` the resources, and ``prepare``
+    them (KindSpec.prepare) when they are to be cached: otherwise a kind's build does it if it needs
+    to (`smartlive test` builds no rule group, and would only pay for it)."""
     file_findings, documents = parsed
     outcome = _FileOutcome(pending=[_Pending(file, None, 1, Finding(*f)) for f in file_findings])
     registered = kinds()
     checks = set_checks()
     base_dir = os.path.dirname(os.path.abspath(file))
     for document in documents:
-        resource = _guarded_document(file, Document(*document), base_dir, registered, outcome.pending)
+        resource = _guarded_document(
+            file, Document(*document), base_dir, registered, outcome.pending, prepare=prepare
+        )
         if resource is None:
             continue
         outcome.count += 1
@@ -219,12 +313,14 @@ def _guarded_document(
     base_dir: str,
     registered: Mapping[str, KindSpec],
     pending: list[_Pending],
+    *,
+    prepare: bool,
 ) -> Manifest[Any] | None:
     """_load_document, or M012 where a kind's validator or lint fails unexpectedly: a bug in one
     check then costs that document's diagnostics, not every other file's (and never a traceback).
     The exception's message is not shown: it may quote the document, which may hold a secret."""
     try:
-        return _load_document(file, document, base_dir, registered, pending)
+        return _load_document(file, document, base_dir, registered, pending, prepare=prepare)
     except Exception as exc:
         message = f"smartlive failed to check this document ({type(exc).__name__}); please report it"
         finding = Finding(codes.UNCHECKED_DOCUMENT, message, line=document.line, column=1)
@@ -238,6 +334,8 @@ def _load_document(
     base_dir: str,
     registered: Mapping[str, KindSpec],
     pending: list[_Pending],
+    *,
+    prepare: bool,
 ) -> Manifest[Any] | None:
     def report(finding: Finding) -> None:
         pending.append(_Pending(file, document.index, document.line, finding))
@@ -266,7 +364,7 @@ def _load_document(
                 ("apiVersion",),
             )
         )
-        data = {**data, "apiVersion": API_VERSION}  # reported once, not again by the model
+        data = _with_supported_version(data)
     kind = data.get("kind")
     spec = registered.get(kind) if isinstance(kind, str) else None
     if spec is None:
@@ -296,6 +394,8 @@ def _load_document(
     for check in (*spec.lint, lint_annotations):
         for finding in check(resource):
             report(finding)
+    if prepare and spec.prepare is not None:
+        resource = replace(resource, prepared=spec.prepare(resource))
     return resource
 
 

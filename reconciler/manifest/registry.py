@@ -59,10 +59,48 @@ class Manifest(Generic[SpecT]):
 
     kind: str
     name: str
+    #: The model; the loader may pass a DeferredSpec instead, validated on first read (_SpecField).
     spec: SpecT
     source: SourceLocation
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
+    #: What the kind's ``prepare`` computed from this resource (KindSpec.prepare); None without one.
+    prepared: Any = field(default=None, compare=False, repr=False)
+
+
+class DeferredSpec:
+    """A spec not validated yet, and how to validate it (called on the first read of ``Manifest.spec``).
+
+    The loader passes one for a resource restored from the parse cache (parse_cache.py): its file is
+    unchanged since it was checked, so validating it again gives the same model, and a warm plan whose
+    kinds build from ``Manifest.prepared`` never reads the spec at all."""
+
+    __slots__ = ("validate",)
+
+    def __init__(self, validate: Callable[[], BaseModel]) -> None:
+        self.validate = validate
+
+
+class _SpecField:
+    """``Manifest.spec`` as stored: the model, or a DeferredSpec replaced by its model on first read.
+
+    A data descriptor put on the class after @dataclass made the field, so that type checkers still
+    see ``spec: SpecT``: the generated ``__init__`` assigns through ``__set__``, and every read (in the
+    kinds' subclasses too) goes through ``__get__``."""
+
+    def __get__(self, instance: Manifest[Any] | None, owner: type[Any]) -> Any:
+        if instance is None:
+            raise AttributeError("spec")  # no class-level default: the field stays required
+        held = instance.__dict__["_spec"]
+        if isinstance(held, DeferredSpec):
+            held = instance.__dict__["_spec"] = held.validate()
+        return held
+
+    def __set__(self, instance: Manifest[Any], value: Any) -> None:
+        instance.__dict__["_spec"] = value
+
+
+setattr(Manifest, "spec", _SpecField())  # noqa: B010 - out of the type checkers' sight on purpose
 
 
 LintCheck = Callable[[Any], Iterable[Finding]]
@@ -116,6 +154,11 @@ class KindSpec:
     #: The smartlive.io/ annotations the kind reads, each with the values it takes.
     annotations: Mapping[str, frozenset[str]] = field(default_factory=dict)
     narrowed: tuple[NarrowedEnum, ...] = ()
+    #: What the kind's build needs of a resource that depends on the resource alone (no environment,
+    #: no other resource), computed once when its file is checked and kept with it in the parse cache
+    #: (so plain data: marshal-able), then handed over as ``Manifest.prepared``: a warm plan of an
+    #: unchanged file neither validates its spec again nor redoes this.
+    prepare: Callable[[Any], Any] | None = None
 
     @cached_property
     def document_model(self) -> type[BaseModel]:

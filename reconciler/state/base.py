@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from reconciler.errors import UserError
-from reconciler.resources import Address, ManagedRecord
+from reconciler.resources import Address, CanonicalJson, ManagedRecord, canonical_json
 
 
 class StateError(UserError):
@@ -124,7 +124,7 @@ def fingerprint(value: Any, key: bytes) -> str:
     One function for whole-spec and per-field fingerprints, so equal values always compare equal and
     a secret can be checked for change without ever being stored.
     """
-    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = value if isinstance(value, CanonicalJson) else canonical_json(value)
     return hmac.new(key, canonical.encode("utf-8"), hashlib.sha256).hexdigest()
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.state.url import DEFAULT_PATH
 from tests.apply.support import Project, assert_converged, cli_env, emulator, room_id
 from tests.state.conftest import raw_query
 
@@ -24,7 +25,8 @@ def test_apply_plan_and_reapply_with_a_postgresql_store(
         first = project.run(*project.apply_args())
         assert first.code == 0, first.text
         assert "Apply complete: 8 created" in first.out
-        assert not (project.root / ".smartlive").exists()  # nothing went to the default SQLite store
+        # Nothing went to the default SQLite store (the parse cache is kept beside it all the same).
+        assert not (project.root / DEFAULT_PATH).exists()
         rows = raw_query(pg_url, "SELECT address, applied_by FROM resources ORDER BY address")
         assert [r[0] for r in rows] == sorted(
             [f"InteractionRuleGroup/pg-group-{i}" for i in range(6)]
