@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import signal
 import sys
@@ -162,6 +161,8 @@ def _interruptible(executor: Executor) -> Iterator[None]:
     """While the actions run, the first Ctrl-C stops the run gently (executor.stop: no new action, the
     ones in flight finish) and the second cuts the ones in flight off (executor.force). After that,
     Python's own Ctrl-C is back: a third quits at once."""
+    import asyncio
+
     loop = asyncio.get_running_loop()
     received = 0
 
@@ -222,6 +223,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import asyncio
+
     from reconciler.engine.planner import PlanOptions
     from reconciler.render import render
     from reconciler.render.color import use_color
