@@ -19,6 +19,7 @@ from reconciler.commands._target import open_api, rate_limits, target_from_args,
 from reconciler.commands.plan import add_plan_arguments, check_refresh_only, parse_targets
 from reconciler.errors import UsageError, UserError
 from reconciler.render.common import clean, unmanaged_refusal
+from reconciler.startup import importing
 
 if TYPE_CHECKING:
     from reconciler.resources import Address
@@ -223,16 +224,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import asyncio
+    with importing():
+        import asyncio
 
-    from reconciler.engine.planner import PlanOptions
-    from reconciler.render import render
-    from reconciler.render.color import use_color
-    from reconciler.runs import planfile
-    from reconciler.runs.apply import ApplyOptions, ApplyResult, Executor, prepare
-    from reconciler.runs.session import plan_session
-    from reconciler.runs.stacks import StackSink, claim_legacy
-    from reconciler.state import LockHolder, fingerprint, open_store, whoami
+        from reconciler.engine.planner import PlanOptions
+        from reconciler.render import render
+        from reconciler.render.color import use_color
+        from reconciler.runs import planfile
+        from reconciler.runs.apply import ApplyOptions, ApplyResult, Executor, prepare
+        from reconciler.runs.session import plan_session
+        from reconciler.runs.stacks import StackSink, claim_legacy
+        from reconciler.state import LockHolder, fingerprint, open_store, whoami
 
     saved = None
     as_json = args.format == "json"

@@ -19,6 +19,7 @@ from reconciler.commands._target import (
     target_from_args,
     time_limits,
 )
+from reconciler.startup import importing
 
 if TYPE_CHECKING:
     from reconciler.cloud.config import Target
@@ -196,13 +197,14 @@ def _preview_refresh(session: Session, targets: frozenset[Address]) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
+    with importing():
+        import asyncio
 
-    from reconciler.engine.planner import PlanOptions
-    from reconciler.render import RenderContext, render
-    from reconciler.render.color import use_color
-    from reconciler.runs.session import plan_session
-    from reconciler.state import open_store
+        from reconciler.engine.planner import PlanOptions
+        from reconciler.render import RenderContext, render
+        from reconciler.render.color import use_color
+        from reconciler.runs.session import plan_session
+        from reconciler.state import open_store
 
     check_refresh_only(args)
     if args.out is not None:
