@@ -76,6 +76,11 @@ def run_probe(*argv: str, cwd: Path = REPO, env: dict[str, str] | None = None) -
     return Probe(report["code"], set(report["modules"]), report["frozen"], report["gc_enabled"], api_models)
 
 
+def modules_loaded_by(*argv: str) -> set[str]:
+    """The modules `smartlive ARGV` loads, run in the repository (tests/unit/test_completion.py too)."""
+    return run_probe(*argv).modules
+
+
 def loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
     return sorted(m for m in modules for name in names if m == name or m.startswith(name + "."))
 
