@@ -17,6 +17,7 @@ from typing import TextIO, cast
 from reconciler import __version__, commands, exitcodes
 from reconciler.errors import UserError
 from reconciler.redaction import RedactingStream
+from reconciler.startup import importing, skip_httpx_cli
 
 #: Set by `smartlive completion`'s script when the shell asks for completions (argcomplete's protocol).
 COMPLETION_REQUEST = "_ARGCOMPLETE"
@@ -61,6 +62,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    skip_httpx_cli()
     # Every line any command prints passes through the redaction (a service may echo a secret back).
     with redacted_output():
         return _run(argv)
@@ -84,7 +86,8 @@ def _run(argv: Sequence[str] | None) -> int:
         from reconciler.commands.completion import complete, words_typed
 
         complete(build_parser(words_typed()))
-    parser = build_parser(argv)
+    with importing():
+        parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)

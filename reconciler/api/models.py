@@ -155,10 +155,13 @@ __all__ = [
 # Base classes and the lenient-view mechanism
 # --------------------------------------------------------------------------------------------------
 
-_STRICT_CONFIG: Final = ConfigDict(extra="forbid")
+# defer_build: a model's validator is built on its first use, not on import. Of the ~90 models here a
+# plan uses a dozen and `validate` (the manifests embed request objects) fewer: building them all cost
+# every command ~35 ms of start-up (benchmarks/startup.py). A model's first use then pays its own, ~1 ms.
+_STRICT_CONFIG: Final = ConfigDict(extra="forbid", defer_build=True)
 # from_attributes lets a response model accept an already-built strict instance (e.g. the emulator
 # copying a request's live_event_callback_config into a SmartLiveJob) and re-read it as a view.
-_LENIENT_CONFIG: Final = ConfigDict(extra="ignore", from_attributes=True)
+_LENIENT_CONFIG: Final = ConfigDict(extra="ignore", from_attributes=True, defer_build=True)
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -194,7 +197,9 @@ class ResponseModel(BaseModel):
                 new_info.annotation = relaxed
                 fields[name] = new_info
                 changed = True
-        if changed:
+        if changed and cls.__pydantic_complete__:
+            # Only a model built already (defer_build turned off) must be rebuilt; a deferred one is built
+            # from the relaxed fields on its first use.
             cls.model_rebuild(force=True)
 
 

@@ -18,7 +18,6 @@ report.py).
 
 from __future__ import annotations
 
-import asyncio
 import math
 import random
 import time
@@ -131,7 +130,7 @@ async def retrying(
     classify: Callable[[Exception], Verdict],
     policy: RetryPolicy,
     *,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
     clock: Callable[[], float] = time.monotonic,
     rng: random.Random | None = None,
     on_retry: Callable[[Exception, float], None] | None = None,
@@ -139,13 +138,20 @@ async def retrying(
 ) -> T:
     """`await attempt()` until it returns, `classify` gives up on its failure, or `policy` runs out.
 
-    sleep: waits between tries; a caller may make it a hook (hold back a rate limiter rather than sleep).
+    sleep: waits between tries (default asyncio.sleep); a caller may make it a hook (hold back a rate limiter
+    rather than sleep).
     clock: monotonic seconds, for `policy.patience_seconds`.
     on_retry: told of each failure that will be retried, with the pause about to be taken (for counts).
     deadline: no pause reaches past it (the failure is raised instead); it bounds `WaitOut` verdicts.
 
     Only Exception is caught: a cancellation goes through at once.
     """
+    if sleep is None:
+        # Imported here, not at the top: every command that takes --timeout imports this module for its
+        # defaults, and `smartlive plan --help` has no use for asyncio (tests/unit/test_startup.py).
+        import asyncio
+
+        sleep = asyncio.sleep
     draw = rng if rng is not None else _SHARED_RNG
     # A WaitOut spends no try only where something else bounds the waiting.
     bounded = policy.patience_seconds is not None or (deadline is not None and deadline.seconds is not None)

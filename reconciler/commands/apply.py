@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import signal
 import sys
@@ -25,6 +24,7 @@ from reconciler.commands.plan import (
 )
 from reconciler.errors import UsageError, UserError
 from reconciler.render.common import clean, unmanaged_refusal
+from reconciler.startup import importing
 
 if TYPE_CHECKING:
     from reconciler.resources import Address
@@ -167,6 +167,8 @@ def _interruptible(executor: Executor) -> Iterator[None]:
     """While the actions run, the first Ctrl-C stops the run gently (executor.stop: no new action, the
     ones in flight finish) and the second cuts the ones in flight off (executor.force). After that,
     Python's own Ctrl-C is back: a third quits at once."""
+    import asyncio
+
     loop = asyncio.get_running_loop()
     received = 0
 
@@ -227,14 +229,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from reconciler.engine.planner import PlanOptions
-    from reconciler.render import render
-    from reconciler.render.color import use_color
-    from reconciler.runs import planfile
-    from reconciler.runs.apply import ApplyOptions, ApplyResult, Executor, prepare
-    from reconciler.runs.session import plan_session
-    from reconciler.runs.stacks import StackSink, claim_legacy
-    from reconciler.state import LockHolder, fingerprint, open_store, whoami
+    with importing():
+        import asyncio
+
+        from reconciler.engine.planner import PlanOptions
+        from reconciler.render import render
+        from reconciler.render.color import use_color
+        from reconciler.runs import planfile
+        from reconciler.runs.apply import ApplyOptions, ApplyResult, Executor, prepare
+        from reconciler.runs.session import plan_session
+        from reconciler.runs.stacks import StackSink, claim_legacy
+        from reconciler.state import LockHolder, fingerprint, open_store, whoami
 
     saved = None
     as_json = args.format == "json"

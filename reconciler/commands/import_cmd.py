@@ -10,7 +10,6 @@ it still cannot compare (stream keys, the callback key) as "? may change" rather
 from __future__ import annotations
 
 import argparse
-import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -77,6 +76,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
     from reconciler.runs.importer import import_object, parse_address
     from reconciler.state import LockHolder, open_store, whoami
 

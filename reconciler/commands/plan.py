@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -20,6 +19,7 @@ from reconciler.commands._target import (
     target_from_args,
     time_limits,
 )
+from reconciler.startup import importing
 
 if TYPE_CHECKING:
     from reconciler.cloud.config import Target
@@ -197,15 +197,20 @@ def _preview_refresh(session: Session, targets: frozenset[Address]) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler.engine.planner import PlanOptions
-    from reconciler.render import RenderContext, render
-    from reconciler.render.color import use_color
-    from reconciler.runs import planfile
-    from reconciler.runs.session import plan_session
-    from reconciler.state import open_store
+    with importing():
+        import asyncio
+
+        from reconciler.engine.planner import PlanOptions
+        from reconciler.render import RenderContext, render
+        from reconciler.render.color import use_color
+        from reconciler.runs.session import plan_session
+        from reconciler.state import open_store
 
     check_refresh_only(args)
     if args.out is not None:
+        # Imported for --out only (here and below): the saved plan's models are built on import.
+        from reconciler.runs import planfile
+
         planfile.check_writable(args.out)  # before reading anything: a plan that cannot be saved is wasted
     target = target_from_args(args)
     stack = stack_for(args, args.paths)
@@ -239,6 +244,8 @@ def run(args: argparse.Namespace) -> int:
         )
         sys.stdout.write(output)
         if args.out is not None:
+            from reconciler.runs import planfile
+
             planfile.save(
                 args.out,
                 planfile.SavedPlan(

@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from reconciler import exitcodes
+from reconciler.startup import importing
 
 ORDER = 10
 FORMATS = ("text", "json", "github")
@@ -35,8 +36,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     # Imported here: `smartlive --help` and the other commands do not pay for pydantic and libyaml.
-    from reconciler.manifest import check_manifests
-    from reconciler.manifest.render import RENDERERS
+    with importing():
+        from reconciler.manifest import check_manifests
+        from reconciler.manifest.render import RENDERERS
 
     result = check_manifests(args.paths)
     sys.stdout.write(RENDERERS[args.format](result))

@@ -16,7 +16,6 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reconciler.state.schema import SCHEMA_VERSION
 from reconciler.state.url import DEFAULT_PATH, parse_spec
 
 if TYPE_CHECKING:
@@ -29,16 +28,24 @@ if TYPE_CHECKING:
         utc_now,
         whoami,
     )
+    from reconciler.state.schema import SCHEMA_VERSION
 
 # Every command registers `--state` at start-up through this package, so it must import fast: base.py
-# builds on the planner (pydantic models, deepdiff), loaded on first use of these names instead.
-_LAZY = {"LockHolder", "StateError", "StateStore", "StoredRecord", "fingerprint", "utc_now", "whoami"}
+# (and schema.py, which builds on it) loads hashing, sockets and dates, on first use of these names instead.
+_LAZY = {
+    **dict.fromkeys(
+        ("LockHolder", "StateError", "StateStore", "StoredRecord", "fingerprint", "utc_now", "whoami"),
+        "reconciler.state.base",
+    ),
+    "SCHEMA_VERSION": "reconciler.state.schema",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
+    module = _LAZY.get(name)
+    if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module("reconciler.state.base"), name)
+    value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 
