@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 from reconciler import cli, exitcodes
 from reconciler.manifest.codes import CODES
 from tests.cli_runner import Result, run_cli
+from tests.shell_lines import smartlive_commands
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -85,8 +85,8 @@ DEMO_SECRETS = {
 }
 
 
-def fenced(language: str, result: Result) -> str:
-    assert result.code in (0, 2), result.text  # 2: plan --detailed-exitcode's "changes"
+def fenced(language: str, result: Result, *, code: int = 0) -> str:
+    assert result.code == code, result.text
     return f"```{language}\n{result.out}```\n"
 
 
@@ -129,6 +129,16 @@ def the_tour(root: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return shown
 
 
+def a_failing_test(root: Path) -> dict[str, str]:
+    """docs/rules.md's failing rule test: the top gift tier's threshold lowered from 1000 to 100."""
+    shutil.copytree(REPO / "examples", root / "examples")
+    group = root / "examples" / "rule-groups" / "gift-thanks.yaml"
+    text = group.read_text(encoding="utf-8")
+    top_tier = 'value: "1000"'
+    group.write_text(text.replace(top_tier, 'value: "100"', 1), encoding="utf-8")
+    return {"test failure": fenced("text", run_cli("test", "examples/", "-q", cwd=root), code=1)}
+
+
 def the_shop(root: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """docs/planning.md's plan: applied, then edited, then planned without one job's secret."""
     for relative, text in SHOP.items():
@@ -165,6 +175,7 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
             "exit codes": exit_codes(),
             **the_tour(tmp_path_factory.mktemp("tour"), monkeypatch),
             **the_shop(tmp_path_factory.mktemp("shop"), monkeypatch),
+            **a_failing_test(tmp_path_factory.mktemp("failing")),
         }
 
 
@@ -199,31 +210,41 @@ def test_the_examples_are_what_smartlive_prints(page: Path, printed: dict[str, s
         )
 
 
-def documented_commands(page: Path) -> Iterator[str]:
-    """The smartlive command lines of a page's ```sh blocks: continuation lines joined, pipes and `&&` split."""
+def documented_commands(page: Path) -> Iterator[tuple[str, list[str]]]:
+    """Each smartlive command of a page's ```sh blocks (continuation lines joined), with its line."""
     for block in re.findall(r"^```sh\n(.*?)^```", page.read_text(encoding="utf-8"), flags=re.S | re.M):
         for line in block.replace("\\\n", " ").splitlines():
-            lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
-            lexer.whitespace_split = True
-            lexer.commenters = "#"
-            words: list[str] = []
-            for word in [*lexer, ";"]:
-                if word in ("|", "||", "&&", ";", ">", ">>", "<"):
-                    while words and "=" in words[0] and not words[0].startswith("-"):
-                        words.pop(0)  # VAR=value before the command
-                    if words and words[0] == "smartlive":
-                        yield shlex.join(words)
-                    words = ["(redirect)"] if word in (">", ">>", "<") else []
-                else:
-                    words.append(word)
+            for argv in smartlive_commands(line):
+                yield line, argv
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
 def test_documented_command_lines_are_accepted(page: Path) -> None:
-    for command in documented_commands(page):
-        argv = shlex.split(command)[1:]
+    for line, argv in documented_commands(page):
         try:
             cli.build_parser(argv).parse_args(argv)
         except SystemExit as exc:  # argparse's usage error; `--help` exits 0
             if exc.code:
-                pytest.fail(f"{page.name}: `{command}` is refused (exit {exc.code})")
+                pytest.fail(f"{page.name}: `{line}` is refused (exit {exc.code})")
+
+
+def anchors(page: Path) -> set[str]:
+    """The anchors GitHub gives a page's headings: lower case, punctuation dropped, spaces as hyphens."""
+    text = re.sub(r"^```.*?^```", "", page.read_text(encoding="utf-8"), flags=re.S | re.M)
+    headings = re.findall(r"^#+ (.+)$", text, flags=re.M)
+    return {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_links_between_pages_lead_somewhere(page: Path) -> None:
+    """A page moved or a heading renamed leaves no link behind: each relative link names a file that
+    exists, and a heading of it when it has an #anchor."""
+    text = re.sub(r"^```.*?^```", "", page.read_text(encoding="utf-8"), flags=re.S | re.M)
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target):
+            continue  # https://, mailto:
+        path, _, anchor = target.partition("#")
+        linked = (page.parent / path).resolve() if path else page
+        assert linked.exists(), f"{page.name}: link to {target}: no such file"
+        if anchor:
+            assert anchor in anchors(linked), f"{page.name}: link to {target}: no such heading"
