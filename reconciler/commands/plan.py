@@ -104,7 +104,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="exit 0 when nothing changes, 2 when something would, 1 on error",
     )
-    parser.add_argument("--verbose", action="store_true", help="list unchanged resources too (text)")
+    parser.add_argument(
+        "--verbose", action="store_true", help="list unchanged resources too (text and markdown)"
+    )
     parser.add_argument(
         "--markdown-limit",
         type=_markdown_limit,
