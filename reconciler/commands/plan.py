@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -122,6 +121,8 @@ def apply_command(args: argparse.Namespace) -> str:
     """The command that applies the plan `args.out` holds. The plan records its target and stack, not
     its state store: a store named on the command line is named again, since apply against another
     store finds other records and refuses the plan as stale. SMARTLIVE_STATE is left to the environment."""
+    import shlex  # here: plan --help and a plan without --out do without it
+
     words = ["smartlive", "apply", str(args.out)]
     if args.state is not None and args.state != os.environ.get("SMARTLIVE_STATE"):
         words += ["--state", args.state]
