@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import TextIO, cast
 
 from reconciler import __version__, commands, exitcodes
+from reconciler.commands._help import examples
 from reconciler.errors import UserError
 from reconciler.redaction import RedactingStream
 from reconciler.startup import importing, skip_httpx_cli
@@ -49,6 +50,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="smartlive",
         description="Declarative plan/apply for MetaStudio smart-live interaction rules and live jobs.",
+        **examples(
+            "smartlive validate examples/                        # check the manifests, offline",
+            "smartlive plan examples/ --local                    # what would change (embedded emulator)",
+            "smartlive apply examples/ --local --auto-approve    # make it so",
+            "smartlive COMMAND --help                            # each command's options and examples",
+        ),
     )
     parser.add_argument("--version", action="version", version=f"smartlive {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -1,4 +1,5 @@
-"""Exit codes every command shares (documented in README, "Exit codes")."""
+"""Exit codes every command shares. docs/commands.md's table of them is made from MEANINGS
+(tests/unit/test_docs_examples.py keeps the two in step)."""
 
 from typing import Final
 
@@ -12,3 +13,28 @@ USAGE: Final = 2
 CHANGES: Final = 2
 #: Interrupted by the user (Ctrl-C), as shells report SIGINT.
 INTERRUPTED: Final = 130
+
+#: What each code means, for the documentation (Markdown), in order.
+MEANINGS: Final = (
+    (
+        OK,
+        "success; `validate`: no errors (warnings allowed); `plan --detailed-exitcode`: no changes, every "
+        "declared field compared",
+    ),
+    (
+        ERROR,
+        "an error the user can fix: invalid manifest, bad credentials or an unreadable credentials file, a "
+        "malformed `--endpoint` (or `SMARTLIVE_ENDPOINT`, or region override), a bad "
+        "`--timeout`/`--request-timeout` variable, unreachable endpoint, an answer smartlive refuses, a time "
+        "limit that ran out, stale plan, held lock, a failed or skipped apply action, a failing rule test, an "
+        "invalid callback signature, a secret file that is no small regular file, an events input that is a "
+        "device, an emulator `--data` or seed that cannot be used",
+    ),
+    (
+        USAGE,
+        "usage error (bad command line: an unknown option, a number out of range or not finite such as "
+        "`nan`, a `callbacks verify --key-file` that cannot be read); `plan --detailed-exitcode`: changes "
+        "present, or declared fields that could not be compared (`? may change`)",
+    ),
+    (INTERRUPTED, "interrupted (Ctrl-C); `apply` lists the actions it did not do"),
+)

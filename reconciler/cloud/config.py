@@ -25,7 +25,7 @@ from reconciler.errors import ConfigError
 from reconciler.redaction import remember
 
 DEFAULT_ENDPOINT_TEMPLATE = "https://metastudio.{region}.myhuaweicloud.com"
-#: The embedded emulator's fixed identity (also documented in README, "Local mode").
+#: The embedded emulator's fixed identity (also documented in docs/emulator.md, "Local mode").
 LOCAL_AK = "local-ak"
 LOCAL_SK = "local-sk"
 LOCAL_PROJECT_ID = "local-project"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from reconciler import exitcodes
 from reconciler.commands._argtypes import bounded, duration
+from reconciler.commands._help import examples
 from reconciler.commands._stack import named_stack, stack_for
 from reconciler.commands._stdout import guarded_stdout
 from reconciler.commands._target import open_api, rate_limits, target_from_args, time_limits
@@ -51,6 +52,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "Ctrl-C starts no new action and lets the ones in flight finish (a restart included), then lists "
         "what was not done and exits 130; a second Ctrl-C cuts the ones in flight off. A closed standard "
         "output (`| head`) does not stop the work: the exit code still says how it went.",
+        **examples(
+            "smartlive apply examples/ --local                          # plan, show it, ask for yes, apply",
+            "smartlive apply manifests/ --region cn-north-4 --auto-approve   # a pipeline: no question",
+            "smartlive apply plan.out                                   # exactly the plan saved with plan --out",
+            "smartlive apply manifests/ --local --replace SmartLiveJob/store-landscape   # restart one job",
+        ),
     )
     add_plan_arguments(parser)
     parser.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation")

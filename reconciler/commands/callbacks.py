@@ -17,6 +17,7 @@ from typing import Any
 
 from reconciler import exitcodes
 from reconciler.commands._argtypes import bounded
+from reconciler.commands._help import examples
 
 ORDER = 80
 
@@ -26,6 +27,10 @@ def register(subparsers: Any) -> None:
         "callbacks",
         help="tools for the callbacks the service sends (verify their signatures)",
         description="Tools for the live-event callbacks the service sends (live_event_callback_config).",
+        **examples(
+            "smartlive callbacks verify --url 'https://hooks.example.com/live?hwSecret=...&hwTime=6553f100' "
+            "--key-env MSS_CALLBACK_KEY",
+        ),
     )
     actions = parser.add_subparsers(dest="callbacks_command", metavar="ACTION")
     actions.required = True
@@ -36,6 +41,12 @@ def register(subparsers: Any) -> None:
             "Check the signature of one callback request. MSS_A reads hwSecret/hwTime from the URL's "
             "query, MSS_A_HEAD the x-hw-mss-secret/x-hw-mss-time headers. Exit 0 valid, 1 invalid "
             "(one line says why), 2 usage error."
+        ),
+        **examples(
+            "smartlive callbacks verify --url 'https://hooks.example.com/live?hwSecret=...&hwTime=6553f100' "
+            "--key-env MSS_CALLBACK_KEY",
+            "smartlive callbacks verify --url https://hooks.example.com/live --header 'x-hw-mss-secret: 2faa...' "
+            "--header 'x-hw-mss-time: 6553f100' --key-file /run/secrets/mss-key",
         ),
     )
     verify.add_argument("--url", required=True, help="the URL the callback arrived at (or its path?query)")

@@ -13,6 +13,7 @@ import os
 import sys
 
 from reconciler import exitcodes
+from reconciler.commands._help import examples
 
 ORDER = 95
 SHELLS = ("bash", "zsh", "fish")
@@ -26,6 +27,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "Print the code that makes SHELL complete smartlive's commands, options and choices. "
             'bash: add `eval "$(smartlive completion bash)"` to ~/.bashrc; zsh: the same line in ~/.zshrc, '
             "after compinit; fish: `smartlive completion fish > ~/.config/fish/completions/smartlive.fish`."
+        ),
+        **examples(
+            'eval "$(smartlive completion bash)"                                # in ~/.bashrc',
+            'eval "$(smartlive completion zsh)"                                 # in ~/.zshrc, after compinit',
+            "smartlive completion fish > ~/.config/fish/completions/smartlive.fish",
         ),
     )
     parser.add_argument("shell", choices=SHELLS, metavar="SHELL", help="bash, zsh or fish")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from reconciler import exitcodes
 from reconciler.commands._argtypes import bounded
+from reconciler.commands._help import examples
 from reconciler.errors import ConfigError
 
 ORDER = 60
@@ -37,6 +38,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="run the local MetaStudio smart-live emulator",
         description="A local emulator of the MetaStudio smart-live API, for running plan/apply, demos, "
         "tests and benchmarks with no account.",
+        **examples(
+            "smartlive emulator serve --port 0                      # prints e.g. http://127.0.0.1:41234",
+            "smartlive plan examples/ --endpoint http://127.0.0.1:8085",
+            "smartlive emulator replies --job store-landscape       # what a --local job's rules answered",
+        ),
     )
     commands = parser.add_subparsers(dest="emulator_command", metavar="SUBCOMMAND")
     commands.required = True
@@ -45,7 +51,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="serve the emulated API over HTTP until interrupted",
         description="Serve the emulated API over HTTP. Prints the base URL on stdout, then runs in the "
         "foreground until interrupted (Ctrl-C). Test controls answer loopback clients under /_emulator/.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        **examples(
+            "smartlive emulator serve                                # http://127.0.0.1:8085, state in memory",
+            "smartlive emulator serve --port 0 --data emulator.db --seed rooms.yaml --start-delay 5",
+            "smartlive emulator serve --rate-limit ShowInteractionRuleGroup=20   # a tenant's limit",
+            show_defaults=True,
+        ),
     )
     serve.add_argument("--host", default=DEFAULT_HOST, help="address to listen on")
     serve.add_argument(
@@ -117,6 +128,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="create a seed file's rooms and rule groups in the embedded (--local) emulator",
         description="Apply a seed file (rooms with fixed room ids, rule groups) to the embedded emulator's "
         "state under .smartlive/, the one `--local` uses. Idempotent: what exists is left alone.",
+        **examples("smartlive emulator seed rooms.yaml   # then: smartlive plan manifests/ --local"),
     )
     seed.add_argument("file", type=Path, metavar="FILE", help="seed YAML (the format of serve --seed)")
     seed.add_argument(
@@ -134,6 +146,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Print what the rules of a job running in the embedded emulator answered to the live "
         "events reported to it (smartlive events report --local), one reply a line: the event, the rule "
         "that fired, the reply text.",
+        **examples(
+            "smartlive emulator replies --job store-landscape   # after: smartlive events report ... --local",
+            "smartlive emulator replies --job-id JOB_ID",
+        ),
     )
     which = replies.add_mutually_exclusive_group(required=True)
     which.add_argument("--job", metavar="NAME", help="a SmartLiveJob applied by smartlive --local")

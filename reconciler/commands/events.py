@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from reconciler import exitcodes
 from reconciler.cloud.retry import DEFAULT_RUN_TIMEOUT_SECONDS
 from reconciler.commands._argtypes import bounded
+from reconciler.commands._help import examples
 from reconciler.commands._target import (
     TimeLimits,
     add_target_arguments,
@@ -51,7 +52,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "events",
         help="live events: report a platform's comments, entries, likes, gifts into a running job",
-        description="Live events of a running job (seeds 000/001).",
+        description="Live events of a running job, sent as the API's LiveEventReport operation takes them.",
+        **examples(
+            "smartlive events report demo/comments.jsonl --job store-landscape --local",
+        ),
     )
     actions = parser.add_subparsers(dest="events_command", metavar="ACTION")
     actions.required = True
@@ -62,6 +66,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "Send live events, one JSON object per line (the API's LiveEvent, or content as an object), "
             "to a running job in batches. Bad lines are reported with their line number and skipped "
             "(--strict: the run stops). Exit 0 when every line was delivered, 1 otherwise, 2 for usage."
+        ),
+        **examples(
+            "smartlive events report events.jsonl --job evening-portrait           # a job smartlive applied",
+            "smartlive events report events.jsonl --room ROOM_ID --job-id JOB_ID    # any active job",
+            "platform-feed | smartlive events report --url-env REPORT_URL --follow  # a bridge, no credentials",
+            "smartlive events report events.jsonl --dry-run                         # check the lines, send nothing",
         ),
     )
     report.add_argument(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler import exitcodes
+from reconciler.commands._help import examples
 from reconciler.commands._stack import add_stack_argument, named_stack
 from reconciler.commands._target import (
     add_target_arguments,
@@ -41,6 +42,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "under the apply lock. Nothing on the service changes. A rule group is named by its group_id "
         "and imported under its own name (InteractionRuleGroup/NAME); a job must be WAITING or "
         "PROCESSING and is imported under the name of the manifest that declares it.",
+        **examples(
+            "smartlive import InteractionRuleGroup/welcome GROUP_ID --stack shop-a   # by its group_id",
+            "smartlive import SmartLiveRoom/flagship-store ROOM_ID --stack shop-a    # a room made in the console",
+            "smartlive import SmartLiveJob/store-landscape JOB_ID --local            # a WAITING or PROCESSING job",
+        ),
     )
     parser.add_argument(
         "address",

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler import exitcodes
+from reconciler.commands._help import examples
 from reconciler.commands._stack import add_stack_argument, stack_for
 from reconciler.commands._target import (
     add_target_arguments,
@@ -82,7 +83,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "plan",
         help="show what apply would change",
-        description="Compare the manifests with MetaStudio and print what apply would do. Takes no lock.",
+        description="Compare the manifests with MetaStudio and print what apply would do. Changes nothing "
+        "on MetaStudio and takes no lock; it writes its parse cache (and, with --local, the embedded emulator) "
+        "under .smartlive/, and creates the state store when there is none.",
+        **examples(
+            "smartlive plan examples/ --local                                  # the embedded emulator, no account",
+            "smartlive plan manifests/ --region cn-north-4 --detailed-exitcode  # exit 2 when something would change",
+            "smartlive plan manifests/ --out plan.out                           # then: smartlive apply plan.out",
+            "smartlive plan manifests/ --format markdown > plan.md              # a pull-request comment",
+        ),
     )
     add_plan_arguments(parser)
     parser.add_argument(
@@ -94,7 +103,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="exit 0 when nothing changes, 2 when something would, 1 on error",
     )
-    parser.add_argument("--verbose", action="store_true", help="list unchanged resources too (text)")
+    parser.add_argument(
+        "--verbose", action="store_true", help="list unchanged resources too (text and markdown)"
+    )
     parser.add_argument(
         "--markdown-limit",
         type=_markdown_limit,
@@ -104,6 +115,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         f"also {MARKDOWN_LIMIT_VARIABLE})",
     )
     parser.set_defaults(func=run)
+
+
+def apply_command(args: argparse.Namespace) -> str:
+    """The command that applies the plan `args.out` holds. The plan records its target and stack, not
+    its state store: a store named on the command line is named again, since apply against another
+    store finds other records and refuses the plan as stale. SMARTLIVE_STATE is left to the environment."""
+    import shlex  # here: plan --help and a plan without --out do without it
+
+    words = ["smartlive", "apply", str(args.out)]
+    if args.state is not None and args.state != os.environ.get("SMARTLIVE_STATE"):
+        words += ["--state", args.state]
+    return shlex.join(words)
 
 
 def _markdown_limit(text: str) -> int:
@@ -266,7 +289,7 @@ def run(args: argparse.Namespace) -> int:
                     local=target.is_local,
                 ),
             )
-            print(f"Saved the plan to {args.out}; apply it with: smartlive apply {args.out}", file=sys.stderr)
+            print(f"Saved the plan to {args.out}; apply it with: {apply_command(args)}", file=sys.stderr)
         return session.plan.summary.may_differ
 
     try:

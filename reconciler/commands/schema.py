@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from reconciler import exitcodes
+from reconciler.commands._help import examples
 from reconciler.errors import UserError
 
 ORDER = 90
@@ -22,6 +23,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=(
             "Generate JSON Schema (2020-12) files for editors and check-jsonschema: one per kind "
             "(<Kind>.json) and smartlive.json for any kind. Without --out, print smartlive.json."
+        ),
+        **examples(
+            "smartlive schema --out schemas/           # write <Kind>.json per kind and smartlive.json",
+            "smartlive schema --out schemas/ --check   # write nothing; exit 1 if a file is missing or differs",
+            "smartlive schema > smartlive.json         # the schema of any kind, on stdout",
         ),
     )
     parser.add_argument("--out", metavar="DIR", type=Path, help="directory to write the schema files to")

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reconciler.commands._help import examples
 from reconciler.commands._stack import add_stack_argument, checked, named_stack
 from reconciler.commands._target import add_target_arguments, target_from_args
 from reconciler.errors import LockError
@@ -34,22 +35,40 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "state",
         help="inspect the state store: what smartlive applied and manages",
         description="Inspect and correct the state store. Nothing here changes the remote service.",
+        **examples(
+            "smartlive state list --local                              # what smartlive manages on the emulator",
+            "smartlive state show SmartLiveJob/store-landscape --local  # every field recorded for one resource",
+            "smartlive state mv InteractionRuleGroup/faq InteractionRuleGroup/faq-shop --local",
+        ),
     )
     sub = parser.add_subparsers(dest="state_command", metavar="SUBCOMMAND")
     sub.required = True
 
-    listing = sub.add_parser("list", help="list the managed resources of a target")
+    listing = sub.add_parser(
+        "list",
+        help="list the managed resources of a target",
+        **examples(
+            "smartlive state list --local                       # the embedded emulator's records",
+            "smartlive state list --region cn-north-4 --format json --stack shop-a",
+        ),
+    )
     listing.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     _common(listing)
     listing.set_defaults(func=run_list)
 
-    show = sub.add_parser("show", help="show everything recorded for one resource")
+    show = sub.add_parser(
+        "show",
+        help="show everything recorded for one resource",
+        **examples("smartlive state show InteractionRuleGroup/welcome --local"),
+    )
     show.add_argument("address", metavar="ADDRESS", help="e.g. InteractionRuleGroup/greetings")
     _common(show)
     show.set_defaults(func=run_show)
 
     remove = sub.add_parser(
-        "rm", help="forget a resource (the remote object is left as it is, and no longer managed)"
+        "rm",
+        help="forget a resource (the remote object is left as it is, and no longer managed)",
+        **examples("smartlive state rm SmartLiveJob/old-show --region cn-north-4   # the job keeps running"),
     )
     remove.add_argument("address", metavar="ADDRESS")
     _common(remove)
@@ -61,6 +80,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Move the record of OLD to NEW, as Terraform's state mv / moved block: after renaming a "
         "manifest, plan matches the remote object to its new name instead of creating another and (with "
         "--prune) deleting or stopping the old one. Both addresses must be of the same kind.",
+        **examples(
+            "smartlive state mv SmartLiveJob/store SmartLiveJob/flagship --local   # a renamed manifest",
+            "smartlive state mv InteractionRuleGroup/welcome --stack shop-a --to-stack shop-b",
+        ),
     )
     move.add_argument("old", metavar="OLD", help="the recorded address, e.g. SmartLiveJob/store")
     move.add_argument(
@@ -74,7 +97,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _common(move)
     move.set_defaults(func=run_mv)
 
-    unlock = sub.add_parser("unlock", help="show or free a target's apply lock")
+    unlock = sub.add_parser(
+        "unlock",
+        help="show or free a target's apply lock",
+        **examples(
+            "smartlive state unlock --region cn-north-4                  # who holds the lock, since when",
+            "smartlive state unlock --state postgresql://ci@db/smartlive --region cn-north-4 --force",
+        ),
+    )
     unlock.add_argument(
         "--force",
         action="store_true",

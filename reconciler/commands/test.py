@@ -12,6 +12,7 @@ import argparse
 import sys
 
 from reconciler import exitcodes
+from reconciler.commands._help import examples
 
 ORDER = 75
 
@@ -24,6 +25,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "Run the InteractionRuleTest documents found under PATH against the InteractionRuleGroups "
             "found there, with the rule engine the emulator uses; no network. Exit 0 when all pass, "
             "1 when a test fails or a manifest does not load, 2 for a usage error."
+        ),
+        **examples(
+            "smartlive test examples/                                        # every test under examples/",
+            "smartlive test manifests/ --junit test-results.xml -k welcome  # tests named *welcome*, JUnit XML",
         ),
     )
     parser.add_argument(

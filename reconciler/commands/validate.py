@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from reconciler import exitcodes
+from reconciler.commands._help import examples
 from reconciler.startup import importing
 
 ORDER = 10
@@ -22,6 +23,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=(
             "Check manifest files and directories (searched recursively for *.yaml and *.yml) without "
             "contacting the service. Exit 0 when there is no error (warnings allowed), 1 when there is one."
+        ),
+        **examples(
+            "smartlive validate examples/                          # FILE:LINE:COL: error[CODE]: ... and a summary",
+            "smartlive validate manifests/ --format github         # annotations on a pull request's diff",
+            "smartlive validate rules/faq.yaml jobs/ --format json  # a JSON list of diagnostics",
         ),
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="a manifest file or a directory of them")

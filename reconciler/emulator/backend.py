@@ -2,7 +2,7 @@
 
 Requests arrive as validated models of reconciler.api.models and answers leave as models of it; the HTTP
 layer (routes.py) only parses and serialises. Choices where the service's behaviour is unknown are listed in
-README ("Emulator" section) and, for rooms and commands, in docs/emulator-rooms.md; each is tested in
+docs/emulator.md and, for rooms and commands, in docs/emulator-rooms.md; each is tested in
 tests/emulator/.
 """
 

@@ -1,7 +1,7 @@
 """Errors the emulated service answers, each carrying its HTTP status and error body (moto's pattern).
 
 Codes come from ../shared/API.md and the seed pages; where the service's answer is unknown the choice is
-documented in README ("Errors the emulator answers").
+documented in docs/emulator.md ("Errors the emulator answers").
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The emulator reacts to live events: the rule engine over each running job's events, the replies it
-records, the callbacks it sends (README, "Reacting to events"; rooms and commands: docs/emulator-rooms.md).
+records, the callbacks it sends (docs/emulator.md, "Reacting to events"; rooms and commands: docs/emulator-rooms.md).
 
 - **Which rules**: a job runs the `interaction_rules` of its configuration (snapshot.py): its room's as
   they were when the job started, until REWRITE_INTERACTION_RULES replaces them. A room holds copies:

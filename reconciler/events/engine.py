@@ -5,7 +5,7 @@ Pure and deterministic (given a seed): no I/O, no clock, no printing. Time is th
 and in the emulator. One `RuleEngine` is one running job: it keeps the job's state (aggregates since each
 rule last fired, time-window suppression, once-per-job rules, round-robin positions, random generators).
 
-The semantics, in the order the engine applies them (README, "Rule semantics", says the same for users):
+The semantics, in the order the engine applies them (docs/rules.md, "Rule semantics", says the same for users):
 
 1. Only enabled rules (`enabled` absent = true) whose `event_type` equals the event's `type` take part.
 2. Each rule's tags are tested against the event's content (see content.py for tag paths). A tag with
@@ -76,7 +76,7 @@ DEFAULT_REPLY_ROLE: Final = _documented(TriggerProcess, "reply_role", str)
 ENABLED_BY_DEFAULT: Final = _documented(InteractionRuleInfo, "enabled", bool)
 # The API documents no default for these, so DOCUMENTED_DEFAULTS leaves them out (the normaliser fills
 # its entries in, and a plan would show them as changes). The engine still has to read an absent field
-# some way: these are its choices, marked *(ours)* in the README's "Rule semantics".
+# some way: these are its choices, marked *(ours)* in docs/rules.md, "Rule semantics".
 DEFAULT_RELATION: Final = "AND"
 DEFAULT_OPERATION: Final = "NONE"
 DEFAULT_MATCH: Final = "EQUAL"

@@ -120,7 +120,7 @@ def content_string(kind: int, content: Any) -> str | None:
             first = exc.errors(include_url=False)[0]
             if first["type"] == "json_invalid":
                 raise EventError(
-                    f"content: type {kind} content must be a JSON object (seed 000 table 5), got text that is not JSON"
+                    f"content: type {kind} content must be a JSON object (as LiveEventReport defines each type), got text that is not JSON"
                     + _json_problem(str(first.get("ctx", {}).get("error", "")))
                 ) from None
             if first["type"] == "model_type" and not first["loc"]:

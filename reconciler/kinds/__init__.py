@@ -1,7 +1,7 @@
 """The resource kinds smartlive knows: one module each, registered here.
 
 Adding a kind is its module (behind reconciler.engine.kind.Kind) plus one line in RESOURCE_KINDS
-(or DOCUMENT_KINDS for a document that plans nothing), and its emulator routes; README, "How it is
+(or DOCUMENT_KINDS for a document that plans nothing), and its emulator routes; docs/design.md, "How it is
 built", has the checklist. Importing this package registers every kind's manifest document, its set
 checks and the reference checks with the manifest format (reconciler.manifest.registry finds it by name).
 """

@@ -1,4 +1,4 @@
-"""The machine plan: a documented, versioned JSON document (README, "Plan output formats").
+"""The machine plan: a documented, versioned JSON document (docs/planning.md, "Output formats").
 
 Stable byte for byte: keys sorted, resources sorted by address, field changes by path, two-space
 indent, a trailing newline. Bump FORMAT_VERSION's minor for added fields, its major for anything a

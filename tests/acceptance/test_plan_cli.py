@@ -67,8 +67,8 @@ def test_json_plan_is_versioned_sorted_and_complete(workspace: Workspace) -> Non
     ]
     assert room["live_commands"] == [] and room["deferred"] == {"fields": [], "jobs": []}
     job = next(c for c in plan["resource_changes"] if c["address"] == "SmartLiveJob/store-landscape")
-    # The job's room is created by the same apply, before the job: its id is not known yet (README: the
-    # plan's room_id is null when not known yet).
+    # The job's room is created by the same apply, before the job: its id is not known yet (docs/planning.md:
+    # the plan's room_id is null when not known yet).
     assert job["actions"] == ["start"] and job["depends_on"] == ["SmartLiveRoom/flagship-store"]
     assert job["room_id"] is None
     assert job["reason"] == "not_running" and job["reason_detail"] == {}

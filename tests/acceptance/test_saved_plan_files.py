@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shlex
 import shutil
 from collections.abc import Iterator
 from contextlib import chdir
@@ -19,7 +20,7 @@ import pytest
 
 from reconciler.errors import UserError
 from reconciler.runs import planfile
-from tests.acceptance.conftest import EXAMPLES
+from tests.acceptance.conftest import EXAMPLES, SECRETS
 from tests.cli_runner import Result, run_cli
 
 #: (path into the file, how the value may be broken): each key apply reads, and values of other types.
@@ -198,3 +199,20 @@ def test_a_failed_save_leaves_no_temporary_file(
     with pytest.raises(UserError, match=r"^cannot save the plan to .*plan\.out: No space left on device$"):
         planfile.save(workdir / "plan.out", saved)
     assert list(workdir.iterdir()) == []
+
+
+def test_the_hint_after_plan_out_applies_the_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`plan --out` ends with the command that applies the plan: with the state store the plan was made
+    with, which the file does not record (apply against the default store refused it as stale)."""
+    shutil.copytree(EXAMPLES, tmp_path / "examples")
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("SMARTLIVE_STATE", raising=False)
+    with chdir(tmp_path):
+        made = run("plan", "examples", "--local", "--state", "team state.db", "--out", "plan.out")
+        assert made.code == 0, made.text
+        hint = made.err.strip().splitlines()[-1]
+        assert hint.endswith("apply it with: smartlive apply plan.out --state 'team state.db'"), hint
+        applied = run(*shlex.split(hint.split("apply it with: ")[1])[1:])
+    assert applied.code == 0, applied.text
+    assert "Apply complete: 9 created" in applied.out

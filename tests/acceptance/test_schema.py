@@ -102,7 +102,7 @@ NARROWED = {"j005-codec.yaml"}
 
 
 def test_semantic_errors_pass_the_schema() -> None:
-    """The R/J checks are validate's alone: the schema accepts such files (and says so in README)."""
+    """The R/J checks are validate's alone: the schema accepts such files (and docs/manifests.md says so)."""
     for path in sorted(INVALID.glob("[rj]*.yaml")):
         if path.name not in NARROWED:
             valid = all(validator(COMBINED_FILE).is_valid(document) for document in documents(path))

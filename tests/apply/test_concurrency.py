@@ -104,7 +104,7 @@ def test_two_spellings_of_one_endpoint_share_one_lock(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The lock was keyed by the endpoint as typed: http://127.0.0.1:P and http://localhost:P on one store
-    # let two applies run at once. The key is canonical now (README, "State store and locking").
+    # let two applies run at once. The key is canonical now (docs/state.md, "The target's key").
     cli_env(monkeypatch)
     with emulator(tmp_path, [room_id(4, 0)]) as emu:
         project = project_with(tmp_path, emu, 4)

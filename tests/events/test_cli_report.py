@@ -158,7 +158,7 @@ def test_strict_on_a_file_sends_nothing_when_a_line_is_bad(
     assert code == 1
     assert out == "read 1201, sent 0, rejected 1, requests 0 (not sent 1200)\n"
     assert err.splitlines() == [
-        f"{path}:1201: content: type 1 content must be a JSON object (seed 000 table 5), got text that is not JSON",
+        f"{path}:1201: content: type 1 content must be a JSON object (as LiveEventReport defines each type), got text that is not JSON",
         "error: nothing was sent: --strict, and the file has a bad line",
     ]
     assert local.events() == []

@@ -10,7 +10,7 @@ error still reported, and no M012 (a check that failed: a bug to fix, not to liv
 A second property holds the JSON Schemas to what validate checks: for hostile values put anywhere in
 an example, a document the schema accepts has no type-level error in validate, and one validate
 accepts passes the schema (what only a validator can check, such as one field depending on another,
-is left out: README says which).
+is left out: docs/manifests.md says which).
 """
 
 from __future__ import annotations
@@ -257,6 +257,6 @@ def test_the_schema_and_validate_agree_on_types(document: dict[str, Any]) -> Non
     except ValidationError as error:
         problems += [item["type"] for item in error.errors()]
     # value_error: a validator's own rule (one field depending on another, an event's content per its
-    # type): beyond what the schema says, as README lists.
+    # type): beyond what the schema says, as docs/manifests.md lists.
     type_level = [problem for problem in problems if problem != "value_error"]
     assert accepted_by_schema == (not type_level), (accepted_by_schema, problems)

@@ -117,7 +117,7 @@ def test_tampering_with_the_path_the_time_or_the_secret_fails(auth_type: str) ->
 
 
 def test_the_query_string_is_not_covered_by_the_signature() -> None:
-    # As the service defines it (README says so): only the path and the time are signed.
+    # As the service defines it (docs/events.md says so): only the path and the time are signed.
     url, _ = sign_callback(URL, KEY, "MSS_A", NOW)
     assert verify_callback(url.replace("tenant=acme", "tenant=other"), KEY, now=NOW)
 

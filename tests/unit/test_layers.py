@@ -1,4 +1,4 @@
-"""The layering README ("How it is built") promises, checked on the source: lower layers never import
+"""The layering docs/design.md ("How it is built") promises, checked on the source: lower layers never import
 higher ones, no module outside reconciler/kinds names a built-in kind, and validate's start-up does
 not load the HTTP stack."""
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
-from reconciler.manifest import CODES, load_manifests
+from reconciler.manifest import load_manifests
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -217,9 +216,3 @@ def test_rules_without_tags_or_relation_are_fine(tmp_path: Path) -> None:
 
 def test_examples_are_quiet() -> None:
     assert load_manifests([REPO / "examples"]).diagnostics == []
-
-
-def test_readme_documents_every_code() -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    documented = set(re.findall(r"^\| `([YMRJLS]\d{3})` \|", readme, flags=re.MULTILINE))
-    assert documented == set(CODES)

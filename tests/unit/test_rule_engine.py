@@ -1,4 +1,4 @@
-"""The rule engine's semantics (README, "Rule semantics"): each rule with a case that fires and one that
+"""The rule engine's semantics (docs/rules.md, "Rule semantics"): each rule with a case that fires and one that
 does not, plus property tests for time windows and reply selection."""
 
 from __future__ import annotations
