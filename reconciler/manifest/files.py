@@ -3,7 +3,8 @@
 Directories are walked recursively in sorted order, taking ``*.yaml`` and ``*.yml`` and skipping
 hidden entries (``.git``, ``.venv``): the same arguments always give the same files in the same
 order. A file named explicitly is read whatever its extension. Files are shown as the user spelled
-the path, so diagnostics are clickable relative to where the command ran.
+the path, so diagnostics are clickable relative to where the command ran. Which files were found by
+walking a directory is kept: those may be other tools' YAML, which the loader skips (foreign.py).
 """
 
 from __future__ import annotations
@@ -29,14 +30,31 @@ class PathProblem:
     finding: Finding
 
 
-def discover(paths: Sequence[str | os.PathLike[str]]) -> tuple[list[str], list[PathProblem]]:
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What the command-line paths name: the files, the paths that yield none, and how each file was
+    found (a file named itself must be a manifest; one found in a directory may be another tool's)."""
+
+    files: list[str]
+    problems: list[PathProblem]
+    #: file -> the directory argument it was found in, for the files found by walking one (a file
+    #: also named on its own is not in it).
+    walked: dict[str, str]
+
+
+def discover(paths: Sequence[str | os.PathLike[str]]) -> Found:
     """The manifest files under ``paths``, each once, in argument order then sorted order."""
     files: list[str] = []
     problems: list[PathProblem] = []
+    walked: dict[str, str] = {}
     seen: set[str] = set()
-    for raw in paths:
-        shown = os.fspath(raw)
-        if os.path.isdir(shown):
+    shown_paths = [os.fspath(raw) for raw in paths]
+    directories = {shown for shown in shown_paths if os.path.isdir(shown)}
+    named = {
+        os.path.realpath(shown) for shown in shown_paths if shown not in directories and os.path.exists(shown)
+    }
+    for shown in shown_paths:
+        if shown in directories:
             candidates = list(_walk(shown))
             if not candidates:
                 problems.append(
@@ -51,7 +69,9 @@ def discover(paths: Sequence[str | os.PathLike[str]]) -> tuple[list[str], list[P
             if identity not in seen:
                 seen.add(identity)
                 files.append(candidate)
-    return files, problems
+                if shown in directories and identity not in named:
+                    walked[candidate] = shown
+    return Found(files, problems, walked)
 
 
 def _walk(directory: str, visited: set[str] | None = None) -> Iterable[tuple[str, str]]:
