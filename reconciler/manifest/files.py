@@ -37,41 +37,47 @@ class Found:
 
     files: list[str]
     problems: list[PathProblem]
-    #: file -> the directory argument it was found in, for the files found by walking one (a file
-    #: also named on its own is not in it).
-    walked: dict[str, str]
+    #: The files found by walking a directory argument and not also named on their own.
+    walked: frozenset[str]
+    #: Each directory argument -> every file found in it (as `files` spells it: a file found twice is
+    #: listed once in `files`, under each directory here).
+    directories: dict[str, list[str]]
 
 
 def discover(paths: Sequence[str | os.PathLike[str]]) -> Found:
     """The manifest files under ``paths``, each once, in argument order then sorted order."""
     files: list[str] = []
     problems: list[PathProblem] = []
-    walked: dict[str, str] = {}
-    seen: set[str] = set()
+    walked: set[str] = set()
+    directories: dict[str, list[str]] = {}
+    first_spelling: dict[str, str] = {}  # real path -> the file as first found
     shown_paths = [os.fspath(raw) for raw in paths]
-    directories = {shown for shown in shown_paths if os.path.isdir(shown)}
     named = {
-        os.path.realpath(shown) for shown in shown_paths if shown not in directories and os.path.exists(shown)
+        os.path.realpath(shown) for shown in shown_paths if not os.path.isdir(shown) and os.path.exists(shown)
     }
     for shown in shown_paths:
-        if shown in directories:
+        is_directory = os.path.isdir(shown)
+        if is_directory:
             candidates = list(_walk(shown))
             if not candidates:
                 problems.append(
                     PathProblem(shown, Finding(codes.NO_MANIFESTS, "no .yaml or .yml file in this directory"))
                 )
+            found_here = directories.setdefault(shown, [])
         elif os.path.exists(shown):
             candidates = [(shown, os.path.realpath(shown))]
         else:
             problems.append(PathProblem(shown, Finding(codes.CANNOT_READ, "no such file or directory")))
             continue
         for candidate, identity in candidates:
-            if identity not in seen:
-                seen.add(identity)
+            if identity not in first_spelling:
+                first_spelling[identity] = candidate
                 files.append(candidate)
-                if shown in directories and identity not in named:
-                    walked[candidate] = shown
-    return Found(files, problems, walked)
+                if is_directory and identity not in named:
+                    walked.add(candidate)
+            if is_directory:
+                found_here.append(first_spelling[identity])
+    return Found(files, problems, frozenset(walked), directories)
 
 
 def _walk(directory: str, visited: set[str] | None = None) -> Iterable[tuple[str, str]]:

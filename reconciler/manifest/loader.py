@@ -383,7 +383,7 @@ def _finish(found: Found, checked: dict[str, _FileOutcome]) -> list[Diagnostic]:
             pending.append(_Pending(ref.source.file, ref.source.document, ref.source.line, finding))
     order = (
         {problem.path: -1 for problem in found.problems}
-        | {directory: -1 for directory in found.walked.values()}
+        | dict.fromkeys(found.directories, -1)
         | {file: index for index, file in enumerate(found.files)}
     )
     return sorted(_locate(pending), key=lambda d: (order.get(d.file, len(order)), d.line, d.column, d.code))
@@ -392,26 +392,12 @@ def _finish(found: Found, checked: dict[str, _FileOutcome]) -> list[Diagnostic]:
 def _only_foreign(found: Found, checked: dict[str, _FileOutcome]) -> list[_Pending]:
     """Y009 for each directory argument all of whose files were skipped: a wrong path far more often
     than a wish (`validate .github`), as a directory without any .yaml file is."""
-    skipped: dict[str, int] = {}
-    kept: set[str] = set()
-    for file, directory in found.walked.items():
-        if file in checked:
-            kept.add(directory)
-        else:
-            skipped[directory] = skipped.get(directory, 0) + 1
-    return [
-        _Pending(
-            directory,
-            None,
-            1,
-            Finding(
-                codes.NO_MANIFESTS,
-                f"no smartlive manifest in this directory ({_files(count)} skipped: not smartlive manifests)",
-            ),
-        )
-        for directory, count in skipped.items()
-        if directory not in kept
-    ]
+    out: list[_Pending] = []
+    for directory, files in found.directories.items():
+        if files and not any(file in checked for file in files):
+            message = f"no smartlive manifest in this directory ({_files(len(files))} skipped: not smartlive manifests)"
+            out.append(_Pending(directory, None, 1, Finding(codes.NO_MANIFESTS, message)))
+    return out
 
 
 def _files(count: int) -> str:

@@ -111,6 +111,17 @@ def test_a_directory_with_no_smartlive_manifest_is_y009(tmp_path: Path) -> None:
     ]
 
 
+def test_a_directory_whose_manifests_were_found_first_through_another_argument_is_not_y009(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, {**FOREIGN, "manifests/welcome.yaml": GROUP})
+    result = run_cli("validate", "manifests", ".", cwd=tmp_path)
+    assert (result.code, result.out) == (
+        0,
+        "1 file, 1 resource: 0 errors, 0 warnings; 6 files skipped: not smartlive manifests\n",
+    )
+
+
 def test_an_empty_file_is_still_a_warning_not_skipped(tmp_path: Path) -> None:
     write(tmp_path, {"m/welcome.yaml": GROUP, "m/todo.yaml": "# later\n"})
     result = run_cli("validate", "m", cwd=tmp_path)
