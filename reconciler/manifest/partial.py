@@ -41,7 +41,6 @@ Validate = Callable[[dict[str, Any]], BaseModel]
 
 _EMPTY: Final = "empty"
 _REMOVE: Final = "remove"
-_NO_INPUT: Any = object()
 
 
 @dataclass(frozen=True)
@@ -97,7 +96,7 @@ def type_checked_parts(data: dict[str, Any], error: ValidationError, validate: V
             return None
     edits = {item: _REMOVE if item in failing else _EMPTY for item in items}
     removed: dict[DocPath, list[int]] = {}
-    for item in sorted(failing, key=_sort_key):
+    for item in failing:
         removed.setdefault(item[:-1], []).append(int(item[-1]))
     try:
         validated = validate(_edited(data, edits))
@@ -106,12 +105,8 @@ def type_checked_parts(data: dict[str, Any], error: ValidationError, validate: V
     return Parts(
         validated,
         emptied=frozenset(items - failing),
-        removed={lst: tuple(indexes) for lst, indexes in removed.items()},
+        removed={lst: tuple(sorted(indexes)) for lst, indexes in removed.items()},
     )
-
-
-def _sort_key(path: DocPath) -> tuple[str, ...]:
-    return tuple(f"{part:020d}" if isinstance(part, int) else str(part) for part in path)
 
 
 def _items_of(error: ValidationError, data: Any) -> set[DocPath] | None:
@@ -119,9 +114,9 @@ def _items_of(error: ValidationError, data: Any) -> set[DocPath] | None:
     None when one of them has none."""
     items: set[DocPath] = set()
     for problem in error.errors(include_url=False, include_context=False, include_input=True):
-        path = data_path(
-            problem["loc"], data, missing=problem["type"] == "missing", value=problem.get("input", _NO_INPUT)
-        )
+        # As validation.findings_from places the problem: `input` narrows a path through a union.
+        where: dict[str, Any] = {"value": problem["input"]} if "input" in problem else {}
+        path = data_path(problem["loc"], data, missing=problem["type"] == "missing", **where)
         item = _outermost_item(data, path)
         if item is None:
             return None
