@@ -22,7 +22,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="check manifests offline: YAML, types and semantic rules",
         description=(
             "Check manifest files and directories (searched recursively for *.yaml and *.yml) without "
-            "contacting the service. Exit 0 when there is no error (warnings allowed), 1 when there is one."
+            "contacting the service, the checks across files included. Found in a directory, YAML that is "
+            "not a smartlive manifest (a CI workflow, a docker-compose.yml) is skipped and counted; a file "
+            "named on its own must be one. Exit 0 when there is no error (warnings allowed), 1 when there is one."
         ),
         **examples(
             "smartlive validate examples/                          # FILE:LINE:COL: error[CODE]: ... and a summary",

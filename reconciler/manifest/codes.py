@@ -57,7 +57,9 @@ UNSUPPORTED_YAML = _code(
     "Y007", ERROR, "unsupported YAML: explicit tags, complex keys, nesting deeper than 64 levels"
 )
 EMPTY_DOCUMENT = _code("Y008", WARNING, "an empty document, or a file without any document")
-NO_MANIFESTS = _code("Y009", ERROR, "a directory argument holds no `.yaml`/`.yml` file")
+NO_MANIFESTS = _code(
+    "Y009", ERROR, "a directory argument holds no `.yaml`/`.yml` file, or none that is a smartlive manifest"
+)
 
 # Document structure and types
 NOT_A_MAPPING = _code("M001", ERROR, "a document that is not a mapping")

@@ -3,7 +3,8 @@
 Directories are walked recursively in sorted order, taking ``*.yaml`` and ``*.yml`` and skipping
 hidden entries (``.git``, ``.venv``): the same arguments always give the same files in the same
 order. A file named explicitly is read whatever its extension. Files are shown as the user spelled
-the path, so diagnostics are clickable relative to where the command ran.
+the path, so diagnostics are clickable relative to where the command ran. Which files were found by
+walking a directory is kept: those may be other tools' YAML, which the loader skips (foreign.py).
 """
 
 from __future__ import annotations
@@ -29,29 +30,54 @@ class PathProblem:
     finding: Finding
 
 
-def discover(paths: Sequence[str | os.PathLike[str]]) -> tuple[list[str], list[PathProblem]]:
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What the command-line paths name: the files, the paths that yield none, and how each file was
+    found (a file named itself must be a manifest; one found in a directory may be another tool's)."""
+
+    files: list[str]
+    problems: list[PathProblem]
+    #: The files found by walking a directory argument and not also named on their own.
+    walked: frozenset[str]
+    #: Each directory argument -> every file found in it (as `files` spells it: a file found twice is
+    #: listed once in `files`, under each directory here).
+    directories: dict[str, list[str]]
+
+
+def discover(paths: Sequence[str | os.PathLike[str]]) -> Found:
     """The manifest files under ``paths``, each once, in argument order then sorted order."""
     files: list[str] = []
     problems: list[PathProblem] = []
-    seen: set[str] = set()
-    for raw in paths:
-        shown = os.fspath(raw)
-        if os.path.isdir(shown):
+    walked: set[str] = set()
+    directories: dict[str, list[str]] = {}
+    first_spelling: dict[str, str] = {}  # real path -> the file as first found
+    shown_paths = [os.fspath(raw) for raw in paths]
+    named = {
+        os.path.realpath(shown) for shown in shown_paths if not os.path.isdir(shown) and os.path.exists(shown)
+    }
+    for shown in shown_paths:
+        is_directory = os.path.isdir(shown)
+        if is_directory:
             candidates = list(_walk(shown))
             if not candidates:
                 problems.append(
                     PathProblem(shown, Finding(codes.NO_MANIFESTS, "no .yaml or .yml file in this directory"))
                 )
+            found_here = directories.setdefault(shown, [])
         elif os.path.exists(shown):
             candidates = [(shown, os.path.realpath(shown))]
         else:
             problems.append(PathProblem(shown, Finding(codes.CANNOT_READ, "no such file or directory")))
             continue
         for candidate, identity in candidates:
-            if identity not in seen:
-                seen.add(identity)
+            if identity not in first_spelling:
+                first_spelling[identity] = candidate
                 files.append(candidate)
-    return files, problems
+                if is_directory and identity not in named:
+                    walked.add(candidate)
+            if is_directory:
+                found_here.append(first_spelling[identity])
+    return Found(files, problems, frozenset(walked), directories)
 
 
 def _walk(directory: str, visited: set[str] | None = None) -> Iterable[tuple[str, str]]:

@@ -6,6 +6,11 @@ kind's lint -> the kind's prepare (for plan and apply). Then the checks across t
 carry paths; only files that have findings are parsed again with positions (yaml_positions) to turn
 paths into line:column.
 
+All of a file's diagnostics come in one round: a document that does not type-check is linted on the
+parts that do (partial.py), and takes part in the set checks by its kind and metadata.name. A file
+found by walking a directory that holds no smartlive manifest (a CI workflow, a compose file) is
+skipped and counted (foreign.py); whether it is one is a fact of its content, kept with its outcome.
+
 Two entry points share it. ``load_manifests`` returns the resources (plan, apply): parsing may run
 on several cores, the rest in this process; with a cache directory, a file unchanged since it was
 checked is not parsed nor checked again, its outcome comes from the cache (parse_cache.py).
@@ -30,11 +35,13 @@ from pydantic import BaseModel, ValidationError
 
 from reconciler.manifest import codes
 from reconciler.manifest.diagnostics import Diagnostic, Finding, diagnostic
-from reconciler.manifest.files import PathProblem, check_utf8, discover, read_manifest
+from reconciler.manifest.files import Found, check_utf8, discover, read_manifest
+from reconciler.manifest.foreign import hints_name_smartlive, meant_as_manifest, text_hints
 from reconciler.manifest.lint_metadata import lint_annotations
 from reconciler.manifest.nulls import null_findings
 from reconciler.manifest.parallel import map_encoded
 from reconciler.manifest.parse_cache import Checked, Key, ParseCache, file_key
+from reconciler.manifest.partial import Parts, type_checked_parts
 from reconciler.manifest.registry import (
     API_VERSION,
     DeferredSpec,
@@ -50,8 +57,9 @@ from reconciler.manifest.validation import findings_from
 from reconciler.manifest.yaml_documents import Document, parse_documents
 from reconciler.manifest.yaml_positions import PositionIndex
 
-#: What _read_and_parse returns: (file-level findings, documents), marshal-able.
-Parsed = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
+#: What _read_and_parse returns, marshal-able: (file-level findings, documents, and for a file that
+#: does not parse what its text says of itself: foreign.text_hints).
+Parsed = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], tuple[bool, list[str]] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +76,24 @@ class _Pending:
 class _FileOutcome:
     pending: list[_Pending] = field(default_factory=list)
     resources: list[Manifest[Any]] = field(default_factory=list)
-    #: (resource, its extract for each registered set check, in registration order)
+    #: (resource, its extract for each registered set check, in registration order), in document
+    #: order: every document of a known kind with a valid metadata.name, type-checked or not
     summaries: list[tuple[ResourceRef, tuple[Any, ...]]] = field(default_factory=list)
     count: int = 0
+    #: No document of the file is meant as a smartlive manifest (foreign.py).
+    foreign: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Declared:
+    """A document of a known kind with a valid metadata.name: the set checks see it."""
+
+    ref: ResourceRef
+    #: The resource, when the document type-checks (then it is kept and counted).
+    resource: Manifest[Any] | None
+    #: What the set checks' extracts read: the resource, or the parts of the document that
+    #: type-check; None when only its kind and name are known (each extract is then None).
+    summarized: Manifest[Any] | None
 
 
 def load_manifests(
@@ -81,25 +104,46 @@ def load_manifests(
     Never raises for a problem in the input: each becomes a Diagnostic. ``parallel`` forces (True)
     or forbids (False) parsing in forked processes; by default large sets use every core.
     ``cache_dir`` keeps checked files there between runs (parse_cache.py)."""
-    files, path_problems = discover(paths)
+    found = discover(paths)
+    files = found.files
     if cache_dir is None:
         parsed = map_encoded(_read_and_parse, files, [_size(file) for file in files], parallel=parallel)
         outcomes = [_process(file, item, keep=True) for file, item in zip(files, parsed, strict=True)]
     else:
         outcomes = _load_with_cache(ParseCache.open(cache_dir), files, parallel)
-    result = LoadResult(resources=[r for outcome in outcomes for r in outcome.resources], files=len(files))
-    result.diagnostics = _finish(files, path_problems, outcomes)
-    return result
+    checked = _checked(found, outcomes)
+    return LoadResult(
+        resources=[r for outcome in checked.values() for r in outcome.resources],
+        diagnostics=_finish(found, checked),
+        files=len(checked),
+        skipped=len(files) - len(checked),
+    )
 
 
 def check_manifests(paths: Sequence[str | os.PathLike[str]], *, parallel: bool | None = None) -> CheckResult:
     """What ``load_manifests`` would report, computed on every core for large sets (no resources kept)."""
-    files, path_problems = discover(paths)
+    found = discover(paths)
+    files = found.files
     kinds()  # register the built-in kinds before any fork: children inherit the registry
     encoded = map_encoded(_check_file, files, [_size(file) for file in files], parallel=parallel)
     outcomes = [_decode_outcome(file, item) for file, item in zip(files, encoded, strict=True)]
-    diagnostics = _finish(files, path_problems, outcomes)
-    return CheckResult(diagnostics, len(files), sum(outcome.count for outcome in outcomes))
+    checked = _checked(found, outcomes)
+    return CheckResult(
+        _finish(found, checked),
+        len(checked),
+        sum(outcome.count for outcome in checked.values()),
+        skipped=len(files) - len(checked),
+    )
+
+
+def _checked(found: Found, outcomes: list[_FileOutcome]) -> dict[str, _FileOutcome]:
+    """The outcomes of the files checked, in file order: all but the foreign files found by walking a
+    directory (a file named on its own is checked whatever it holds)."""
+    return {
+        file: outcome
+        for file, outcome in zip(found.files, outcomes, strict=True)
+        if not (outcome.foreign and file in found.walked)
+    }
 
 
 def _size(file: str) -> int:
@@ -144,10 +188,12 @@ def _load_with_cache(cache: ParseCache, files: list[str], parallel: bool | None)
 
 def _encode_checked(outcome: _FileOutcome, parsed: Parsed) -> Checked:
     """A checked file as plain data for the cache: its findings as found (positions are looked up
-    when reported), and per resource what _restore needs to rebuild it without checking it again;
-    its document is kept (marshal-encoded, decoded only if the spec is read) to validate the spec."""
+    when reported), per resource what _restore needs to rebuild it without checking it again (its
+    document is kept, marshal-encoded, decoded only if the spec is read, to validate the spec), the
+    set-check summaries of the documents that did not type-check, and whether it is foreign."""
     documents = {index: data for data, index, _line, _empty in parsed[1]}
     pending = [(p.document, p.fallback_line, _encode_finding(p.finding)) for p in outcome.pending]
+    extracts_of = {ref.source.document: extracts for ref, extracts in outcome.summaries}
     resources = [
         (
             resource.kind,
@@ -156,13 +202,19 @@ def _encode_checked(outcome: _FileOutcome, parsed: Parsed) -> Checked:
             resource.source.line,
             dict(resource.labels),
             dict(resource.annotations),
-            extracts,
+            extracts_of[resource.source.document],
             resource.prepared,
             marshal.dumps(documents[resource.source.document]),
         )
-        for resource, (_ref, extracts) in zip(outcome.resources, outcome.summaries, strict=True)
+        for resource in outcome.resources
     ]
-    return pending, resources
+    kept = {resource.source.document for resource in outcome.resources}
+    declared = [
+        (ref.kind, ref.name, ref.source.document, ref.source.line, extracts)
+        for ref, extracts in outcome.summaries
+        if ref.source.document not in kept
+    ]
+    return pending, resources, declared, outcome.foreign
 
 
 def _restore(
@@ -170,13 +222,19 @@ def _restore(
 ) -> _FileOutcome | None:
     """The outcome _encode_checked kept, rebuilt for `file` (its spec validated only when read); None
     when the entry does not fit (then the file is checked again): one of `checks` set checks each."""
-    pending, resources = checked
+    pending, resources, declared, foreign = checked
     base_dir = os.path.dirname(absolute)
-    outcome = _FileOutcome()
+    outcome = _FileOutcome(foreign=foreign)
     try:
         outcome.pending = [
             _Pending(file, document, line, Finding(*finding)) for document, line, finding in pending
         ]
+        for kind, name, document, line, extracts in declared:
+            if len(extracts) != checks:
+                return None
+            outcome.summaries.append(
+                (ResourceRef(kind, name, SourceLocation(file, document, line)), tuple(extracts))
+            )
         for kind, name, document, line, labels, annotations, extracts, prepared, data in resources:
             if len(extracts) != checks:  # a set check registered since (a plugin's)
                 return None
@@ -197,6 +255,7 @@ def _restore(
             outcome.count += 1
     except (KeyError, TypeError, ValueError):
         return None
+    outcome.summaries.sort(key=lambda summary: summary[0].source.document)  # document order, as checked
     return outcome
 
 
@@ -217,49 +276,69 @@ def _with_supported_version(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _read_and_parse(file: str) -> Parsed:
-    """(file-level findings, documents) of one file, as plain tuples: this may run in a forked
-    process (parallel.py) and travel back through ``marshal``."""
+    """(file-level findings, documents, text hints) of one file, as plain tuples: this may run in a
+    forked process (parallel.py) and travel back through ``marshal``."""
     return _parse_data(read_manifest(file))
 
 
 def _parse_data(data: bytes | Finding) -> Parsed:
     findings: list[Finding] = []
     documents: list[tuple[Any, ...]] = []
+    hints = None
     if isinstance(data, Finding):
         findings.append(data)
     elif (encoding_problem := check_utf8(data)) is not None:
         findings.append(encoding_problem)
+        hints = text_hints(data)
     else:
         parsed = parse_documents(data)
         if parsed.problem is not None:
             findings.append(parsed.problem)
+            hints = text_hints(data)
         elif not parsed.documents:
             findings.append(Finding(codes.EMPTY_DOCUMENT, "no YAML document in this file"))
         documents = [(d.data, d.index, d.line, d.empty) for d in parsed.documents]
-    return [_encode_finding(f) for f in findings], documents
+    return [_encode_finding(f) for f in findings], documents, hints
+
+
+def _is_foreign(parsed: Parsed, known: Mapping[str, KindSpec]) -> bool:
+    """No document of the file is meant as a smartlive manifest (foreign.py). A file that could not be
+    read, or holds no document at all, is no other tool's: it is reported (Y001, Y002, Y008)."""
+    file_findings, documents, hints = parsed
+    if any(not empty and meant_as_manifest(data, known) for data, _index, _line, empty in documents):
+        return False
+    if hints is not None:
+        return not hints_name_smartlive(hints, known)
+    return not file_findings and any(not empty for _data, _index, _line, empty in documents)
 
 
 def _process(file: str, parsed: Parsed, *, keep: bool, prepare: bool = False) -> _FileOutcome:
     """Type-check and lint the documents of one parsed file; ``keep`` the resources, and ``prepare``
     them (KindSpec.prepare) when they are to be cached: otherwise a kind's build does it if it needs
     to (`smartlive test` builds no rule group, and would only pay for it)."""
-    file_findings, documents = parsed
+    file_findings, documents, _hints = parsed
     outcome = _FileOutcome(pending=[_Pending(file, None, 1, Finding(*f)) for f in file_findings])
     registered = kinds()
+    outcome.foreign = _is_foreign(parsed, registered)
     checks = set_checks()
     base_dir = os.path.dirname(os.path.abspath(file))
     for document in documents:
-        resource = _guarded_document(
+        declared = _guarded_document(
             file, Document(*document), base_dir, registered, outcome.pending, prepare=prepare
         )
-        if resource is None:
+        if declared is None:
             continue
-        outcome.count += 1
-        if keep:
-            outcome.resources.append(resource)
-        outcome.summaries.append(
-            (ResourceRef.of(resource), tuple(check.extract(resource) for check in checks))
+        if declared.resource is not None:
+            outcome.count += 1
+            if keep:
+                outcome.resources.append(declared.resource)
+        summarized = declared.summarized
+        extracts = (
+            tuple(check.extract(summarized) for check in checks)
+            if summarized is not None
+            else (None,) * len(checks)
         )
+        outcome.summaries.append((declared.ref, extracts))
     return outcome
 
 
@@ -271,11 +350,11 @@ def _check_file(file: str) -> Any:
         ((ref.kind, ref.name, ref.source.document, ref.source.line), extracts)
         for ref, extracts in outcome.summaries
     ]
-    return pending, summaries, outcome.count
+    return pending, summaries, outcome.count, outcome.foreign
 
 
 def _decode_outcome(file: str, encoded: Any) -> _FileOutcome:
-    pending, summaries, count = encoded
+    pending, summaries, count, foreign = encoded
     return _FileOutcome(
         pending=[_Pending(file, document, line, Finding(*finding)) for document, line, finding in pending],
         summaries=[
@@ -283,6 +362,7 @@ def _decode_outcome(file: str, encoded: Any) -> _FileOutcome:
             for (kind, name, document, line), extracts in summaries
         ],
         count=count,
+        foreign=foreign,
     )
 
 
@@ -290,21 +370,38 @@ def _encode_finding(finding: Finding) -> tuple[Any, ...]:
     return (finding.code, finding.message, finding.path, finding.at_key, finding.line, finding.column)
 
 
-def _finish(
-    files: list[str], path_problems: list[PathProblem], outcomes: list[_FileOutcome]
-) -> list[Diagnostic]:
-    """Run the set checks over every summary, then place and sort every finding."""
-    pending = [_Pending(problem.path, None, 1, problem.finding) for problem in path_problems]
-    for outcome in outcomes:
+def _finish(found: Found, checked: dict[str, _FileOutcome]) -> list[Diagnostic]:
+    """Run the set checks over every summary of the files `checked`, then place and sort every
+    finding; a directory argument whose files were all skipped is Y009, as one without any."""
+    pending = [_Pending(problem.path, None, 1, problem.finding) for problem in found.problems]
+    pending.extend(_only_foreign(found, checked))
+    for outcome in checked.values():
         pending.extend(outcome.pending)
-    summaries = [summary for outcome in outcomes for summary in outcome.summaries]
+    summaries = [summary for outcome in checked.values() for summary in outcome.summaries]
     for index, check in enumerate(set_checks()):
         for ref, finding in check.check([(ref, extracts[index]) for ref, extracts in summaries]):
             pending.append(_Pending(ref.source.file, ref.source.document, ref.source.line, finding))
-    order = {problem.path: -1 for problem in path_problems} | {
-        file: index for index, file in enumerate(files)
-    }
+    order = (
+        {problem.path: -1 for problem in found.problems}
+        | dict.fromkeys(found.directories, -1)
+        | {file: index for index, file in enumerate(found.files)}
+    )
     return sorted(_locate(pending), key=lambda d: (order.get(d.file, len(order)), d.line, d.column, d.code))
+
+
+def _only_foreign(found: Found, checked: dict[str, _FileOutcome]) -> list[_Pending]:
+    """Y009 for each directory argument all of whose files were skipped: a wrong path far more often
+    than a wish (`validate .github`), as a directory without any .yaml file is."""
+    out: list[_Pending] = []
+    for directory, files in found.directories.items():
+        if files and not any(file in checked for file in files):
+            message = f"no smartlive manifest in this directory ({_files(len(files))} skipped: not smartlive manifests)"
+            out.append(_Pending(directory, None, 1, Finding(codes.NO_MANIFESTS, message)))
+    return out
+
+
+def _files(count: int) -> str:
+    return f"{count} file{'' if count == 1 else 's'}"
 
 
 def _guarded_document(
@@ -315,7 +412,7 @@ def _guarded_document(
     pending: list[_Pending],
     *,
     prepare: bool,
-) -> Manifest[Any] | None:
+) -> _Declared | None:
     """_load_document, or M012 where a kind's validator or lint fails unexpectedly: a bug in one
     check then costs that document's diagnostics, not every other file's (and never a traceback).
     The exception's message is not shown: it may quote the document, which may hold a secret."""
@@ -336,7 +433,7 @@ def _load_document(
     pending: list[_Pending],
     *,
     prepare: bool,
-) -> Manifest[Any] | None:
+) -> _Declared | None:
     def report(finding: Finding) -> None:
         pending.append(_Pending(file, document.index, document.line, finding))
 
@@ -374,29 +471,50 @@ def _load_document(
     nulls = list(null_findings(data, model))
     for finding in nulls:
         report(finding)
+
+    def validate(document_data: dict[str, Any]) -> BaseModel:
+        return model.model_validate(document_data, strict=True, context={"base_dir": base_dir})
+
+    parts: Parts | None
     try:
-        validated = model.model_validate(data, strict=True, context={"base_dir": base_dir})
+        parts = Parts(validate(data))
     except ValidationError as exc:
         for finding in findings_from(exc, data, model):
             report(finding)
-        return None
-    if nulls:
-        return None
-    metadata = validated.metadata  # type: ignore[attr-defined]
+        parts = type_checked_parts(data, exc, validate)
+    source = SourceLocation(file, document.index, document.line)
+    if parts is None:
+        name = _declared_name(data)
+        return _Declared(ResourceRef(spec.kind, name, source), None, None) if name is not None else None
+    metadata = parts.validated.metadata  # type: ignore[attr-defined]
     resource = spec.resource_type(
         kind=spec.kind,
         name=metadata.name,
-        spec=validated.spec,  # type: ignore[attr-defined]
-        source=SourceLocation(file, document.index, document.line),
+        spec=parts.validated.spec,  # type: ignore[attr-defined]
+        source=source,
         labels=metadata.labels or {},
         annotations=metadata.annotations or {},
     )
     for check in (*spec.lint, lint_annotations):
         for finding in check(resource):
-            report(finding)
+            placed = parts.as_written(finding)
+            if placed is not None:
+                report(placed)
+    ref = ResourceRef.of(resource)
+    if not parts.complete or nulls:
+        # Not a resource (it has type errors); the set checks read what type-checks, unless items were
+        # removed: their extracts would hold paths with the indexes shifted.
+        return _Declared(ref, None, None if parts.removed else resource)
     if prepare and spec.prepare is not None:
         resource = replace(resource, prepared=spec.prepare(resource))
-    return resource
+    return _Declared(ref, resource, resource)
+
+
+def _declared_name(data: dict[str, Any]) -> str | None:
+    """metadata.name of a document that does not type-check, when it is a valid one (Metadata)."""
+    metadata = data.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    return name if isinstance(name, str) and 1 <= len(name) <= 256 else None
 
 
 def _kind_finding(kind: Any, present: bool, known: list[str]) -> Finding:

@@ -3,9 +3,12 @@
 Why: a warm plan of an unchanged repository would otherwise parse, type-check and lint every file
 again, and its kinds would prepare what they build from (a rule group's canonical form) again: for
 2,000 rule groups that is most of a plan's time. What the loader keeps of a file is its checked
-outcome as plain data (loader._encode_checked: the findings, and each resource's name, source,
-labels, annotations, set-check extracts, prepared value and document), enough to rebuild its
-resources without validating them again (a spec is validated only if something reads it).
+outcome as plain data (loader._encode_checked: the findings; each resource's name, source, labels,
+annotations, set-check extracts, prepared value and document; the set-check summaries of the documents
+that did not type-check; whether the file is another tool's YAML, foreign.py), enough to rebuild its
+resources without validating them again (a spec is validated only if something reads it). Whether a
+foreign file is skipped depends on how it was named, not on its content: the loader decides it on
+each run, from the same entry.
 
 An entry is used only when the file's path, size, mtime and SHA-256 of its content all match: the
 content is read and hashed each time anyway, so an edit is never missed, whatever the clock or the
@@ -36,11 +39,12 @@ import reconciler
 from reconciler import __version__
 
 FILE_NAME = "parse-cache"
-FORMAT = "smartlive-parse-cache 2"
+FORMAT = "smartlive-parse-cache 3"
 #: (size, mtime in ns, SHA-256 hex of the content)
 Key = tuple[int, int, str]
-#: What the loader keeps of one checked file (loader._encode_checked): (findings, resources).
-Checked = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
+#: What the loader keeps of one checked file (loader._encode_checked): (findings, resources, the
+#: summaries of documents that did not type-check, foreign).
+Checked = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]], bool]
 
 
 def _header() -> bytes:
@@ -143,8 +147,9 @@ def _read(path: Path) -> dict[str, tuple[Key, Checked]]:
 
 
 def _well_formed(file: object, entry: object) -> bool:
-    """An entry of the shape save() writes: (key, (findings, resources)). The loader checks the
-    rest as it rebuilds the resources, and treats an entry it cannot rebuild as a miss."""
+    """An entry of the shape save() writes: (key, (findings, resources, declared, foreign)). The
+    loader checks the rest as it rebuilds the resources, and treats an entry it cannot rebuild as a
+    miss."""
     if not (isinstance(file, str) and isinstance(entry, tuple) and len(entry) == 2):
         return False
     key, checked = entry
@@ -152,6 +157,7 @@ def _well_formed(file: object, entry: object) -> bool:
         isinstance(key, tuple)
         and len(key) == 3
         and isinstance(checked, tuple)
-        and len(checked) == 2
-        and all(isinstance(part, list) for part in checked)
+        and len(checked) == 4
+        and all(isinstance(part, list) for part in checked[:3])
+        and isinstance(checked[3], bool)
     )

@@ -126,7 +126,12 @@ class SetCheck:
 
     ``extract`` runs on each resource where it is built and returns a small summary of what the check
     needs (plain tuples, strings, numbers: it may travel between processes); ``check`` then sees
-    every (ResourceRef, summary), in load order, and yields (ResourceRef, Finding)."""
+    every (ResourceRef, summary), in load order, and yields (ResourceRef, Finding).
+
+    A document with type errors is in the set too, by its kind and metadata.name (a duplicate name is
+    reported in the same round as its type errors): ``extract`` then gets the resource made of the
+    parts that type-check (manifest/partial.py), and where there is none its summary is None, which
+    ``check`` must take as "nothing known but the kind and name"."""
 
     check: Callable[[Sequence[tuple[ResourceRef, Any]]], Iterable[tuple[ResourceRef, Finding]]]
     extract: Callable[[Manifest[Any]], Any]

@@ -25,6 +25,8 @@ class Report(Protocol):
     def errors(self) -> Sequence[Diagnostic]: ...
     @property
     def warnings(self) -> Sequence[Diagnostic]: ...
+    @property
+    def skipped(self) -> int: ...
 
 
 def _plural(count: int, word: str) -> str:
@@ -32,9 +34,14 @@ def _plural(count: int, word: str) -> str:
 
 
 def summary(result: Report) -> str:
+    """`2 files, 3 resources: 1 error, 0 warnings`, and `; 2 files skipped: not smartlive manifests`
+    when a directory held other tools' YAML (foreign.py)."""
+    skipped = (
+        f"; {_plural(result.skipped, 'file')} skipped: not smartlive manifests" if result.skipped else ""
+    )
     return (
         f"{_plural(result.files, 'file')}, {_plural(result.resource_count, 'resource')}: "
-        f"{_plural(len(result.errors), 'error')}, {_plural(len(result.warnings), 'warning')}"
+        f"{_plural(len(result.errors), 'error')}, {_plural(len(result.warnings), 'warning')}{skipped}"
     )
 
 

@@ -41,7 +41,9 @@ class LoadResult(_Verdict):
 
     resources: list[Manifest[Any]] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: Files checked; `skipped`: files found in a directory that are not smartlive manifests (foreign.py).
     files: int = 0
+    skipped: int = 0
 
     @property
     def resource_count(self) -> int:
@@ -65,3 +67,4 @@ class CheckResult(_Verdict):
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files: int = 0
     resource_count: int = 0
+    skipped: int = 0

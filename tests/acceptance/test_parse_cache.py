@@ -177,12 +177,28 @@ def test_a_damaged_cache_is_ignored_and_replaced(workspace: Workspace, damage: A
 @pytest.mark.parametrize(
     "wrong",
     [
-        lambda checked: ([], [("InteractionRuleGroup", "faq")]),  # a resource cut short
-        lambda checked: ([], [("NoSuchKind", *checked[1][0][1:])]),
-        lambda checked: ([("not", "a finding")], checked[1]),
-        lambda checked: ([], [(*checked[1][0][:6], (), *checked[1][0][7:])]),  # extracts of no check
+        lambda checked: ([], [("InteractionRuleGroup", "faq")], [], False),  # a resource cut short
+        lambda checked: ([], [("NoSuchKind", *checked[1][0][1:])], [], False),
+        lambda checked: ([("not", "a finding")], checked[1], [], False),
+        lambda checked: (
+            [],
+            [(*checked[1][0][:6], (), *checked[1][0][7:])],
+            [],
+            False,
+        ),  # extracts of no check
+        lambda checked: ([], checked[1], [("InteractionRuleGroup", "faq", 1, 1, ())], False),
+        lambda checked: ([], checked[1], [("InteractionRuleGroup",)], False),
+        lambda checked: (*checked[:3], "no"),  # foreign is True or False
     ],
-    ids=["short-resource", "unknown-kind", "bad-finding", "other-set-checks"],
+    ids=[
+        "short-resource",
+        "unknown-kind",
+        "bad-finding",
+        "other-set-checks",
+        "declared-other-set-checks",
+        "short-declared",
+        "foreign-not-a-bool",
+    ],
 )
 def test_an_entry_that_does_not_fit_is_checked_again(workspace: Workspace, wrong: Any) -> None:
     """An entry a checksum cannot catch (written by a broken build, say): that file is checked again."""
@@ -245,3 +261,41 @@ def test_a_cache_that_cannot_be_written_costs_only_the_speed_up(tmp_path: Path) 
     assert with_cache.ok and with_cache.files == load_manifests([examples]).files
     assert blocked.read_text() == "a file where the cache directory would be"
     assert [p.name for p in tmp_path.iterdir()] == ["not-a-directory"], "no temporary file left"
+
+
+def test_a_foreign_file_is_skipped_warm_as_cold_and_reported_when_named(workspace: Workspace) -> None:
+    """Whether a file is another tool's YAML is kept with its outcome; whether it is skipped depends
+    on how it is named, decided on each run: a warm entry serves both."""
+    compose = workspace.manifests / "docker-compose.yml"
+    compose.write_text("services:\n  web: {image: nginx}\n", encoding="utf-8")
+    work = Work(workspace.monkeypatch)
+    files = len(list(workspace.manifests.rglob("*.yaml"))) + 1  # (.github/ is hidden: not walked)
+    cold, plan = work.during(workspace)
+    assert cold == files and len(cached_files(workspace)) == files, "the foreign file is cached too"
+    assert work.during(workspace) == (0, plan)
+
+    named = workspace.run("plan", "examples", "examples/docker-compose.yml", *workspace.target())
+    assert named.code == 1 and "examples/docker-compose.yml:1:1: error[M002]" in named.err, named.text
+    assert work.parsed == files, "from its cached entry"
+    compose.unlink()
+    (workspace.root / ".smartlive" / parse_cache.FILE_NAME).unlink()
+    assert work.during(workspace)[1] == plan, "as without the file"
+
+
+def test_a_document_with_type_errors_takes_part_in_the_set_checks_warm_as_cold(workspace: Workspace) -> None:
+    work = Work(workspace.monkeypatch)
+    work.during(workspace)
+    # A second `faq`, with a type error: S001 and M006 in one round, from the cache as without it.
+    (workspace.manifests / "rule-groups" / "faq-copy.yaml").write_text(
+        "apiVersion: smartlive/v1\nkind: InteractionRuleGroup\nmetadata: {name: faq}\n"
+        "spec:\n  interaction_rules:\n    - {rule_name: a, event_type: one}\n    - {rule_name: b}\n    - {rule_name: b}\n",
+        encoding="utf-8",
+    )
+    cold = workspace.run("plan", "examples", *workspace.target())
+    assert cold.code == 1
+    for code in ("S001", "M006", "R012"):
+        assert f"error[{code}]" in cold.err, cold.err
+    parsed = work.parsed
+    warm = workspace.run("plan", "examples", *workspace.target())
+    assert (warm.code, warm.err) == (1, cold.err)
+    assert work.parsed == parsed, "every file from the cache"
