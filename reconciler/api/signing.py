@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +38,8 @@ UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 MAX_CLOCK_SKEW_SECONDS = 15 * 60
 
 _EMPTY_HASH = hashlib.sha256(b"").hexdigest()
+#: A path of only these characters is its own canonical form (decoding and re-encoding change nothing).
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_.~/-]*")
 _AUTH_RE = re.compile(
     r"^SDK-HMAC-SHA256\s+Access=(?P<ak>[^,\s]+),\s*SignedHeaders=(?P<signed>[^,\s]*),\s*Signature=(?P<sig>[0-9a-fA-F]+)$"
 )
@@ -50,6 +53,8 @@ def _encode(value: str) -> str:
 
 def canonical_uri(path: str) -> str:
     """The path as the SDK canonicalises it: decode, re-encode each segment, end with `/`."""
+    if _PLAIN_PATH.fullmatch(path):  # the usual case, a path of ids: nothing to decode or encode
+        return path if path.endswith("/") else path + "/"
     encoded = "/".join(_encode(segment) for segment in unquote(path).split("/"))
     return encoded if encoded.endswith("/") else encoded + "/"
 
@@ -99,6 +104,19 @@ def format_date(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(DATE_FORMAT)
 
 
+#: The last second format_now formatted, and its text: a run signs hundreds of requests per second.
+_formatted: tuple[int, str] = (-1, "")
+
+
+def format_now() -> str:
+    """`format_date(now)`, the X-Sdk-Date of a request signed now (formatted once per second)."""
+    global _formatted
+    second = int(time.time())
+    if _formatted[0] != second:
+        _formatted = (second, time.strftime(DATE_FORMAT, time.gmtime(second)))
+    return _formatted[1]
+
+
 def sign_headers(
     *,
     ak: str,
@@ -116,7 +134,7 @@ def sign_headers(
     """
     present = {name.lower(): value for name, value in headers.items()}
     added: dict[str, str] = {}
-    sdk_date = present.get(DATE_HEADER.lower()) or date or format_date(datetime.now(UTC))
+    sdk_date = present.get(DATE_HEADER.lower()) or date or format_now()
     if DATE_HEADER.lower() not in present:
         added[DATE_HEADER] = sdk_date
     content_type = present.get("content-type")
