@@ -317,6 +317,8 @@ class HttpClient:
 
     async def _paced(self, call: _Call) -> Pacer | None:
         """The operation's slot, waited for no longer than the run's time limit allows."""
+        if self.pacing.get(call.label) is None:
+            return None  # not paced (most operations): nothing to wait for, so no time limit to set
         left = self.deadline.remaining()
         try:
             async with asyncio.timeout(left if math.isfinite(left) else None):
