@@ -105,9 +105,10 @@ class _Call:
     """One API call as sent (every attempt the same bytes, signed anew) and as named to the user."""
 
     method: str
-    url: str
+    url: httpx.URL
     content: bytes | None
-    headers: Mapping[str, str] | None
+    #: Every header sent, Host and Content-Length included, but the authentication's (added per attempt).
+    headers: Mapping[str, str]
     #: `METHOD /template`: the key of RequestStats.by_operation.
     operation: str
     #: The API operation's name (ShowInteractionRuleGroup), or `operation` when the caller gave none.
@@ -127,12 +128,35 @@ def _to_stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-#: Sent with every request (the signature covers them, with Host and Content-Length that httpx adds).
+#: Sent with every request, and signed (with Host, Content-Length and the authentication's: _headers).
 _HEADERS = {
     "Content-Type": "application/json",
     "Accept": "application/json",
     "User-Agent": f"smartlive/{__version__}",
 }
+
+
+def _headers(
+    method: str, url: httpx.URL, content: bytes | None, extra: Mapping[str, str] | None
+) -> dict[str, str]:
+    """Every header of a request but the authentication's: _HEADERS, then the caller's (a name given in
+    any case replaces ours), then Host and Content-Length as httpx would add them. The request is built
+    from exactly these (HttpClient._send), so that the signature covers every header sent."""
+    headers = dict(_HEADERS)
+    if extra:
+        replaced = {name.lower() for name in extra}
+        headers = {name: value for name, value in headers.items() if name.lower() not in replaced}
+        headers.update(extra)
+    present = {name.lower() for name in headers}
+    added = {}
+    if "host" not in present:
+        added["Host"] = url.netloc.decode("ascii")
+    if "content-length" not in present and "transfer-encoding" not in present:
+        if content is not None:
+            added["Content-Length"] = str(len(content))
+        elif method in ("POST", "PUT", "PATCH"):
+            added["Content-Length"] = "0"
+    return {**added, **headers}
 
 
 class HttpClient:
@@ -221,7 +245,15 @@ class HttpClient:
             json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode() if body is not None else None
         )
         operation = f"{method} {template or path}"
-        call = _Call(method, url, content, headers, operation, name or operation)
+        full_url = httpx.URL(self._base + url)  # parsed once, for every attempt
+        call = _Call(
+            method,
+            full_url,
+            content,
+            _headers(method, full_url, content, headers),
+            operation,
+            name or operation,
+        )
 
         async def attempt() -> Json:
             async with self._admitted(call) as pacer:
@@ -285,6 +317,8 @@ class HttpClient:
 
     async def _paced(self, call: _Call) -> Pacer | None:
         """The operation's slot, waited for no longer than the run's time limit allows."""
+        if self.pacing.get(call.label) is None:
+            return None  # not paced (most operations): nothing to wait for, so no time limit to set
         left = self.deadline.remaining()
         try:
             async with asyncio.timeout(left if math.isfinite(left) else None):
@@ -351,11 +385,18 @@ class HttpClient:
 
         Returns the answer and what is wrong with its body ("" when nothing): a body too large or
         undecodable is not kept, and an error answer is then read by its status line alone."""
-        request = httpx.Request(call.method, self._base + call.url, headers=_HEADERS, content=call.content)
-        if call.headers:
-            request.headers.update(call.headers)
-        request = next(self._auth.auth_flow(request))  # our flows sign in one step, with no I/O
-        request.extensions["timeout"] = httpx.Timeout(budget).as_dict()
+        # Built from its final headers, not by httpx's request preparation and an httpx.Auth flow: each
+        # header operation on a built request costs as much as the whole signature.
+        content = call.content or b""
+        signed = self._auth.authenticate(call.method, call.url, call.headers, content)
+        request = httpx.Request(
+            call.method,
+            call.url,
+            headers=signed,
+            stream=httpx.ByteStream(content),
+            extensions={"timeout": httpx.Timeout(budget).as_dict()},
+        )
+        request.read()  # the content, as a request built with content= has it (transports read it)
         response = await self._sending().handle_async_request(request)
         response.request = request
         try:

@@ -2,8 +2,9 @@
 
 Why: measured with benchmarks/plan_scale.py, httpx's own stack (httpcore, h11, anyio) cost ~2.2 ms of
 client CPU per signed GET, aiohttp ~0.65 ms, and a plan reads thousands of groups from one event loop.
-httpx-aiohttp does the adapting; this module only makes its errors exact, because the retry rules in
-http.py read them: a connection that was never opened (ConnectError, ConnectTimeout) is retried for any
+httpx-aiohttp provides the connection pool's set-up and its error table (map_aiohttp_exceptions); this
+module adapts each request itself (ExactAiohttpTransport.handle_async_request, one body stream instead of
+httpx-aiohttp's inside ours) and makes the errors exact, because the retry rules in http.py read them: a connection that was never opened (ConnectError, ConnectTimeout) is retried for any
 call, anything after that is "maybe committed" for a write. httpx-aiohttp 0.2 reports a refused
 connection as a ConnectTimeout, lets malformed answers escape as aiohttp exceptions, reports a connection
 dropped while the body is read as a ConnectTimeout too (after the request was sent!), and ignores proxies
@@ -23,6 +24,10 @@ from dataclasses import dataclass, field
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
+from httpx_aiohttp.transport import map_aiohttp_exceptions
+
+#: The most of an answer's body handed on at once (httpx-aiohttp's chunk size).
+_CHUNK_BYTES = 16 * 1024
 
 
 def _exact(cause: BaseException | None, mapped: httpx.TransportError) -> httpx.TransportError:
@@ -50,22 +55,25 @@ def _while_reading(exc: BaseException) -> httpx.TransportError:
     return mapped
 
 
-class _ExactStream(httpx.AsyncByteStream):
-    """A response body whose read errors are exact: they all come after the request was sent."""
+class _ExactBody(httpx.AsyncByteStream):
+    """An answer's body, read from aiohttp; its read errors are exact: they all come after the request
+    was sent."""
 
-    def __init__(self, inner: httpx.AsyncByteStream) -> None:
-        self._inner = inner
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         try:
-            async for chunk in self._inner:
-                yield chunk
+            with map_aiohttp_exceptions():
+                async for chunk in self._response.content.iter_chunked(_CHUNK_BYTES):
+                    yield chunk
         except (httpx.TransportError, aiohttp.ClientError) as exc:
             raise _while_reading(exc) from exc
 
     async def aclose(self) -> None:
         try:
-            await self._inner.aclose()
+            with map_aiohttp_exceptions():
+                await self._response.__aexit__(None, None, None)
         except (httpx.TransportError, aiohttp.ClientError) as exc:
             raise _while_reading(exc) from exc
 
@@ -112,6 +120,10 @@ class ExactAiohttpTransport(AiohttpTransport):
     def __init__(self, *, proxies: ProxySettings | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.proxies = proxies if proxies is not None else ProxySettings.from_environment()
+        self._last_timeout: tuple[tuple[float | None, ...], aiohttp.ClientTimeout] = (
+            (),
+            aiohttp.ClientTimeout(),
+        )
 
     def get_client(self) -> aiohttp.ClientSession:
         # trust_env stays False: proxies come from self.proxies, read once; no per-request netrc read.
@@ -123,18 +135,63 @@ class ExactAiohttpTransport(AiohttpTransport):
         return aiohttp.ClientSession(connector=connector, trust_env=False)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        # AiohttpTransport reads self.proxy before its first await, so setting it here, with no await in
-        # between, cannot be seen by another request on this event loop.
-        self.proxy = self.proxies.for_url(request.url)
+        """AiohttpTransport's adaptation, made exact and lean: one stream over aiohttp's body (not one
+        inside another), the headers passed as a list, the time limits made once per value."""
+        if not isinstance(self.client, aiohttp.ClientSession):
+            self.client = self.get_client()
+        proxy = self.proxies.for_url(request.url)
         try:
-            response = await super().handle_async_request(request)
+            with map_aiohttp_exceptions():
+                response = await self.client.request(
+                    request.method,
+                    str(request.url),
+                    headers=request.headers.multi_items(),
+                    data=_content(request),
+                    allow_redirects=False,
+                    auto_decompress=False,  # httpx decodes (Response.aiter_bytes), within the size cap
+                    compress=False,
+                    timeout=self._timeout(request.extensions.get("timeout", {})),
+                    server_hostname=request.extensions.get("sni_hostname"),
+                    proxy=str(proxy.url) if proxy else None,
+                    # Deprecated, but the one way aiohttp sends a proxy's credentials both to a plain-HTTP
+                    # proxy and in a CONNECT (see ProxySettings._decide).
+                    proxy_auth=aiohttp.BasicAuth(*proxy.auth) if proxy and proxy.auth else None,
+                    proxy_headers=proxy.headers if proxy else None,
+                ).__aenter__()
         except httpx.TransportError as exc:
             raise _exact(exc.__cause__, exc) from exc.__cause__
         except aiohttp.ClientError as exc:  # a malformed answer, a dropped connection: after sending
             raise httpx.RemoteProtocolError(str(exc)) from exc
-        assert isinstance(response.stream, httpx.AsyncByteStream)
-        response.stream = _ExactStream(response.stream)
-        return response
+        extensions = {"http_version": b"HTTP/1.1"}
+        if response.reason:
+            extensions["reason_phrase"] = response.reason.encode()
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.raw_headers,
+            stream=_ExactBody(response),
+            request=request,
+            extensions=extensions,
+        )
+
+    def _timeout(self, limits: Mapping[str, float | None]) -> aiohttp.ClientTimeout:
+        """httpx's time limits as aiohttp's; the last one made is kept (a run sends the same ones)."""
+        key = (limits.get("connect"), limits.get("read"), limits.get("pool"))
+        if self._last_timeout[0] != key:
+            connect, read, pool = key
+            self._last_timeout = (
+                key,
+                aiohttp.ClientTimeout(sock_connect=connect, sock_read=read, connect=pool),
+            )
+        return self._last_timeout[1]
+
+
+def _content(request: httpx.Request) -> bytes | httpx.AsyncByteStream | None:
+    try:
+        return request.content or None
+    except httpx.RequestNotRead:  # a streamed body: aiohttp frames it
+        request.headers.pop("transfer-encoding", None)
+        assert isinstance(request.stream, httpx.AsyncByteStream)
+        return request.stream
 
 
 def default_transport(parallelism: int) -> httpx.AsyncBaseTransport:

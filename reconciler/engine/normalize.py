@@ -41,17 +41,16 @@ RULE_DEFAULTS: Mapping[str, Any] = defaults_at(_RULE_PLACES)
 _UNORDERED_LISTS = frozenset({"callback_event_type", "rtc_callback_event_type"})
 
 _LEAVES = frozenset({str, int, bool})
-
-
-def _is_empty(value: Any) -> bool:
-    return value is None or (type(value) in (dict, list) and not value)
+#: What clean makes of any container: dropped when empty.
+_CONTAINERS = frozenset({dict, list})
 
 
 def clean(value: Any, key: str = "") -> Any:
     """Drop None and empty containers; whole floats become ints; set-like lists are sorted.
 
     Written for speed (plan normalizes every rule of every group on both sides): leaves are tested by exact
-    type before any isinstance, which would go through the ABC machinery for Mapping."""
+    type before any isinstance, which would go through the ABC machinery for Mapping, and a leaf is kept
+    without a call."""
     kind = type(value)
     if kind in _LEAVES or value is None:
         return value
@@ -60,13 +59,17 @@ def clean(value: Any, key: str = "") -> Any:
     if kind is dict or isinstance(value, Mapping):
         out = {}
         for k, v in value.items():
-            cleaned = v if type(v) in _LEAVES else clean(v, k if type(k) is str else str(k))
-            if not _is_empty(cleaned):
-                out[k if type(k) is str else str(k)] = cleaned
+            name = k if type(k) is str else str(k)
+            if type(v) not in _LEAVES:
+                if v is None:
+                    continue
+                v = clean(v, name)
+                if not v and type(v) in _CONTAINERS:
+                    continue
+            out[name] = v
         return out
     if kind is list or kind is tuple or isinstance(value, list | tuple):
-        items = [v if type(v) in _LEAVES else clean(v) for v in value]
-        items = [v for v in items if v is not None]
+        items = [v if type(v) in _LEAVES else clean(v) for v in value if v is not None]
         if key in _UNORDERED_LISTS:
             # A set-like list is a set: its order and repeats carry no meaning.
             unique = {json.dumps(v, sort_keys=True): v for v in items}

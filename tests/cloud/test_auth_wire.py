@@ -30,10 +30,11 @@ def calls(draw: st.DrawFn) -> dict[str, Any]:
     method = draw(st.sampled_from(["GET", "POST", "PUT", "DELETE"]))
     path = "/smart-live-rooms/" + _seg(draw(ident)) + "/smart-live-jobs/" + _seg(draw(ident))
     params = draw(st.dictionaries(st.text(min_size=1, max_size=8), query_value, max_size=4))
+    # A POST or PUT may carry no body (StopSmartLive): its Content-Length 0 is sent, so it is signed.
     body = (
         None
         if method in ("GET", "DELETE")
-        else draw(st.dictionaries(st.text(max_size=6), st.text(max_size=12)))
+        else draw(st.none() | st.dictionaries(st.text(max_size=6), st.text(max_size=12)))
     )
     headers = draw(
         st.dictionaries(
