@@ -7,7 +7,7 @@ The emulator is `smartlive emulator serve --port 0` in a subprocess, with the li
 test set through POST /_emulator/faults. Each case runs twice: "told", smartlive given the same limit
 (`--rate-limit OP=N`), as a user who knows the tenant's limit would; "learned", given none, so that it
 learns the limit from the first 429's message (`limit:N,time:1 second`). Learning may cost the requests in
-flight when the first 429 comes back (at most --parallelism, 8) on top of the requests' goal.
+flight when the first 429 comes back (at most --parallelism, 16 by default) on top of the requests' goal.
 
   (a) a cold plan: GROUPS rule groups exist, a fresh state store, ShowInteractionRuleGroup limited to
       SHOW_RATE/s: one show per group at best, so the floor is GROUPS / SHOW_RATE seconds (25 s for 500 at
@@ -29,10 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # _common.py, beside t
 
 from _common import AK, PROJECT, SK, Emulator, Run, emulator, smartlive, write_manifest
 
+from reconciler.cloud.config import DEFAULT_PARALLELISM
+
 GOAL = 1.10
 #: What learning a limit may cost in requests: those in flight when the first 429 comes back (the default
 #: --parallelism).
-BURST = 8
+BURST = DEFAULT_PARALLELISM
 #: How smartlive is run: told the limit (--rate-limit), or left to learn it from the 429.
 MODES = ("told", "learned")
 SHOWS = "GET /v1/{project_id}/smart-live-interaction-rule-groups/{group_id}"

@@ -42,7 +42,7 @@ import httpx
 from reconciler import __version__
 from reconciler.api import signing
 from reconciler.cloud.auth import auth_for
-from reconciler.cloud.config import Target
+from reconciler.cloud.config import DEFAULT_PARALLELISM, Target
 from reconciler.cloud.error_body import THROTTLE_CODES as THROTTLE_CODES  # re-exported (engine, events)
 from reconciler.cloud.error_body import error_of, is_throttling, stated_rate
 from reconciler.cloud.pacing import DEFAULT_RATES, Pacer, Pacing
@@ -166,7 +166,7 @@ class HttpClient:
         self,
         target: Target,
         *,
-        parallelism: int = 8,
+        parallelism: int = DEFAULT_PARALLELISM,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         seed: int | None = None,

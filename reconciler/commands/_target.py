@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from reconciler.cloud.config import Target, resolve_target
+from reconciler.cloud.config import DEFAULT_PARALLELISM, Target, resolve_target
 from reconciler.cloud.retry import (
     DEFAULT_REQUEST_TIMEOUT_SECONDS,
     DEFAULT_RUN_TIMEOUT_SECONDS,
@@ -41,9 +41,10 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--parallelism",
         type=bounded(int, low=1),
-        default=8,
+        default=DEFAULT_PARALLELISM,
         metavar="N",
-        help="at most N API requests in flight (default 8)",
+        help=f"at most N API requests in flight (default {DEFAULT_PARALLELISM}; the service's per-operation "
+        "limits pace each operation whatever N is)",
     )
     group.add_argument(
         "--request-timeout",
@@ -167,7 +168,7 @@ def local_transport(target: Target) -> httpx.AsyncBaseTransport | None:
 @asynccontextmanager
 async def open_api(
     target: Target,
-    parallelism: int = 8,
+    parallelism: int = DEFAULT_PARALLELISM,
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     limits: TimeLimits | None = None,

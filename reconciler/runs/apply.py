@@ -54,6 +54,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
 from reconciler.cloud.api import MetaStudioApi
+from reconciler.cloud.config import DEFAULT_PARALLELISM
 from reconciler.cloud.error_body import is_throttling
 from reconciler.cloud.pacing import DEFAULT_RATES, SPACING_MARGIN, Pacing
 from reconciler.cloud.retry import BACKOFF, GIVE_UP, RetryPolicy, Verdict, retrying
@@ -185,7 +186,7 @@ class NotDone:
 class ApplyOptions:
     allow_restart: bool = False
     #: Actions in flight at once (--parallelism): each has one request in flight at a time.
-    parallelism: int = 8
+    parallelism: int = DEFAULT_PARALLELISM
     #: Calls per second of the paced API operations, when the executor is given no Pacing.
     rates: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_RATES))
     applied_by: str = ""

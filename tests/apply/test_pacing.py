@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.cloud.config import DEFAULT_PARALLELISM
 from tests.apply.support import Project, Result, cli_env, emulator
 
 GROUPS = 200
@@ -20,8 +21,8 @@ CREATES = 100
 LEARNED_GROUPS = 100
 LEARNED_LIMIT = 25
 #: What learning may cost over the floor: the 429s of the first burst (at most one per request in flight,
-#: `--parallelism`, 8 by default; 7-8 measured), and the throttle floor (1 s) they hold the operation back.
-BURST = 8
+#: `--parallelism`), and the throttle floor (1 s) they hold the operation back.
+BURST = DEFAULT_PARALLELISM
 #: 429s to paced requests: one held up on the way on a loaded machine may still land in a full window
 #: (each halves the rate, so they stay few).
 LATE = 2
