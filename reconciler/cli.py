@@ -17,8 +17,9 @@ from typing import TextIO, cast
 from reconciler import __version__, commands, exitcodes
 from reconciler.commands._help import examples
 from reconciler.errors import UserError
+from reconciler.heap import importing
 from reconciler.redaction import RedactingStream
-from reconciler.startup import importing, skip_httpx_cli
+from reconciler.startup import skip_httpx_cli
 
 #: Set by `smartlive completion`'s script when the shell asks for completions (argcomplete's protocol).
 COMPLETION_REQUEST = "_ARGCOMPLETE"

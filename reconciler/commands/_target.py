@@ -18,7 +18,7 @@ from reconciler.cloud.retry import (
 )
 from reconciler.commands._argtypes import bounded, parse_duration
 from reconciler.errors import ConfigError
-from reconciler.startup import importing
+from reconciler.heap import importing
 
 if TYPE_CHECKING:  # the client and the emulator are imported only by commands that use them
     import httpx

@@ -24,8 +24,8 @@ from reconciler.commands.plan import (
     parse_targets,
 )
 from reconciler.errors import UsageError, UserError
+from reconciler.heap import importing
 from reconciler.render.common import clean, unmanaged_refusal
-from reconciler.startup import importing
 
 if TYPE_CHECKING:
     from reconciler.resources import Address

@@ -20,7 +20,7 @@ from reconciler.commands._target import (
     target_from_args,
     time_limits,
 )
-from reconciler.startup import importing
+from reconciler.heap import importing
 
 if TYPE_CHECKING:
     from reconciler.cloud.config import Target

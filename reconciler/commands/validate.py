@@ -10,7 +10,7 @@ import sys
 
 from reconciler import exitcodes
 from reconciler.commands._help import examples
-from reconciler.startup import importing
+from reconciler.heap import importing
 
 ORDER = 10
 FORMATS = ("text", "json", "github")

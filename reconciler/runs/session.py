@@ -9,11 +9,9 @@ named here: each one builds, reads and plans its own resources (reconciler/kinds
 from __future__ import annotations
 
 import asyncio
-import gc
 import hashlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -25,6 +23,7 @@ from reconciler.engine.plan import Plan
 from reconciler.engine.planner import PlanInput, PlanOptions, make_plan
 from reconciler.engine.stacks import Ownership
 from reconciler.errors import ManifestError, UsageError
+from reconciler.heap import freeze_now, frozen_while
 from reconciler.kinds import RESOURCE_KINDS, resource_kind
 from reconciler.manifest import LoadResult, Manifest, load_manifests
 from reconciler.manifest.lint_metadata import PREVIOUS_NAME
@@ -227,24 +226,10 @@ async def plan_session(
     environ: Mapping[str, str] | None = None,
     parse_cache: Path | None = None,
 ) -> Session:
-    with _older_objects_frozen():
+    with frozen_while():
         return await _plan_session(
             api, paths, store, target_key, options, refresh=refresh, environ=environ, parse_cache=parse_cache
         )
-
-
-@contextmanager
-def _older_objects_frozen() -> Iterator[None]:
-    """What is alive when a session starts (the imported modules, mostly: some 60,000 objects) is left
-    out of the garbage collector's passes until it ends: the objects a large plan makes trigger full
-    collections, and each one walked all of those again (0.1 s of a warm plan of 2,000 groups). They
-    go back to the oldest generation afterwards: a process that plans many times (the tests) still
-    collects them."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 async def _plan_session(
@@ -264,9 +249,8 @@ async def _plan_session(
     # most the load's time, which the parse cache makes small: 0.09 s of a warm plan of 2,000 groups,
     # under its paged list's own round trips.
     result = load(paths, parse_cache=parse_cache)
-    # The manifests too, now loaded: they live as long as the session, and each full collection of the
-    # read walked them all again (0.3 s of the cold plan of 2,000 groups + 500 jobs; _older_objects_frozen).
-    gc.freeze()
+    # The manifests too, now loaded: they live as long as the session (reconciler/heap.py).
+    freeze_now()
     _require_resources(result, paths)
     # Every stack's records: the planner needs the others' to name their owner, never to read them.
     managed = store.records(target_key) if store is not None else None

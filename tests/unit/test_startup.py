@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from reconciler import cli, exitcodes
-from reconciler.startup import importing
+from reconciler.heap import importing
 
 REPO = Path(__file__).resolve().parents[2]
 
