@@ -94,11 +94,14 @@ def import_total_ms(stderr: str) -> tuple[float, int]:
 
 def child_env(source: Path) -> dict[str, str]:
     """The tree's PYTHONPATH; a token and a project so that a remote plan needs no account; no proxy (the
-    stub endpoint is on this machine) and none of the user's smartlive settings."""
+    stub endpoint is on this machine), none of the user's smartlive settings, bytecode cached."""
     env = {
         name: value
         for name, value in os.environ.items()
-        if not name.lower().endswith("_proxy") and not name.startswith("SMARTLIVE_")
+        if not name.lower().endswith("_proxy")
+        and not name.startswith("SMARTLIVE_")
+        # Bytecode is written and reused, as in a user's install (_common.ENV says why).
+        and name != "PYTHONDONTWRITEBYTECODE"
     }
     return {
         **env,

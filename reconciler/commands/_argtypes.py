@@ -6,10 +6,13 @@ from __future__ import annotations
 import argparse
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
+from reconciler.errors import ConfigError
+
 N = TypeVar("N", int, float)
+T = TypeVar("T")
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -64,3 +67,25 @@ def _seconds(text: str, *, high: float, high_text: str) -> float:
     if not math.isfinite(seconds):  # where no bound caught it
         raise argparse.ArgumentTypeError(f"{text!r} is not a finite duration")
     return seconds
+
+
+def option_or_env(
+    args: argparse.Namespace,
+    option: str,
+    env: Mapping[str, str],
+    variable: str,
+    default: T,
+    parse: Callable[[str], T],
+) -> T:
+    """The option's value when given, else the variable's (read with the option's own converter), else
+    `default`. A bad variable is a ConfigError naming it (exit 1): no usage line applies to it."""
+    given: T | None = getattr(args, option, None)
+    if given is not None:
+        return given
+    text = env.get(variable, "").strip()
+    if not text:
+        return default
+    try:
+        return parse(text)
+    except argparse.ArgumentTypeError as exc:
+        raise ConfigError(f"{variable}: {exc}") from None

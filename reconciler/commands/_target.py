@@ -16,7 +16,7 @@ from reconciler.cloud.retry import (
     Deadline,
     RetryPolicy,
 )
-from reconciler.commands._argtypes import bounded, parse_duration
+from reconciler.commands._argtypes import bounded, option_or_env, parse_duration
 from reconciler.errors import ConfigError
 from reconciler.heap import importing
 
@@ -116,28 +116,18 @@ def time_limits(
     """--request-timeout and --timeout, else their variables, else the defaults (`default_run` None: no
     limit on the run unless one is asked for, for a command that runs as long as its input lasts)."""
     env = os.environ if env is None else env
-    request = _seconds(
-        args, "request_timeout", env, "SMARTLIVE_REQUEST_TIMEOUT", DEFAULT_REQUEST_TIMEOUT_SECONDS
+    request = option_or_env(
+        args,
+        "request_timeout",
+        env,
+        "SMARTLIVE_REQUEST_TIMEOUT",
+        DEFAULT_REQUEST_TIMEOUT_SECONDS,
+        parse_duration,
     )
     if request <= 0:
         raise ConfigError("--request-timeout must be longer than 0 (it bounds every request)")
-    run = _seconds(args, "timeout", env, "SMARTLIVE_TIMEOUT", default_run or 0.0)
+    run = option_or_env(args, "timeout", env, "SMARTLIVE_TIMEOUT", default_run or 0.0, parse_duration)
     return TimeLimits(request, run or None)
-
-
-def _seconds(
-    args: argparse.Namespace, option: str, env: Mapping[str, str], variable: str, default: float
-) -> float:
-    given: float | None = getattr(args, option, None)
-    if given is not None:
-        return given
-    text = env.get(variable, "").strip()
-    if not text:
-        return default
-    try:
-        return parse_duration(text)
-    except argparse.ArgumentTypeError as exc:
-        raise ConfigError(f"{variable}: {exc}") from None
 
 
 def target_from_args(args: argparse.Namespace) -> Target:

@@ -140,19 +140,13 @@ def _markdown_limit(text: str) -> int:
 
 def markdown_limit(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
     """--markdown-limit, else SMARTLIVE_MARKDOWN_LIMIT, else the renderer's default."""
-    from reconciler.errors import ConfigError
+    from reconciler.commands._argtypes import option_or_env
     from reconciler.render.context import DEFAULT_MARKDOWN_LIMIT
 
-    given: int | None = getattr(args, "markdown_limit", None)
-    if given is not None:
-        return given
-    text = (os.environ if env is None else env).get(MARKDOWN_LIMIT_VARIABLE, "").strip()
-    if not text:
-        return DEFAULT_MARKDOWN_LIMIT
-    try:
-        return _markdown_limit(text)
-    except argparse.ArgumentTypeError as exc:
-        raise ConfigError(f"{MARKDOWN_LIMIT_VARIABLE}: {exc}") from None
+    environ = os.environ if env is None else env
+    return option_or_env(
+        args, "markdown_limit", environ, MARKDOWN_LIMIT_VARIABLE, DEFAULT_MARKDOWN_LIMIT, _markdown_limit
+    )
 
 
 def target_label(target: Target) -> str:
