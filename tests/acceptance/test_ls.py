@@ -51,7 +51,12 @@ def test_ls_groups_shows_each_group_with_the_stack_that_manages_it_and_dash_for_
 
     # The id listed is what import takes; the group is managed from then on.
     imported = workspace.run(
-        "import", "InteractionRuleGroup/made-in-the-console", by_hand, *workspace.target(), "--stack", "shop-a"
+        "import",
+        "InteractionRuleGroup/made-in-the-console",
+        by_hand,
+        *workspace.target(),
+        "--stack",
+        "shop-a",
     )
     assert imported.code == 0, imported.text
     assert table(workspace, "InteractionRuleGroup")["made-in-the-console"] == [
@@ -92,7 +97,9 @@ def test_ls_json_has_the_same_keys_for_every_kind_and_no_secret(workspace: Works
             assert secret not in output
 
 
-def test_a_listed_job_id_is_what_import_takes_and_an_unrecorded_job_is_unmanaged(workspace: Workspace) -> None:
+def test_a_listed_job_id_is_what_import_takes_and_an_unrecorded_job_is_unmanaged(
+    workspace: Workspace,
+) -> None:
     apply(workspace)
     assert workspace.run("state", "rm", "SmartLiveJob/store-landscape", *workspace.target()).code == 0
     job = next(row for row in listed(workspace, "JOBS") if row["name"] == LANDSCAPE_ROOM_NAME)
