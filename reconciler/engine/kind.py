@@ -166,6 +166,16 @@ class Applied:
     warnings: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Listed:
+    """One remote object as `smartlive ls` lists it: what names it, nothing secret, nothing to compare."""
+
+    remote_id: str
+    name: str
+    #: Its state in the service's words (a room's room_state, a job's state); "" for a kind without one.
+    state: str = ""
+
+
 class Limiter(Protocol):
     async def wait(self) -> None: ...
 
@@ -227,6 +237,8 @@ class Kind(Protocol[D, L]):
     #: made elsewhere (the console, another tool) is then shown as not managed, to `smartlive import`,
     #: never taken over. False where a match says more than a name (a job is its room's active job).
     matched_by_name: bool
+    #: What `smartlive ls` accepts for it besides its name, in any case (kubectl's short names).
+    short_names: tuple[str, ...]
 
     def document(self) -> KindSpec:
         """Its manifest document: spec model, resource class, lint."""
@@ -250,6 +262,11 @@ class Kind(Protocol[D, L]):
 
     async def read(self, api: MetaStudioApi, request: ReadRequest) -> L:
         """The live objects a plan needs, normalized, in as few requests as the API allows."""
+        ...
+
+    async def listing(self, api: MetaStudioApi) -> Sequence[Listed]:
+        """Every remote object of the kind in the project, from its list requests alone (no object is
+        read in full): `smartlive ls`, which shows what `smartlive import` can take."""
         ...
 
     def match(

@@ -39,6 +39,7 @@ from reconciler.engine.kind import (
     Desired,
     ImportRefused,
     Limiter,
+    Listed,
     MissingReferenceError,
     PlanContext,
     ReadRequest,
@@ -638,6 +639,7 @@ class LiveJobKind:
     # Matched by its room, not by a name: the active job of the room a manifest names is that
     # declaration's, recorded or not (docs/stacks.md, "Jobs").
     matched_by_name = False
+    short_names: tuple[str, ...] = ("job", "jobs")
 
     def document(self) -> KindSpec:
         return KindSpec(
@@ -740,6 +742,15 @@ class LiveJobKind:
         if in_declared_rooms and request.view is not None:
             rooms |= {room.room_id for room in (await request.view(ROOM_KIND)).rooms}
         return rooms
+
+    async def listing(self, api: MetaStudioApi) -> Sequence[Listed]:
+        """The active jobs: the ones `smartlive import` takes. A job has no name of its own; its room's
+        stands in (the room_id where the service gives no name)."""
+        active = await active_jobs.read_active_jobs(api, ())
+        if active.source == "rooms":  # no project-wide list here: every room's, once the rooms are known
+            rooms = [room.room_id for room in await api.list_rooms() if room.room_id]
+            active = await active_jobs.read_active_jobs(api, rooms)
+        return [Listed(j.job_id or "", j.room_name or j.room_id or "", j.state or "") for j in active.jobs]
 
     def live_material(self, live: LiveJobs) -> Any:
         # A job moving from WAITING to PROCESSING does not make a plan stale; a new or vanished job does.

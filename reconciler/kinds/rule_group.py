@@ -28,6 +28,7 @@ from reconciler.engine.kind import (
     BuildContext,
     Desired,
     ImportRefused,
+    Listed,
     PlanContext,
     ReadRequest,
     gather,
@@ -179,6 +180,7 @@ class RuleGroupKind:
     live_noun = "group_id"
     referenced_kinds: frozenset[str] = frozenset()
     matched_by_name = True
+    short_names: tuple[str, ...] = ("group", "groups")
 
     # Manifest -----------------------------------------------------------------------------------
 
@@ -254,6 +256,10 @@ class RuleGroupKind:
                 for s, skip in zip(summaries, vouched, strict=True)
             )
         )
+
+    async def listing(self, api: MetaStudioApi) -> Sequence[Listed]:
+        # A group has no state of its own: it is, or it is not.
+        return [Listed(s.group_id, s.group_name or "") for s in await api.list_rule_groups() if s.group_id]
 
     def live_material(self, live: LiveGroups) -> Any:
         return sorted([g.group_name, g.group_id, g.update_time] for g in live.groups)

@@ -41,6 +41,7 @@ from reconciler.engine.kind import (
     BuildContext,
     Desired,
     ImportRefused,
+    Listed,
     PlanContext,
     ReadRequest,
     gather,
@@ -460,6 +461,7 @@ class SmartLiveRoomKind:
     live_noun = "room_id"
     referenced_kinds: frozenset[str] = frozenset({rule_group.NAME})
     matched_by_name = True
+    short_names: tuple[str, ...] = ("room", "rooms")
 
     def document(self) -> KindSpec:
         return KindSpec(
@@ -544,6 +546,13 @@ class SmartLiveRoomKind:
 
     async def read(self, api: MetaStudioApi, request: ReadRequest) -> LiveRooms:
         return await read_rooms(api, request)
+
+    async def listing(self, api: MetaStudioApi) -> Sequence[Listed]:
+        return [
+            Listed(s.room_id, s.room_name or "", s.room_state or "")
+            for s in await api.list_rooms()
+            if s.room_id
+        ]
 
     def live_material(self, live: LiveRooms) -> Any:
         return sorted([r.room_name, r.room_id, r.update_time] for r in live.rooms)
