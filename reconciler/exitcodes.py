@@ -26,8 +26,8 @@ MEANINGS: Final = (
         "an error the user can fix: invalid manifest, bad credentials or an unreadable credentials file, a "
         "malformed `--endpoint` (or `SMARTLIVE_ENDPOINT`, or region override), a bad "
         "`--timeout`/`--request-timeout` variable, unreachable endpoint, an answer smartlive refuses, a time "
-        "limit that ran out, stale plan, held lock, a failed or skipped apply action, a failing rule test, an "
-        "invalid callback signature, a secret file that is no small regular file, an events input that is a "
+        "limit that ran out, stale plan, held lock, a failed or skipped apply action, a failing rule test, a "
+        "file `fmt --check` would change, an invalid callback signature, a secret file that is no small regular file, an events input that is a "
         "device, an emulator `--data` or seed that cannot be used",
     ),
     (
