@@ -30,13 +30,13 @@ import hashlib
 import marshal
 import os
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import reconciler
 from reconciler import __version__
+from reconciler.atomic_file import replace_atomically
 
 FILE_NAME = "parse-cache"
 FORMAT = "smartlive-parse-cache 3"
@@ -110,14 +110,7 @@ class ParseCache:
             payload = marshal.dumps(self.seen)
             content = _header() + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{FILE_NAME}.")
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    out.write(content)
-                os.replace(temporary, self.path)
-            except BaseException:
-                os.unlink(temporary)
-                raise
+            replace_atomically(self.path, content)
         except (OSError, ValueError):
             # A read-only or full disk, or a value marshal cannot write (a plugin kind's extract):
             # the next plan checks the files again, nothing else is lost.

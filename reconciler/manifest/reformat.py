@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from reconciler.atomic_file import replace_atomically
 from reconciler.manifest.files import check_utf8, discover, read_manifest
 from reconciler.manifest.foreign import hints_name_smartlive, meant_as_manifest, text_hints
 from reconciler.manifest.layout import LayoutError, canonical_documents
@@ -73,16 +73,7 @@ def layouts(paths: Sequence[str]) -> Iterator[Formatted | Unformattable]:
 
 
 def write_atomically(path: str, text: str) -> None:
-    """Replace the file's text at once (a reader sees the old file or the new one, never half of it),
-    keeping its mode; a symbolic link is kept and its target rewritten."""
+    """Replace the file's text at once, keeping its mode; a symbolic link is kept and its target
+    rewritten."""
     target = os.path.realpath(path)
-    mode = stat.S_IMODE(os.stat(target).st_mode)
-    descriptor, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".smartlive-fmt-")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    replace_atomically(target, text.encode("utf-8"), mode=stat.S_IMODE(os.stat(target).st_mode))

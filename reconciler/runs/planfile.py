@@ -10,7 +10,6 @@ manifests or the live state moved, the plan is stale.
 from __future__ import annotations
 
 import json
-import os
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from reconciler.atomic_file import replace_atomically
 from reconciler.engine.plan import Plan
 from reconciler.engine.stacks import stack_name_problem
 from reconciler.errors import StalePlanError, UserError
@@ -74,18 +74,9 @@ def save(path: Path, saved: SavedPlan) -> None:
     }
     text = json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     check_writable(path)
-    # Written whole or not at all (a temporary file beside it, then renamed over it), and readable by its
-    # owner only: a plan names endpoints and ids. A failed write leaves no temporary file behind.
-    tmp = path.with_name(path.name + ".tmp")
+    # Written whole or not at all, and readable by its owner only: a plan names endpoints and ids.
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        replace_atomically(path, text.encode("utf-8"))
     except OSError as exc:
         raise UserError(_unwritable(path, exc.strerror or str(exc))) from None
 
