@@ -18,10 +18,10 @@ from reconciler.commands._stack import named_stack, stack_for
 from reconciler.commands._stdout import guarded_stdout
 from reconciler.commands._target import open_api, rate_limits, target_from_args, time_limits
 from reconciler.commands.plan import (
-    PARSE_CACHE_DIR,
     add_plan_arguments,
     check_refresh_only,
-    parse_targets,
+    plan_options,
+    session_for,
 )
 from reconciler.errors import UsageError, UserError
 from reconciler.heap import importing
@@ -239,12 +239,10 @@ def _run(args: argparse.Namespace) -> int:
     with importing():
         import asyncio
 
-        from reconciler.engine.planner import PlanOptions
         from reconciler.render import render
         from reconciler.render.color import use_color
         from reconciler.runs import planfile
         from reconciler.runs.apply import ApplyOptions, ApplyResult, Executor, prepare
-        from reconciler.runs.session import plan_session
         from reconciler.runs.stacks import StackSink, claim_legacy
         from reconciler.state import LockHolder, fingerprint, open_store, whoami
 
@@ -275,27 +273,14 @@ def _run(args: argparse.Namespace) -> int:
         planfile.check_target(saved, target.key)
     stack = planfile.stack_of(saved, named_stack(args)) if saved is not None else stack_for(args, args.paths)
     store = open_store(args.state, workdir=Path.cwd())
-    options = PlanOptions(
-        prune=args.prune,
-        targets=parse_targets(args.targets),
-        replace=parse_targets(args.replace, option="--replace"),
-        stack=stack,
-    )
+    options = plan_options(args, stack)
     key = store.hmac_key()
 
     notes: list[str] = []
 
     async def go() -> int:
         async with open_api(target, args.parallelism, limits=limits, rates=rate_limits(args)) as api:
-            session = await plan_session(
-                api,
-                args.paths,
-                store=store,
-                target_key=target.key,
-                options=options,
-                refresh=args.refresh,
-                parse_cache=Path.cwd() / PARSE_CACHE_DIR,  # as plan: the files it checked are not again
-            )
+            session = await session_for(api, args, store, target, options)
             if args.refresh_only:
                 return _refresh_only(
                     session, store, target.key, options.targets, auto_approve=args.auto_approve

@@ -23,10 +23,13 @@ from reconciler.commands._target import (
 from reconciler.heap import importing
 
 if TYPE_CHECKING:
+    from reconciler.cloud.api import MetaStudioApi
     from reconciler.cloud.config import Target
+    from reconciler.engine.planner import PlanOptions
     from reconciler.manifest import Manifest
     from reconciler.resources import Address
     from reconciler.runs.session import Session
+    from reconciler.state.base import StateStore
 
 #: Where `smartlive plan` keeps parsed manifests between runs (reconciler/manifest/parse_cache.py).
 PARSE_CACHE_DIR = ".smartlive"
@@ -157,6 +160,38 @@ def target_label(target: Target) -> str:
     return f"{target.endpoint}, project {target.project_id}"
 
 
+def plan_options(args: argparse.Namespace, stack: str) -> PlanOptions:
+    """The planner's options from the arguments plan and apply share."""
+    with importing():  # already done by the command's own imports, when it has them
+        from reconciler.engine.planner import PlanOptions
+
+    return PlanOptions(
+        prune=args.prune,
+        targets=parse_targets(args.targets),
+        replace=parse_targets(args.replace, option="--replace"),
+        stack=stack,
+    )
+
+
+async def session_for(
+    api: MetaStudioApi, args: argparse.Namespace, store: StateStore, target: Target, options: PlanOptions
+) -> Session:
+    """The plan session of plan and apply: the manifests in `args.paths` against the target's live state,
+    with the parse cache beside the default state store (a warm run checks no unchanged file again)."""
+    with importing():  # already done by the command's own imports, when it has them
+        from reconciler.runs.session import plan_session
+
+    return await plan_session(
+        api,
+        args.paths,
+        store=store,
+        target_key=target.key,
+        options=options,
+        refresh=args.refresh,
+        parse_cache=Path.cwd() / PARSE_CACHE_DIR,
+    )
+
+
 def parse_targets(texts: list[str], option: str = "--target") -> frozenset[Address]:
     """--target (or --replace) values as addresses; one that is not `Kind/name` is a usage error."""
     from reconciler.errors import ConfigError
@@ -217,10 +252,8 @@ def run(args: argparse.Namespace) -> int:
     with importing():
         import asyncio
 
-        from reconciler.engine.planner import PlanOptions
         from reconciler.render import RenderContext, render
         from reconciler.render.color import use_color
-        from reconciler.runs.session import plan_session
         from reconciler.state import open_store
 
     check_refresh_only(args)
@@ -234,25 +267,11 @@ def run(args: argparse.Namespace) -> int:
     limits = time_limits(args)
     comment_limit = markdown_limit(args)  # a bad SMARTLIVE_MARKDOWN_LIMIT is refused before anything is read
     store = open_store(args.state, workdir=Path.cwd())
-    options = PlanOptions(
-        prune=args.prune,
-        targets=parse_targets(args.targets),
-        replace=parse_targets(args.replace, option="--replace"),
-        stack=stack,
-    )
+    options = plan_options(args, stack)
 
     async def go() -> bool:
         async with open_api(target, args.parallelism, limits=limits, rates=rate_limits(args)) as api:
-            session = await plan_session(
-                api,
-                args.paths,
-                store=store,
-                target_key=target.key,
-                options=options,
-                refresh=args.refresh,
-                # Beside the default state store: a warm plan of unchanged files parses none of them.
-                parse_cache=Path.cwd() / PARSE_CACHE_DIR,
-            )
+            session = await session_for(api, args, store, target, options)
         if args.refresh_only:
             return _preview_refresh(session, options.targets)
         context = RenderContext(target=target_label(target), markdown_limit=comment_limit)
