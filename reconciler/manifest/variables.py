@@ -1,0 +1,27 @@
+"""The variables of the selected environment, for ``${var:NAME}`` in manifests (docs/environments.md).
+
+An environment of the project file (smartlive.yaml) names its variables; the loader substitutes them
+into every string value of a manifest before the kind's model type-checks it. This module holds only
+what the loader is handed: which environment, and its values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+#: What a variable may hold: a scalar, as YAML writes it.
+VariableValue = str | int | float | bool
+
+
+@dataclass(frozen=True)
+class Variables:
+    """The values ``${var:NAME}`` takes, and what to say when one is missing."""
+
+    #: The selected environment's name; None when the project declares environments but none is selected.
+    environment: str | None
+    values: Mapping[str, VariableValue] = field(default_factory=dict)
+    #: The environments the project file declares (named in the message when none is selected).
+    declared: tuple[str, ...] = ()
+    #: The project file, as the user would name it (for messages).
+    project_file: str = "smartlive.yaml"
