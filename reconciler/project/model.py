@@ -188,16 +188,6 @@ class Project(_Strict):
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True, title=KIND)
 
-    @model_validator(mode="after")
-    def _default_declared(self) -> Project:
-        if self.default_environment is not None and self.default_environment not in self.environments:
-            declared = ", ".join(self.environments) or "none"
-            raise ValueError(
-                f"default_environment {self.default_environment!r} is not declared under environments "
-                f"(declared: {declared})"
-            )
-        return self
-
     def variables_of(self, environment: str | None) -> dict[str, Any]:
         """The project's variables, then the environment's over them (kustomize's base and overlay)."""
         own = self.environments[environment].variables if environment is not None else {}

@@ -125,7 +125,24 @@ def _checked(data: dict[str, Any]) -> tuple[Project | None, list[Finding]]:
         project = Project.model_validate(cleaned)
     except ValidationError as exc:
         return None, findings + findings_from(exc, cleaned, Project)
+    findings += _undeclared_default(project)
     return (project if not findings else None), findings
+
+
+def _undeclared_default(project: Project) -> list[Finding]:
+    """default_environment names one of the environments (checked here, at its own position: a model
+    validator's error would point at the whole file)."""
+    default = project.default_environment
+    if default is None or default in project.environments:
+        return []
+    declared = ", ".join(project.environments) or "none"
+    return [
+        Finding(
+            codes.VALUE_NOT_ALLOWED,
+            f"default_environment {default!r} is not declared under environments (declared: {declared})",
+            ("default_environment",),
+        )
+    ]
 
 
 def _envelope(data: dict[str, Any]) -> list[Finding]:
