@@ -188,10 +188,10 @@ def _at(value: Any, path: DocPath) -> Any:
     for part in path:
         if isinstance(value, BaseModel):
             value = _field(value, part)
-        elif (isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)) or (
-            isinstance(value, dict) and part in value
-        ):
-            value = value[part]
+        elif isinstance(value, list):
+            value = value[part] if isinstance(part, int) and 0 <= part < len(value) else _MISSING
+        elif isinstance(value, dict):
+            value = value.get(part, _MISSING)
         else:
             return _MISSING
         if value is _MISSING:
