@@ -82,6 +82,15 @@ UNCHECKED_DOCUMENT = _code(
     ERROR,
     "a document smartlive failed to check (a bug: please report it); the other documents and files are still checked",
 )
+UNDEFINED_VARIABLE = _code(
+    "M013",
+    ERROR,
+    "a `${var:NAME}` the selected environment does not define (or with no environment selected), or a "
+    "malformed one",
+)
+MISPLACED_REFERENCE = _code(
+    "M014", ERROR, "a `${env:...}` / `${file:...}` reference in a field that takes no secret reference"
+)
 
 # Interaction rules
 REGEX_INVALID = _code(

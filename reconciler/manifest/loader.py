@@ -40,7 +40,7 @@ from reconciler.manifest.foreign import hints_name_smartlive, meant_as_manifest,
 from reconciler.manifest.lint_metadata import lint_annotations
 from reconciler.manifest.nulls import null_findings
 from reconciler.manifest.parallel import map_encoded
-from reconciler.manifest.parse_cache import Checked, Key, ParseCache, file_key
+from reconciler.manifest.parse_cache import Checked, Key, ParseCache, file_key, salted
 from reconciler.manifest.partial import Parts, type_checked_parts
 from reconciler.manifest.registry import (
     API_VERSION,
@@ -53,13 +53,16 @@ from reconciler.manifest.registry import (
     set_checks,
 )
 from reconciler.manifest.results import CheckResult, LoadResult
+from reconciler.manifest.substitution import misplaced_references, substitute
 from reconciler.manifest.validation import findings_from
+from reconciler.manifest.variables import VARIABLE_MARK, Variables, variables_digest
 from reconciler.manifest.yaml_documents import Document, parse_documents
 from reconciler.manifest.yaml_positions import PositionIndex
 
-#: What _read_and_parse returns, marshal-able: (file-level findings, documents, and for a file that
-#: does not parse what its text says of itself: foreign.text_hints).
-Parsed = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], tuple[bool, list[str]] | None]
+#: What _read_and_parse returns, marshal-able: (file-level findings, documents, for a file that does
+#: not parse what its text says of itself (foreign.text_hints), and whether its text holds a `${`: only
+#: then are its strings searched for variables, substitution.py).
+Parsed = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], tuple[bool, list[str]] | None, bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,9 @@ class _FileOutcome:
     count: int = 0
     #: No document of the file is meant as a smartlive manifest (foreign.py).
     foreign: bool = False
+    #: The data of each kept resource's document whose variables were substituted, by document index
+    #: (the parse cache keeps the document as checked, not as written).
+    substituted: dict[int, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,23 +100,33 @@ class _Declared:
     #: What the set checks' extracts read: the resource, or the parts of the document that
     #: type-check; None when only its kind and name are known (each extract is then None).
     summarized: Manifest[Any] | None
+    #: The document's data with its variables substituted, when any was.
+    substituted: Any = None
 
 
 def load_manifests(
-    paths: Sequence[str | os.PathLike[str]], *, parallel: bool | None = None, cache_dir: Path | None = None
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    parallel: bool | None = None,
+    cache_dir: Path | None = None,
+    variables: Variables | None = None,
 ) -> LoadResult:
     """Load every manifest under ``paths`` (files, or directories walked recursively for *.yaml/*.yml).
 
     Never raises for a problem in the input: each becomes a Diagnostic. ``parallel`` forces (True)
     or forbids (False) parsing in forked processes; by default large sets use every core.
-    ``cache_dir`` keeps checked files there between runs (parse_cache.py)."""
+    ``cache_dir`` keeps checked files there between runs (parse_cache.py). ``variables`` are the
+    selected environment's, for ``${var:NAME}`` (None: there is no project file)."""
     found = discover(paths)
     files = found.files
     if cache_dir is None:
         parsed = map_encoded(_read_and_parse, files, [_size(file) for file in files], parallel=parallel)
-        outcomes = [_process(file, item, keep=True) for file, item in zip(files, parsed, strict=True)]
+        outcomes = [
+            _process(file, item, keep=True, variables=variables)
+            for file, item in zip(files, parsed, strict=True)
+        ]
     else:
-        outcomes = _load_with_cache(ParseCache.open(cache_dir), files, parallel)
+        outcomes = _load_with_cache(ParseCache.open(cache_dir), files, parallel, variables)
     checked = _checked(found, outcomes)
     return LoadResult(
         resources=[r for outcome in checked.values() for r in outcome.resources],
@@ -120,12 +136,18 @@ def load_manifests(
     )
 
 
-def check_manifests(paths: Sequence[str | os.PathLike[str]], *, parallel: bool | None = None) -> CheckResult:
+def check_manifests(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    parallel: bool | None = None,
+    variables: Variables | None = None,
+) -> CheckResult:
     """What ``load_manifests`` would report, computed on every core for large sets (no resources kept)."""
     found = discover(paths)
     files = found.files
     kinds()  # register the built-in kinds before any fork: children inherit the registry
-    encoded = map_encoded(_check_file, files, [_size(file) for file in files], parallel=parallel)
+    check = partial(_check_file, variables=variables)
+    encoded = map_encoded(check, files, [_size(file) for file in files], parallel=parallel)
     outcomes = [_decode_outcome(file, item) for file, item in zip(files, encoded, strict=True)]
     checked = _checked(found, outcomes)
     return CheckResult(
@@ -153,9 +175,12 @@ def _size(file: str) -> int:
         return 0
 
 
-def _load_with_cache(cache: ParseCache, files: list[str], parallel: bool | None) -> list[_FileOutcome]:
+def _load_with_cache(
+    cache: ParseCache, files: list[str], parallel: bool | None, variables: Variables | None
+) -> list[_FileOutcome]:
     """Every file is read and hashed here; one whose key matches its cache entry is rebuilt from it,
-    the others are parsed (on several cores when worth it) and checked, then kept for the next run."""
+    the others are parsed (on several cores when worth it) and checked, then kept for the next run.
+    A file that names a variable is keyed by the variables too (another environment, another entry)."""
     outcomes: dict[str, _FileOutcome] = {}
     keys: dict[str, tuple[str, Key]] = {}
     unchecked: dict[str, bytes | Finding] = {}
@@ -164,6 +189,8 @@ def _load_with_cache(cache: ParseCache, files: list[str], parallel: bool | None)
     for file in files:
         data = read_manifest(file)
         key = file_key(file, data) if isinstance(data, bytes) else None
+        if key is not None and VARIABLE_MARK in cast(bytes, data):
+            key = salted(key, variables_digest(variables))
         if key is not None:
             absolute = os.path.normpath(os.path.join(here, file))  # os.path.abspath, one getcwd
             keys[file] = absolute, key
@@ -179,7 +206,7 @@ def _load_with_cache(cache: ParseCache, files: list[str], parallel: bool | None)
     # A forked child inherits `unchecked`: the files are not read twice.
     parsed = map_encoded(lambda file: _parse_data(unchecked[file]), pending, sizes, parallel=parallel)
     for file, item in zip(pending, parsed, strict=True):
-        outcome = outcomes[file] = _process(file, item, keep=True, prepare=True)
+        outcome = outcomes[file] = _process(file, item, keep=True, prepare=True, variables=variables)
         if file in keys:
             cache.remember(*keys[file], _encode_checked(outcome, item))
     cache.save()
@@ -191,7 +218,7 @@ def _encode_checked(outcome: _FileOutcome, parsed: Parsed) -> Checked:
     when reported), per resource what _restore needs to rebuild it without checking it again (its
     document is kept, marshal-encoded, decoded only if the spec is read, to validate the spec), the
     set-check summaries of the documents that did not type-check, and whether it is foreign."""
-    documents = {index: data for data, index, _line, _empty in parsed[1]}
+    documents = {index: data for data, index, _line, _empty in parsed[1]} | outcome.substituted
     pending = [(p.document, p.fallback_line, _encode_finding(p.finding)) for p in outcome.pending]
     extracts_of = {ref.source.document: extracts for ref, extracts in outcome.summaries}
     resources = [
@@ -285,6 +312,7 @@ def _parse_data(data: bytes | Finding) -> Parsed:
     findings: list[Finding] = []
     documents: list[tuple[Any, ...]] = []
     hints = None
+    dollar = isinstance(data, bytes) and b"${" in data
     if isinstance(data, Finding):
         findings.append(data)
     elif (encoding_problem := check_utf8(data)) is not None:
@@ -298,13 +326,13 @@ def _parse_data(data: bytes | Finding) -> Parsed:
         elif not parsed.documents:
             findings.append(Finding(codes.EMPTY_DOCUMENT, "no YAML document in this file"))
         documents = [(d.data, d.index, d.line, d.empty) for d in parsed.documents]
-    return [_encode_finding(f) for f in findings], documents, hints
+    return [_encode_finding(f) for f in findings], documents, hints, dollar
 
 
 def _is_foreign(parsed: Parsed, known: Mapping[str, KindSpec]) -> bool:
     """No document of the file is meant as a smartlive manifest (foreign.py). A file that could not be
     read, or holds no document at all, is no other tool's: it is reported (Y001, Y002, Y008)."""
-    file_findings, documents, hints = parsed
+    file_findings, documents, hints, _dollar = parsed
     if any(not empty and meant_as_manifest(data, known) for data, _index, _line, empty in documents):
         return False
     if hints is not None:
@@ -312,11 +340,13 @@ def _is_foreign(parsed: Parsed, known: Mapping[str, KindSpec]) -> bool:
     return not file_findings and any(not empty for _data, _index, _line, empty in documents)
 
 
-def _process(file: str, parsed: Parsed, *, keep: bool, prepare: bool = False) -> _FileOutcome:
+def _process(
+    file: str, parsed: Parsed, *, keep: bool, prepare: bool = False, variables: Variables | None = None
+) -> _FileOutcome:
     """Type-check and lint the documents of one parsed file; ``keep`` the resources, and ``prepare``
     them (KindSpec.prepare) when they are to be cached: otherwise a kind's build does it if it needs
     to (`smartlive test` builds no rule group, and would only pay for it)."""
-    file_findings, documents, _hints = parsed
+    file_findings, documents, _hints, dollar = parsed
     outcome = _FileOutcome(pending=[_Pending(file, None, 1, Finding(*f)) for f in file_findings])
     registered = kinds()
     outcome.foreign = _is_foreign(parsed, registered)
@@ -324,7 +354,14 @@ def _process(file: str, parsed: Parsed, *, keep: bool, prepare: bool = False) ->
     base_dir = os.path.dirname(os.path.abspath(file))
     for document in documents:
         declared = _guarded_document(
-            file, Document(*document), base_dir, registered, outcome.pending, prepare=prepare
+            file,
+            Document(*document),
+            base_dir,
+            registered,
+            outcome.pending,
+            prepare=prepare,
+            variables=variables,
+            search=dollar,
         )
         if declared is None:
             continue
@@ -332,6 +369,8 @@ def _process(file: str, parsed: Parsed, *, keep: bool, prepare: bool = False) ->
             outcome.count += 1
             if keep:
                 outcome.resources.append(declared.resource)
+                if declared.substituted is not None:
+                    outcome.substituted[declared.resource.source.document] = declared.substituted
         summarized = declared.summarized
         extracts = (
             tuple(check.extract(summarized) for check in checks)
@@ -342,9 +381,9 @@ def _process(file: str, parsed: Parsed, *, keep: bool, prepare: bool = False) ->
     return outcome
 
 
-def _check_file(file: str) -> Any:
+def _check_file(file: str, variables: Variables | None = None) -> Any:
     """The whole pipeline for one file, as marshal-able data (runs in a forked child, or here)."""
-    outcome = _process(file, _read_and_parse(file), keep=False)
+    outcome = _process(file, _read_and_parse(file), keep=False, variables=variables)
     pending = [(p.document, p.fallback_line, _encode_finding(p.finding)) for p in outcome.pending]
     summaries = [
         ((ref.kind, ref.name, ref.source.document, ref.source.line), extracts)
@@ -412,12 +451,16 @@ def _guarded_document(
     pending: list[_Pending],
     *,
     prepare: bool,
+    variables: Variables | None,
+    search: bool,
 ) -> _Declared | None:
     """_load_document, or M012 where a kind's validator or lint fails unexpectedly: a bug in one
     check then costs that document's diagnostics, not every other file's (and never a traceback).
     The exception's message is not shown: it may quote the document, which may hold a secret."""
     try:
-        return _load_document(file, document, base_dir, registered, pending, prepare=prepare)
+        return _load_document(
+            file, document, base_dir, registered, pending, prepare=prepare, variables=variables, search=search
+        )
     except Exception as exc:
         message = f"smartlive failed to check this document ({type(exc).__name__}); please report it"
         finding = Finding(codes.UNCHECKED_DOCUMENT, message, line=document.line, column=1)
@@ -433,7 +476,12 @@ def _load_document(
     pending: list[_Pending],
     *,
     prepare: bool,
+    variables: Variables | None,
+    search: bool,
 ) -> _Declared | None:
+    """One document: envelope, variables (only where its file's text holds a `${`: `search`), types,
+    lint; its findings go to `pending`."""
+
     def report(finding: Finding) -> None:
         pending.append(_Pending(file, document.index, document.line, finding))
 
@@ -468,6 +516,17 @@ def _load_document(
         report(_kind_finding(kind, "kind" in data, list(registered)))
         return None
     model = spec.document_model
+    references: list[Any] = []
+    unresolved: set[Any] = set()  # a variable with no value: its string's type error would say no more
+    substituted = None
+    if search:
+        outcome = substitute(data, variables)
+        for finding in outcome.findings:
+            report(finding)
+        references = outcome.references
+        unresolved = {finding.path for finding in outcome.findings}
+        if outcome.data is not data:
+            data = substituted = outcome.data
     nulls = list(null_findings(data, model))
     for finding in nulls:
         report(finding)
@@ -480,7 +539,8 @@ def _load_document(
         parts = Parts(validate(data))
     except ValidationError as exc:
         for finding in findings_from(exc, data, model):
-            report(finding)
+            if finding.path not in unresolved:
+                report(finding)
         parts = type_checked_parts(data, exc, validate)
     source = SourceLocation(file, document.index, document.line)
     if parts is None:
@@ -500,14 +560,18 @@ def _load_document(
             placed = parts.as_written(finding)
             if placed is not None:
                 report(placed)
+    # Judged on a whole model only: where parts were set aside, paths as written and the model's differ.
+    misplaced = list(misplaced_references(parts.validated, references)) if parts.complete else []
+    for finding in misplaced:
+        report(finding)
     ref = ResourceRef.of(resource)
-    if not parts.complete or nulls:
+    if not parts.complete or nulls or misplaced:
         # Not a resource (it has type errors); the set checks read what type-checks, unless items were
         # removed: their extracts would hold paths with the indexes shifted.
         return _Declared(ref, None, None if parts.removed else resource)
     if prepare and spec.prepare is not None:
         resource = replace(resource, prepared=spec.prepare(resource))
-    return _Declared(ref, resource, resource)
+    return _Declared(ref, resource, resource, substituted)
 
 
 def _declared_name(data: dict[str, Any]) -> str | None:

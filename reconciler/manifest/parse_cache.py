@@ -81,6 +81,12 @@ def file_key(file: str, data: bytes) -> Key | None:
     return len(data), mtime, hashlib.sha256(data).hexdigest()
 
 
+def salted(key: Key, salt: str) -> Key:
+    """`key` for a file whose outcome depends on `salt` as well as on its content."""
+    size, mtime, digest = key
+    return size, mtime, f"{digest}+{salt}"
+
+
 @dataclass
 class ParseCache:
     path: Path

@@ -27,6 +27,7 @@ from reconciler.heap import freeze_now, frozen_while
 from reconciler.kinds import RESOURCE_KINDS, resource_kind
 from reconciler.manifest import LoadResult, Manifest, load_manifests
 from reconciler.manifest.lint_metadata import PREVIOUS_NAME
+from reconciler.manifest.variables import Variables
 from reconciler.resources import Address, ManagedRecord
 
 if TYPE_CHECKING:
@@ -65,10 +66,13 @@ class Session:
     request_count: int = 0
 
 
-def load(paths: Sequence[str | Path], *, parse_cache: Path | None = None) -> LoadResult:
+def load(
+    paths: Sequence[str | Path], *, parse_cache: Path | None = None, variables: Variables | None = None
+) -> LoadResult:
     """Manifests that must be valid: any error stops here, with validate's own messages.
-    `parse_cache`: a directory to keep parsed files in between runs (manifest/parse_cache.py)."""
-    result = load_manifests(paths, cache_dir=parse_cache)
+    `parse_cache`: a directory to keep parsed files in between runs (manifest/parse_cache.py);
+    `variables`: the selected environment's (None: no project file)."""
+    result = load_manifests(paths, cache_dir=parse_cache, variables=variables)
     if not result.ok:
         shown = "\n".join(str(d) for d in result.errors[:20])
         more = f"\n... and {len(result.errors) - 20} more" if len(result.errors) > 20 else ""
