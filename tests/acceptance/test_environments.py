@@ -197,9 +197,37 @@ def test_an_environment_names_itself_in_json_and_markdown_plans(project: Project
     markdown = project.run("plan", "--env", "prod", "--format", "markdown")
     first = markdown.out.splitlines()[0]
     assert first.startswith("### smartlive plan · stack `shop` · environment `prod` · target "), first
-    # No environment selected (no --env, no default_environment): no environment is named.
-    plain = project.run("plan", "--env", "staging", "--format", "json")
-    assert json.loads(plain.out)["environment"] == "staging"
+    # No environment selected (no --env, no default_environment): none is named, the target is the
+    # command line's, and a ${var:} is an error naming the environments to choose from.
+    project.monkeypatch.setenv("HUAWEICLOUD_SDK_AK", project.staging.ak)
+    project.monkeypatch.setenv("HUAWEICLOUD_SDK_SK", project.staging.sk)
+    target = ("--endpoint", project.staging.url, "--project-id", project.staging.project)
+    unselected = project.run("plan", *target)
+    assert unselected.code == 1 and "needs an environment: pass --env NAME" in unselected.err
+    (project.root / "manifests" / "welcome.yaml").write_text(
+        GROUP.replace("${var:greeting}", "hi"), encoding="utf-8"
+    )
+    plain = project.run("plan", *target, "--format", "json")
+    assert plain.code == 0, plain.text
+    assert "environment" not in json.loads(plain.out)
+    assert not project.run("plan", *target).out.startswith("Environment:")
+    # The project's shared variables are the base an environment's own override.
+    project.edit("      greeting: hello from prod", "      other: unused")
+    (project.root / "manifests" / "welcome.yaml").write_text(GROUP, encoding="utf-8")
+    assert '"hello from everywhere"' in project.run("plan", "--env", "prod").out
+
+
+def test_the_project_file_is_found_from_the_manifests_root_and_its_paths_are_its_own(
+    project: Project, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    manifests = str(project.root / "manifests")
+    applied = project.run("apply", manifests, "--env", "prod", "--auto-approve", cwd=elsewhere)
+    assert applied.code == 0, applied.text
+    assert project.prod.groups() == {"welcome": ["hello from prod"]}
+    # The environment's state path is relative to smartlive.yaml, not to the working directory.
+    assert len(project.records(project.prod)) == 1
+    assert not (elsewhere / ".smartlive" / "prod.db").exists()
 
 
 def test_an_unknown_environment_is_one_usage_line_listing_the_declared_ones(project: Project) -> None:
@@ -308,7 +336,7 @@ def test_explicit_flags_win_over_the_environment_which_wins_over_the_variables(p
     # --state wins over the environment's store.
     project.monkeypatch.setenv("STAGING_SK", "stg-sk-secret")
     fresh = project.run("plan", "--env", "staging", "--state", str(project.root / "other.db"))
-    assert fresh.code == 0 and "will perform" in fresh.out  # another store: nothing recorded there
+    assert fresh.code == 0 and "1 to import" in fresh.out, fresh.text  # another store: nothing recorded there
 
 
 def test_a_saved_plan_applies_in_its_own_environment_only(project: Project) -> None:
@@ -356,6 +384,8 @@ def test_ls_and_state_take_the_environment(project: Project) -> None:
 
 
 # ${var:NAME} substitution is the loader's (reconciler/manifest/); these tests see it through the CLI.
+#: What the undefined-variable message says the environment does define (the project's shared variable).
+DEFINED = "(it defines: greeting)"
 
 
 def test_an_undefined_variable_fails_validate_at_its_position(project: Project) -> None:
@@ -363,8 +393,13 @@ def test_an_undefined_variable_fails_validate_at_its_position(project: Project) 
     manifest.write_text(GROUP.replace("${var:greeting}", "${var:farewell}"), encoding="utf-8")
     result = project.run("validate", "--env", "staging")
     assert result.code == 1
-    assert result.out.startswith("manifests/welcome.yaml:11:23: error[")
-    assert "farewell" in result.out.splitlines()[0]
+    assert result.out.splitlines()[0] == (
+        "manifests/welcome.yaml:11:23: error[M013]: variable 'farewell' is not defined in environment 'staging' "
+        f"of smartlive.yaml {DEFINED} (at spec.interaction_rules[0].trigger.reply_texts[0])"
+    )
+    planned = project.run("plan", "--env", "staging")
+    assert planned.code == 1 and planned.err.splitlines()[1] == result.out.splitlines()[0]
+    assert project.staging.groups() == {}
 
 
 def test_all_envs_checks_every_environment_and_names_those_a_problem_is_found_in(project: Project) -> None:
@@ -376,8 +411,25 @@ def test_all_envs_checks_every_environment_and_names_those_a_problem_is_found_in
     assert project.run("validate", "--env", "staging").code == 0
     result = project.run("validate", "--all-envs")
     assert result.code == 1
-    lines = result.out.splitlines()
-    assert len(lines) == 2 and lines[0].startswith("manifests/welcome.yaml:11:23: error[")
-    assert "[prod] " in lines[0] and "[staging" not in lines[0]
+    assert result.out.splitlines() == [
+        "manifests/welcome.yaml:11:23: error[M013]: [prod] variable 'farewell' is not defined in environment "
+        f"'prod' of smartlive.yaml {DEFINED} (at spec.interaction_rules[0].trigger.reply_texts[0])",
+        "1 file, 1 resource: 1 error, 0 warnings",
+    ]
+    # Undefined in both: each environment's own line (the messages name it), each prefixed.
+    project.edit("      farewell: bye\n", "")
+    everywhere = project.run("validate", "--all-envs")
+    assert everywhere.code == 1
+    assert [line.split(": ")[2][:9] for line in everywhere.out.splitlines()[:-1]] == [
+        "[staging]",
+        "[prod] va",
+    ]
+    # A problem every environment has alike is reported once, with no environment named.
+    manifest.write_text(
+        GROUP.replace("reply_mode: SYSTEM_REPLY", "reply_mode: SYSTEM_REPLAY"), encoding="utf-8"
+    )
+    alike = project.run("validate", "--all-envs")
+    assert alike.code == 1 and len(alike.out.splitlines()) == 2, alike.out
+    assert alike.out.startswith("manifests/welcome.yaml:10:21: error[M007]: Input should be ")
     both = project.run("validate", "--all-envs", "--env", "prod")
     assert both.code == 2 and "does not go with --env" in both.err
