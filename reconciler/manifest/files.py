@@ -2,7 +2,7 @@
 
 Directories are walked recursively in sorted order, taking ``*.yaml`` and ``*.yml`` and skipping
 hidden entries (``.git``, ``.venv``) and the project file ``smartlive.yaml`` (reconciler/project/,
-checked on its own schema, never as a manifest): the same arguments always give the same files in the same
+checked on its own schema, never as a manifest, even when named on its own): the same arguments always give the same files in the same
 order. A file named explicitly is read whatever its extension. Files are shown as the user spelled
 the path, so diagnostics are clickable relative to where the command ran. Which files were found by
 walking a directory is kept: those may be other tools' YAML, which the loader skips (foreign.py).
@@ -67,6 +67,8 @@ def discover(paths: Sequence[str | os.PathLike[str]]) -> Found:
                     PathProblem(shown, Finding(codes.NO_MANIFESTS, "no .yaml or .yml file in this directory"))
                 )
             found_here = directories.setdefault(shown, [])
+        elif os.path.basename(shown) == PROJECT_FILE_NAME and os.path.exists(shown):
+            continue  # named on its own too: `validate smartlive.yaml` checks it as the project file it is
         elif os.path.exists(shown):
             candidates = [(shown, os.path.realpath(shown))]
         else:

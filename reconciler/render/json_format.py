@@ -19,7 +19,8 @@ from .context import RenderContext
 #: are new; `unverifiable` lists only fields that may differ (never on a create, start or restart), with
 #: `unverifiable_because` and the summary's `unverifiable` count; `moved_from` and the summary's `move`.
 #: 2.1: `stack`, `summary.import`, reasons `unmanaged` and `orphaned_no_stack`.
-FORMAT_VERSION = "2.1"
+#: 2.2: `environment`, when the plan was made in an environment of smartlive.yaml.
+FORMAT_VERSION = "2.2"
 
 
 def plan_document(plan: Plan) -> dict[str, Any]:

@@ -371,6 +371,11 @@ def test_a_default_environment_is_selected_when_none_is_named(project: Project) 
 def test_the_project_file_is_no_manifest_of_a_walked_directory(project: Project) -> None:
     result = project.run("validate", ".", "--env", "staging")
     assert (result.code, result.out) == (0, "1 file, 1 resource: 0 errors, 0 warnings\n")
+    # Named on its own, it is checked as the project file it is.
+    assert project.run("validate", "smartlive.yaml").out == "0 files, 0 resources: 0 errors, 0 warnings\n"
+    project.edit("stack: shop", "stack: shop\nstak: shop")
+    named = project.run("validate", "smartlive.yaml")
+    assert named.code == 1 and named.out.startswith("smartlive.yaml:4:1: error[M004]: unknown field 'stak'")
 
 
 def test_ls_and_state_take_the_environment(project: Project) -> None:
