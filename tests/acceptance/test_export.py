@@ -4,7 +4,11 @@ against the emulator over a real socket) become manifests that validate, and wit
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,6 +43,7 @@ from huaweicloudsdkmetastudio.v1 import (
     VoiceConfig,
 )
 
+from reconciler.kinds.job_export import UNSHOWN_NOTE
 from tests.acceptance.conftest import AK, PROJECT, SK, Workspace
 
 #: The secrets the console set, and the variables export names for them.
@@ -227,6 +232,8 @@ def test_export_adopt_then_validate_0_and_plan_no_changes(console: Workspace) ->
     assert result.code == 0, result.text
     assert "Adopted SmartLiveJob/evening-show-job" in result.out and 'stack "out"' in result.out
     assert "Not set here" not in result.out
+    state = console.state_bytes()
+    assert not any(value.encode() in state for value in CONSOLE_SECRETS.values())  # fingerprints only
 
     assert console.run("validate", "out").code == 0
     plan = console.run("plan", "out", *console.target(), "--detailed-exitcode")
@@ -300,3 +307,75 @@ def test_selection_by_kind_and_name_writes_rules_inline_and_room_id(console: Wor
 
     bad = console.run("export", "--out", "x", *console.target(), "--kind", "widgets")
     assert bad.code == 2 and "unknown KIND 'widgets'" in bad.err and "Traceback" not in bad.text
+
+
+class Echoing(BaseHTTPRequestHandler):
+    """A service that shows every secret in clear: a room's stream key and callback key, a job's callback
+    key, and a running job's configuration with its stream key and interaction_callback_url."""
+
+    def do_GET(self) -> None:
+        if self.path.split("?")[0].endswith("/smart-live-rooms/room-1"):
+            self._answer({"room_id": "room-1", "room_name": "echo", **ECHOED_ROOM})
+        elif "/smart-live-rooms" in self.path:
+            self._answer({"count": 1, "smart_live_rooms": [{"room_id": "room-1", "room_name": "echo"}]})
+        elif "/smart-live-jobs" in self.path:
+            job = {"job_id": "job-1", "room_id": "room-1", "room_name": "echo", "state": "PROCESSING"}
+            self._answer({"count": 1, "smart_live_jobs": [{**job, **ECHOED_JOB}]})
+        else:
+            self._answer({"count": 0, "interaction_rule_groups": []})
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        config = {"room_id": "room-1", "room_name": "echo", **ECHOED_JOB_CONFIG}
+        self._answer({"command": "GET_LIVE_JOB_CONFIG_INFO", "result": json.dumps(config)})
+
+    def _answer(self, body: object) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+ECHOED = ["sk-echoed-room-4d", "cbk-echoed-room", "cbk-echoed-job", "sk-echoed-job-8e", "tok-echoed-77"]
+ECHOED_ROOM = {
+    "stream_keys": [ECHOED[0]],
+    "live_event_callback_config": {"live_event_type_callback_url": "https://h.example/r", "key": ECHOED[1]},
+}
+ECHOED_JOB = {
+    "live_event_callback_config": {"live_event_type_callback_url": "https://h.example/j", "key": ECHOED[2]}
+}
+ECHOED_JOB_CONFIG = {
+    "output_urls": ["rtmp://push.example/echo"],
+    "stream_keys": [ECHOED[3]],
+    "interaction_callback_url": f"https://h.example/i?token={ECHOED[4]}",
+}
+
+
+def test_secrets_a_service_shows_in_clear_are_never_written_or_printed(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echoing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        result = workspace.run("export", "--out", "echo", "--endpoint", url)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.code == 0, result.text
+    room = yaml.safe_load((tmp_path / "echo" / "rooms" / "echo.yaml").read_text(encoding="utf-8"))["spec"]
+    assert room["stream_keys"] == ["${env:ROOM_ECHO_STREAM_KEY_1}"]
+    assert room["live_event_callback_config"]["key"] == "${env:ROOM_ECHO_CALLBACK_KEY}"
+    job = yaml.safe_load((tmp_path / "echo" / "jobs" / "echo-job.yaml").read_text(encoding="utf-8"))["spec"]
+    assert job["live_event_callback_config"]["key"] == "${env:JOB_ECHO_JOB_CALLBACK_KEY}"
+    written = result.text + "".join(
+        p.read_text(encoding="utf-8") for p in (tmp_path / "echo").rglob("*.yaml")
+    )
+    assert "interaction_callback_url" not in written.replace(UNSHOWN_NOTE, "")
+    for secret in ECHOED:
+        assert secret not in written
