@@ -176,6 +176,55 @@ class Listed:
     state: str = ""
 
 
+@dataclass(frozen=True)
+class ExportedSecret:
+    """A secret field `smartlive export` wrote as a reference: where, and the variable it names."""
+
+    #: Its path in the manifest ("spec.stream_keys[0]").
+    path: str
+    #: The environment variable of its `${env:NAME}` reference (export_names.secret_variable).
+    variable: str
+
+
+@dataclass(frozen=True)
+class Exported:
+    """One remote object as a manifest `smartlive export` writes: plain JSON data with the API's field
+    names, defaults left out, every secret a `${env:NAME}` reference (never a value)."""
+
+    address: Address
+    remote_id: str
+    #: What the service calls it (a group's group_name, a room's room_name, a job's room's name).
+    remote_name: str
+    spec: Mapping[str, Any]
+    secrets: tuple[ExportedSecret, ...] = ()
+    #: What the manifest cannot say (a field the service never shows), for the user.
+    notes: tuple[str, ...] = ()
+    #: Why the object cannot be exported (two of one name, which plan could not tell apart); nothing
+    #: is written for it.
+    refused: str = ""
+
+
+def _all(_address: Address, _remote_name: str) -> bool:
+    return True
+
+
+def _none(_kind: str) -> Sequence[Exported]:
+    return ()
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What one kind's export is for. Kinds export in reference order, so a kind sees the objects of the
+    kinds it references that are exported too (a room writes `{import: GROUP}` for an exported group's
+    rules, a job `room: NAME` for an exported room), and writes the others out in full (inline rules,
+    room_id)."""
+
+    #: Whether the user selected an object (--name), by the address export gives it and its remote name.
+    selected: Callable[[Address, str], bool] = _all
+    #: The exported objects of a kind this one references, by kind name.
+    exported: Callable[[str], Sequence[Exported]] = _none
+
+
 class Limiter(Protocol):
     async def wait(self) -> None: ...
 
@@ -239,6 +288,8 @@ class Kind(Protocol[D, L]):
     matched_by_name: bool
     #: What `smartlive ls` accepts for it besides its name, in any case (kubectl's short names).
     short_names: tuple[str, ...]
+    #: The folder of its manifests in a manifest tree laid out as examples/ is ("rule-groups").
+    folder: str
 
     def document(self) -> KindSpec:
         """Its manifest document: spec model, resource class, lint."""
@@ -314,4 +365,17 @@ class Kind(Protocol[D, L]):
 
     async def import_record(self, api: MetaStudioApi, address: Address, remote_id: str) -> ManagedRecord:
         """The record of an existing remote object, checked against the address; ImportRefused."""
+        ...
+
+    def adopted(
+        self, record: ManagedRecord, desired: Desired[D], fingerprint: Fingerprinter
+    ) -> ManagedRecord:
+        """`record` (import_record's) with what an apply of `desired` would record of it (fingerprints):
+        `smartlive export --adopt`, whose manifests were made from the object, asserts they match it. A
+        secret `desired` could not resolve has no fingerprint, and plan still shows it "? may change"."""
+        ...
+
+    async def export(self, api: MetaStudioApi, request: ExportRequest) -> Sequence[Exported]:
+        """Every selected remote object of the kind as a manifest (`smartlive export`), sorted by address;
+        names follow export_names.py, which docs/export.md documents."""
         ...

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Collection, Container, Iterable, Mapping
 from typing import Any
 
 from reconciler.api import models
@@ -157,3 +157,27 @@ def normalize_rules(rules: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         canonical = normalize_rule(rule)
         out[rule_key(canonical, position, out)] = canonical
     return out
+
+
+def without_defaults(
+    value: Mapping[str, Any], defaults: Mapping[str, Any], *, recreated: Collection[str] = ()
+) -> dict[str, Any]:
+    """`value` (a JSON-shaped object) with every leaf equal to its documented default left out, for a
+    manifest a user reads (`smartlive export`): `fill` puts them back. An object whose leaves are all
+    defaults keeps one of them, since `fill` never creates an absent object (its absence says something
+    else), unless it is in `recreated`: one the normalizer makes when absent (a rule's hit_condition)."""
+    out = json.loads(json.dumps(value))
+    for dotted, default in defaults.items():
+        parents, leaf = _split(dotted)
+        node: Any = out
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if not (isinstance(node, dict) and leaf in node) or clean(node[leaf], leaf) != clean(default, leaf):
+            continue
+        # The last leaf of an object stays, so the object is still declared.
+        if len(node) > 1 or (parents and ".".join(parents) in recreated):
+            del node[leaf]
+    for parent in recreated:
+        if out.get(parent) == {}:
+            del out[parent]
+    return dict(out)

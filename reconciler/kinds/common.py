@@ -18,6 +18,13 @@ JOB_STATE_CONFLICT: Final = "MSS.20020001"
 PREVIOUSLY_APPLIED: Final = "(previously applied value)"
 
 
+def view_mode_for(video_config: Mapping[str, Any] | None) -> str:
+    """Seed 003: view_mode is derived from the resolution; the default is VERTICAL."""
+    if video_config and int(video_config.get("width") or 0) > int(video_config.get("height") or 0):
+        return "LANDSCAPE"
+    return "VERTICAL"
+
+
 def answered_id(remote_id: str | None, id_name: str, operation: str) -> str:
     """The id a create or start answered with. An answer without one (an empty 200, a proxy's blank
     page) says nothing of what happened: the outcome is unknown, and the caller's `until_known` looks

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from reconciler.api import models
 from reconciler.engine import normalize
 from reconciler.engine.diff import diff
+from reconciler.engine.export_names import slug, unique
 from reconciler.engine.kind import (
     Adoption,
     AmbiguityError,
@@ -37,6 +38,9 @@ from reconciler.engine.kind import (
     ApplyContext,
     BuildContext,
     Desired,
+    Exported,
+    ExportRequest,
+    Fingerprinter,
     ImportRefused,
     Limiter,
     Listed,
@@ -57,7 +61,8 @@ from reconciler.engine.plan import (
 )
 from reconciler.errors import AuthError, ManifestError, RemoteError
 from reconciler.kinds import active_jobs
-from reconciler.kinds.common import JOB_STATE_CONFLICT, answered_id, fingerprint_changes
+from reconciler.kinds.common import JOB_STATE_CONFLICT, answered_id, fingerprint_changes, view_mode_for
+from reconciler.kinds.job_export import UNSHOWN_NOTE, job_spec
 from reconciler.kinds.smart_live_room import NAME as ROOM_KIND
 from reconciler.kinds.smart_live_room import RoomManifest
 from reconciler.manifest import codes
@@ -279,13 +284,6 @@ JOB_SECRET_PATHS: Final = frozenset(
 )
 #: Fields the service derives when a request leaves them out (view_mode, from the resolution).
 _DERIVED: Final = frozenset({"view_mode"})
-
-
-def view_mode_for(video_config: Mapping[str, Any] | None) -> str:
-    """Seed 003: view_mode is derived from the resolution; the default is VERTICAL."""
-    if video_config and int(video_config.get("width") or 0) > int(video_config.get("height") or 0):
-        return "LANDSCAPE"
-    return "VERTICAL"
 
 
 def normalize_job_request(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -640,6 +638,7 @@ class LiveJobKind:
     # declaration's, recorded or not (docs/stacks.md, "Jobs").
     matched_by_name = False
     short_names: tuple[str, ...] = ("job", "jobs")
+    folder = "jobs"
 
     def document(self) -> KindSpec:
         return KindSpec(
@@ -746,11 +745,10 @@ class LiveJobKind:
     async def listing(self, api: MetaStudioApi) -> Sequence[Listed]:
         """The active jobs: the ones `smartlive import` takes. A job has no name of its own; its room's
         stands in (the room_id where the service gives no name)."""
-        active = await active_jobs.read_active_jobs(api, ())
-        if active.source == "rooms":  # no project-wide list here: every room's, once the rooms are known
-            rooms = [room.room_id for room in await api.list_rooms() if room.room_id]
-            active = await active_jobs.read_active_jobs(api, rooms)
-        return [Listed(j.job_id or "", j.room_name or j.room_id or "", j.state or "") for j in active.jobs]
+        return [
+            Listed(j.job_id or "", j.room_name or j.room_id or "", j.state or "")
+            for j in await self._project_active(api)
+        ]
 
     def live_material(self, live: LiveJobs) -> Any:
         # A job moving from WAITING to PROCESSING does not make a plan stale; a new or vanished job does.
@@ -949,6 +947,89 @@ class LiveJobKind:
 
     async def settle(self, ctx: ApplyContext, written: Mapping[Address, Desired[DesiredJobInputs]]) -> None:
         return None
+
+    # Export -------------------------------------------------------------------------------------
+
+    async def export(self, api: MetaStudioApi, request: ExportRequest) -> Sequence[Exported]:
+        """Each selected active job, named after its room (the exported room's metadata.name, else a slug
+        of its room_name) with `-job` after it, naming its room by `room:` where the room is exported too,
+        else by `room_id:` (job_export.py). A room with two active jobs is refused: plan could not tell
+        which one a manifest is."""
+        rooms = {room.remote_id: room for room in request.exported(ROOM_KIND)}
+        jobs = sorted(
+            await self._project_active(api), key=lambda j: (j.room_name or j.room_id or "", j.job_id or "")
+        )
+        by_room: dict[str, list[str]] = defaultdict(list)
+        names: dict[str, str] = {}
+        for job in jobs:
+            room_id = job.room_id or ""
+            by_room[room_id].append(job.job_id or "")
+            room = rooms.get(room_id)
+            base = room.address.name if room is not None else slug(job.room_name or room_id)
+            names[job.job_id or ""] = unique(f"{base}-job", set(names.values()))
+        chosen = [
+            j
+            for j in jobs
+            if request.selected(address(names[j.job_id or ""]), j.room_name or j.room_id or "")
+        ]
+
+        async def one(job: models.SmartLiveJob) -> Exported:
+            job_id, room_id = job.job_id or "", job.room_id or ""
+            name, remote_name = names[job_id], job.room_name or room_id
+            if len(by_room[room_id]) > 1:
+                why = (
+                    f"room {room_id} has {len(by_room[room_id])} active jobs ({', '.join(sorted(by_room[room_id]))}): "
+                    "plan could not tell which one a manifest is; stop the extra ones first"
+                )
+                return Exported(address(name), job_id, remote_name, {}, refused=why)
+            shown_room = (await api.show_room(room_id)).model_dump(mode="json", exclude_none=True)
+            notes = [UNSHOWN_NOTE]
+            try:
+                config: dict[str, Any] | None = (await api.job_config(room_id, job_id)).model_dump(
+                    mode="json", exclude_none=True
+                )
+            except AuthError:
+                raise
+            except RemoteError as exc:
+                config = None
+                notes.append(
+                    f"{address(name)}: its configuration could not be read back (GET_LIVE_JOB_CONFIG_INFO: "
+                    f"{exc}): its video_config, play_policy, output_urls and stream_keys are not written"
+                )
+            room = rooms.get(room_id)
+            spec, secrets = job_spec(
+                shown_room,
+                job.model_dump(mode="json", exclude_none=True),
+                config,
+                name,
+                room_entry={"room": room.address.name} if room is not None else {"room_id": room_id},
+                defaults=JOB_DEFAULTS,
+                rtc_default=DEFAULT_RTC_CALLBACK,
+                callback_fields=frozenset(LiveEventCallBackConfigSpec.model_fields),
+            )
+            return Exported(address(name), job_id, remote_name, spec, secrets, tuple(notes))
+
+        return await gather(one(j) for j in chosen)
+
+    @staticmethod
+    async def _project_active(api: MetaStudioApi) -> tuple[models.SmartLiveJob, ...]:
+        """The active jobs: the project-wide list, else (where it is not offered) every room's."""
+        active = await active_jobs.read_active_jobs(api, ())
+        if active.source == "rooms":
+            rooms = [room.room_id for room in await api.list_rooms() if room.room_id]
+            active = await active_jobs.read_active_jobs(api, rooms)
+        return active.jobs
+
+    def adopted(
+        self, record: ManagedRecord, desired: Desired[DesiredJobInputs], fingerprint: Fingerprinter
+    ) -> ManagedRecord:
+        # As a start records it: the fingerprints of the fields the service never shows, where resolved.
+        job = desired.value.job
+        return replace(
+            record,
+            fingerprint=fingerprint(job.canonical),
+            field_fingerprints=dict(job.blind_fingerprints or {}),
+        )
 
     async def import_record(self, api: MetaStudioApi, address: Address, remote_id: str) -> ManagedRecord:
         active = [job for job in await api.list_project_jobs() if job.job_id == remote_id]

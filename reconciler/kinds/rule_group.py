@@ -27,6 +27,9 @@ from reconciler.engine.kind import (
     ApplyContext,
     BuildContext,
     Desired,
+    Exported,
+    ExportRequest,
+    Fingerprinter,
     ImportRefused,
     Listed,
     PlanContext,
@@ -161,6 +164,13 @@ def live_group(
     return LiveGroup(group_id, name, update_time, canonical)
 
 
+def exported_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
+    """A rule as shown, as a manifest writes it: without what the service fills in (ids, times, the
+    index) and without the documented defaults the normalizer fills back."""
+    shown = {k: v for k, v in rule.items() if k not in normalize.RULE_SERVER_FIELDS}
+    return normalize.without_defaults(shown, normalize.RULE_DEFAULTS, recreated=("hit_condition",))
+
+
 def group_body(desired: DesiredGroup) -> models.InteractionRuleGroup:
     rules = list(desired.canonical["interaction_rules"].values())
     return models.InteractionRuleGroup.model_validate(
@@ -181,6 +191,7 @@ class RuleGroupKind:
     referenced_kinds: frozenset[str] = frozenset()
     matched_by_name = True
     short_names: tuple[str, ...] = ("group", "groups")
+    folder = "rule-groups"
 
     # Manifest -----------------------------------------------------------------------------------
 
@@ -431,6 +442,49 @@ class RuleGroupKind:
             summary = by_id.get(group_id)
             if summary is not None:
                 await ctx.record(_record(desired, group_id, summary.update_time or ""))
+
+    # Export -------------------------------------------------------------------------------------
+
+    async def export(self, api: MetaStudioApi, request: ExportRequest) -> Sequence[Exported]:
+        """Each selected group under its own name (a group's metadata.name is its group_name); a name two
+        groups share is refused, since plan could not tell them apart."""
+        summaries = [s for s in await api.list_rule_groups() if s.group_id and s.group_name]
+        ids_by_name: dict[str, list[str]] = {}
+        for summary in summaries:
+            ids_by_name.setdefault(summary.group_name or "", []).append(summary.group_id or "")
+        chosen = sorted(
+            (s for s in summaries if request.selected(Address(NAME, s.group_name or ""), s.group_name or "")),
+            key=lambda s: (s.group_name or "", s.group_id or ""),
+        )
+
+        async def one(summary: models.InteractionRuleGroupSummary) -> Exported:
+            name, group_id = summary.group_name or "", summary.group_id or ""
+            namesakes = sorted(ids_by_name[name])
+            if len(namesakes) > 1:
+                return Exported(
+                    Address(NAME, name),
+                    group_id,
+                    name,
+                    {},
+                    refused=f"{len(namesakes)} rule groups are named {name!r} ({', '.join(namesakes)}): plan "
+                    "could not tell them apart; rename the others first",
+                )
+            detail = await api.show_rule_group(group_id)
+            rules = [
+                exported_rule(rule.model_dump(mode="json", exclude_none=True))
+                for rule in detail.interaction_rules or []
+            ]
+            return Exported(
+                Address(NAME, name), group_id, name, {"interaction_rules": rules} if rules else {}
+            )
+
+        return await gather(one(s) for s in chosen)
+
+    def adopted(
+        self, record: ManagedRecord, desired: Desired[DesiredGroup], fingerprint: Fingerprinter
+    ) -> ManagedRecord:
+        # As apply records it: the next plan's read cache skips the group while its update_time holds.
+        return replace(record, fingerprint=desired.value.fingerprint)
 
     # Import -------------------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 from reconciler.api import models
 from reconciler.engine import normalize
 from reconciler.engine.diff import diff
+from reconciler.engine.export_names import slug, unique
 from reconciler.engine.kind import (
     Adoption,
     AmbiguityError,
@@ -40,6 +41,9 @@ from reconciler.engine.kind import (
     ApplyContext,
     BuildContext,
     Desired,
+    Exported,
+    ExportRequest,
+    Fingerprinter,
     ImportRefused,
     Listed,
     PlanContext,
@@ -65,6 +69,7 @@ from reconciler.kinds.common import (
     pruned_delete,
     update_requested,
 )
+from reconciler.kinds.room_export import room_spec
 from reconciler.kinds.room_lint import lint_room
 from reconciler.manifest.diagnostics import format_loc
 from reconciler.manifest.lint_jobs import LIVE_CODEC
@@ -171,6 +176,10 @@ class RoomSpec(models.CreateSmartLiveRoomReq):
     interaction_rules: list[RoomRuleEntry] | None = None  # type: ignore[assignment]
     stream_keys: list[StreamKey] | None = Field(default=None, max_length=1)  # type: ignore[assignment]
     live_event_callback_config: RoomCallbackSpec | None = None
+
+
+#: The fields a room manifest's spec takes.
+_SPEC_FIELDS: Final = frozenset(RoomSpec.model_fields)
 
 
 @dataclass(frozen=True)
@@ -462,6 +471,7 @@ class SmartLiveRoomKind:
     referenced_kinds: frozenset[str] = frozenset({rule_group.NAME})
     matched_by_name = True
     short_names: tuple[str, ...] = ("room", "rooms")
+    folder = "rooms"
 
     def document(self) -> KindSpec:
         return KindSpec(
@@ -712,6 +722,49 @@ class SmartLiveRoomKind:
 
     async def settle(self, ctx: ApplyContext, written: Mapping[Address, Desired[DesiredRoom]]) -> None:
         return None
+
+    # Export -------------------------------------------------------------------------------------
+
+    async def export(self, api: MetaStudioApi, request: ExportRequest) -> Sequence[Exported]:
+        """Each selected room, named after its room_name (export_names.slug); rules from an exported group
+        written back as `{import: GROUP}` (room_export.py). A room_name two rooms share is refused: plan
+        could not tell them apart."""
+        groups = {group.remote_id: group for group in request.exported(rule_group.NAME)}
+        summaries = sorted(
+            (s for s in await api.list_rooms() if s.room_id),
+            key=lambda s: (s.room_name or "", s.room_id or ""),
+        )
+        names: dict[str, str] = {}
+        ids_by_name: dict[str, list[str]] = defaultdict(list)
+        for summary in summaries:
+            room_id = summary.room_id or ""
+            names[room_id] = unique(slug(summary.room_name or room_id), set(names.values()))
+            ids_by_name[summary.room_name or ""].append(room_id)
+        chosen = [
+            s for s in summaries if request.selected(Address(NAME, names[s.room_id or ""]), s.room_name or "")
+        ]
+
+        async def one(summary: models.SmartLiveRoomBaseInfo) -> Exported:
+            room_id, room_name = summary.room_id or "", summary.room_name or ""
+            address = Address(NAME, names[room_id])
+            namesakes = ids_by_name[room_name]
+            if len(namesakes) > 1:
+                why = (
+                    f"{len(namesakes)} rooms are named {room_name!r} ({', '.join(sorted(namesakes))}): plan "
+                    "could not tell them apart; rename the others first"
+                )
+                return Exported(address, room_id, room_name, {}, refused=why)
+            shown = (await api.show_room(room_id)).model_dump(mode="json", exclude_none=True)
+            spec, secrets = room_spec(shown, address.name, _SPEC_FIELDS, ROOM_DEFAULTS, groups)
+            return Exported(address, room_id, room_name, spec, secrets)
+
+        return await gather(one(s) for s in chosen)
+
+    def adopted(
+        self, record: ManagedRecord, desired: Desired[DesiredRoom], fingerprint: Fingerprinter
+    ) -> ManagedRecord:
+        # As apply records it: the fingerprints of its secrets, where they resolved.
+        return replace(record, field_fingerprints=dict(desired.value.secret_fingerprints or {}))
 
     async def import_record(self, api: MetaStudioApi, address: Address, remote_id: str) -> ManagedRecord:
         try:

@@ -30,10 +30,9 @@ def canonical_documents(text: str) -> tuple[list[Any], str]:
     """(each document as round-trip data, the canonical text) of `text`. Raises LayoutError, also
     when the canonical text would not hold the same data as `text` for smartlive's own loader (a
     YAML 1.1 reader: ruamel's is 1.2), which it then must not replace."""
-    from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
-    yaml = _round_trip(YAML)
+    yaml = round_trip_yaml()
     try:
         documents = list(yaml.load_all(text))
     except YAMLError as exc:
@@ -58,8 +57,11 @@ def _plain_data(text: str) -> list[Any]:
         raise LayoutError(_one_line(exc)) from None
 
 
-def _round_trip(yaml_class: Any) -> Any:
-    yaml = yaml_class(typ="rt")
+def round_trip_yaml() -> Any:
+    """ruamel.yaml's round-trip reader and writer, set for the canonical layout."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = NEVER_FOLD

@@ -9,9 +9,10 @@ cannot compare (a secret the service masks) as "? may change".
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from reconciler.cloud.api import MetaStudioApi
-from reconciler.engine.kind import ImportRefused
+from reconciler.engine.kind import Desired, Fingerprinter, ImportRefused
 from reconciler.engine.stacks import address_conflict
 from reconciler.kinds import RESOURCE_KINDS, resource_kind
 from reconciler.resources import NO_STACK, Address, AddressError, ManagedRecord
@@ -71,6 +72,11 @@ def _check_unmanaged(
     return True
 
 
+def _kept(record: ManagedRecord) -> tuple[Any, ...]:
+    """What an adoption may bring up to date in a record of the same object."""
+    return (record.fingerprint, dict(record.field_fingerprints), record.update_time, record.room_id)
+
+
 def _owner(store: StateStore, target: str, address: Address) -> str:
     """The stack an import that names none records under: the address's, if it has a record (its id
     may change with --force, its owner does not), else none yet."""
@@ -88,16 +94,24 @@ async def import_object(
     force: bool = False,
     applied_by: str = "",
     stack: str = NO_STACK,
+    declared: tuple[Desired[Any], Fingerprinter] | None = None,
 ) -> Imported:
     """Read, check and record one object under `stack`; the caller holds the target's lock. With no
     stack named, the address's record keeps its owner, and a new record has none: the first stack that
-    declares it owns it from its next apply."""
+    declares it owns it from its next apply. `declared`: a declaration made from the object and the
+    store's fingerprint function (`smartlive export --adopt`): the record then holds what an apply of it
+    would (Kind.adopted)."""
     kind = resource_kind(address.kind)
     if kind is None:
         raise ImportRefused(f"{address.kind} is not a kind smartlive manages")
     owner = stack if stack != NO_STACK else _owner(store, target, address)
     record = replace(await kind.import_record(api, address, remote_id), stack=owner)
+    if declared is not None:
+        record = kind.adopted(record, *declared)
     written = _check_unmanaged(store, target, record, force, kind.remote_id_name, owner)
+    if not written and declared is not None:
+        existing = store.get(target, address)
+        written = existing is None or _kept(existing) != _kept(record)
     if written:
         store.put(target, record, applied_by)
     return Imported(record, written, kind.remote_id_name)
