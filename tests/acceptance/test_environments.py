@@ -316,8 +316,10 @@ def test_explicit_flags_win_over_the_environment_which_wins_over_the_variables(p
     # SMARTLIVE_ENDPOINT and HUAWEICLOUD_SDK_PROJECT_ID say otherwise: the environment's target is used.
     project.monkeypatch.setenv("SMARTLIVE_ENDPOINT", "http://127.0.0.1:9")
     project.monkeypatch.setenv("HUAWEICLOUD_SDK_PROJECT_ID", "someone-else")
+    project.monkeypatch.setenv("SMARTLIVE_STATE", str(project.root / "shared.db"))
     assert project.run("apply", "--env", "staging", "--auto-approve").code == 0
     assert project.staging.groups() == {"welcome": ["hello from staging"]}
+    assert len(project.records(project.staging)) == 1 and not (project.root / "shared.db").exists()
     # --endpoint and --project-id win over the environment's (here: prod's emulator, staging's variables
     # and credentials, which prod's emulator refuses).
     crossed = project.run(
