@@ -28,12 +28,14 @@ MEANINGS: Final = (
         "`--timeout`/`--request-timeout` variable, unreachable endpoint, an answer smartlive refuses, a time "
         "limit that ran out, stale plan, held lock, a failed or skipped apply action, a failing rule test, a "
         "file `fmt --check` would change, an invalid callback signature, a secret file that is no small regular file, an events input that is a "
-        "device, an emulator `--data` or seed that cannot be used",
+        "device, an emulator `--data` or seed that cannot be used, a project file (`smartlive.yaml`) that does "
+        "not check, a saved plan applied in another environment than its own",
     ),
     (
         USAGE,
         "usage error (bad command line: an unknown option, a number out of range or not finite such as "
-        "`nan`, a `callbacks verify --key-file` that cannot be read); `plan --detailed-exitcode`: changes "
+        "`nan`, a `callbacks verify --key-file` that cannot be read, an `--env` or `SMARTLIVE_ENV` the project file does not "
+        "declare, no PATH where no project file lists paths); `plan --detailed-exitcode`: changes "
         "present, or declared fields that could not be compared (`? may change`)",
     ),
     (INTERRUPTED, "interrupted (Ctrl-C); `apply` lists the actions it did not do"),

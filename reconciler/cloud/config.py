@@ -145,8 +145,44 @@ def _parse_problem(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def resolve_credentials(env: Mapping[str, str]) -> tuple[Credentials, str]:
-    """Return the credentials and the project id found with them ("" when none was)."""
+@dataclass(frozen=True)
+class CredentialVariables:
+    """The environment variables a project environment reads its credentials from (its `credentials:`,
+    docs/environments.md): names only. When given, they are the only place looked at: an environment
+    that names STAGING_AK never signs with another environment's keys."""
+
+    ak: str | None = None
+    sk: str | None = None
+    security_token: str | None = None
+    token: str | None = None
+    #: Who named them, for messages: "environment 'staging' of smartlive.yaml".
+    named_by: str = ""
+
+
+def _named_credentials(env: Mapping[str, str], names: CredentialVariables) -> Credentials:
+    wanted = [n for n in (names.token,) if n] if names.token else [n for n in (names.ak, names.sk) if n]
+    unset = [name for name in wanted if not env.get(name)]
+    if unset:
+        raise ConfigError(
+            f"{names.named_by} reads its credentials from {' and '.join(wanted)}, but "
+            f"{' and '.join(unset)} {'is' if len(unset) == 1 else 'are'} not set"
+        )
+    if names.token:
+        return Credentials(auth_token=env[names.token], source=names.token)
+    assert names.ak is not None and names.sk is not None
+    token = env.get(names.security_token, "") if names.security_token else ""
+    return Credentials(
+        ak=env[names.ak], sk=env[names.sk], security_token=token, source=f"{names.ak}/{names.sk}"
+    )
+
+
+def resolve_credentials(
+    env: Mapping[str, str], named: CredentialVariables | None = None
+) -> tuple[Credentials, str]:
+    """Return the credentials and the project id found with them ("" when none was). `named`: the
+    variables a project environment names, read instead of the usual ones."""
+    if named is not None:
+        return _named_credentials(env, named), ""
     if env.get("SMARTLIVE_AUTH_TOKEN"):
         return Credentials(auth_token=env["SMARTLIVE_AUTH_TOKEN"], source="SMARTLIVE_AUTH_TOKEN"), ""
     for prefix in ("HUAWEICLOUD_SDK_", "CLOUD_SDK_"):
@@ -236,6 +272,7 @@ def resolve_target(
     project_id: str | None,
     env: Mapping[str, str] | None = None,
     workdir: Path | None = None,
+    credential_variables: CredentialVariables | None = None,
 ) -> Target:
     env = os.environ if env is None else env
     if local or env.get("SMARTLIVE_LOCAL") == "1":
@@ -243,7 +280,7 @@ def resolve_target(
         creds = Credentials(ak=LOCAL_AK, sk=LOCAL_SK, source="embedded emulator")
         return Target(LOCAL_ENDPOINT, LOCAL_PROJECT_ID, creds, local_data=data)
     url = resolve_endpoint(endpoint or env.get("SMARTLIVE_ENDPOINT"), region, env)
-    creds, file_project = resolve_credentials(env)
+    creds, file_project = resolve_credentials(env, credential_variables)
     project = project_id or env.get("HUAWEICLOUD_SDK_PROJECT_ID") or file_project
     if not project:
         raise ConfigError(

@@ -20,7 +20,8 @@ ENV: Final = "SMARTLIVE_STACK"
 
 
 def add_stack_argument(parser: argparse.ArgumentParser, help_text: str) -> None:
-    parser.add_argument("--stack", metavar="NAME", default=os.environ.get(ENV) or None, help=help_text)
+    # No default here: the project file's stack comes before SMARTLIVE_STACK (commands/_environment.py).
+    parser.add_argument("--stack", metavar="NAME", help=help_text)
 
 
 def checked(name: str, what: str) -> str:
@@ -34,8 +35,10 @@ def checked(name: str, what: str) -> str:
 
 
 def named_stack(args: argparse.Namespace) -> str | None:
-    """The stack --stack or SMARTLIVE_STACK names, checked; None when neither does."""
+    """The stack --stack (or the project file) or SMARTLIVE_STACK names, checked; None when none does."""
     name: str | None = getattr(args, "stack", None)
+    if name is None:
+        name = os.environ.get(ENV) or None
     if name is None:
         return None
     what = "--stack" if os.environ.get(ENV) != name else ENV

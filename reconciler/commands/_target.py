@@ -27,6 +27,9 @@ if TYPE_CHECKING:  # the client and the emulator are imported only by commands t
 
 
 def add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    from reconciler.commands._environment import add_environment_argument
+
+    add_environment_argument(parser)
     group = parser.add_argument_group("target")
     group.add_argument(
         "--local",
@@ -130,13 +133,37 @@ def time_limits(
     return TimeLimits(request, run or None)
 
 
+#: The variables that say where, which a selected environment's own target replaces.
+_PLACE_VARIABLES = ("SMARTLIVE_LOCAL", "SMARTLIVE_ENDPOINT", "SMARTLIVE_REGION")
+
+
 def target_from_args(args: argparse.Namespace) -> Target:
+    """The target the flags name; what they leave out, the selected environment of the project file
+    (commands/_environment.py), then the SMARTLIVE_* and SDK variables (docs/environments.md)."""
+    from reconciler.commands._environment import selection_of
+
+    local = bool(getattr(args, "local", False))
+    endpoint: str | None = getattr(args, "endpoint", None)
+    region: str | None = getattr(args, "region", None)
+    project_id: str | None = getattr(args, "project_id", None)
+    env: Mapping[str, str] = os.environ
+    selection = selection_of(args)
+    environment = selection.environment
+    if environment is not None:
+        if not (local or endpoint or region) and (
+            environment.local or environment.endpoint or environment.region
+        ):
+            # The environment says where: the variables that would say otherwise are its defaults, not its masters.
+            local, endpoint, region = environment.local, environment.endpoint, environment.region
+            env = {k: v for k, v in os.environ.items() if k not in _PLACE_VARIABLES}
+        project_id = project_id or environment.project_id
     return resolve_target(
-        local=bool(getattr(args, "local", False)),
-        endpoint=getattr(args, "endpoint", None),
-        region=getattr(args, "region", None),
-        project_id=getattr(args, "project_id", None),
-        env=os.environ,
+        local=local,
+        endpoint=endpoint,
+        region=region,
+        project_id=project_id,
+        env=env,
+        credential_variables=selection.credential_variables(),
     )
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from reconciler import exitcodes
 from reconciler.commands._argtypes import bounded, duration
+from reconciler.commands._environment import requested_environment, use_environment
 from reconciler.commands._help import examples
 from reconciler.commands._stack import named_stack, stack_for
 from reconciler.commands._stdout import guarded_stdout
@@ -239,7 +240,7 @@ def _run(args: argparse.Namespace) -> int:
     with importing():
         import asyncio
 
-        from reconciler.render import render
+        from reconciler.render import RenderContext, render
         from reconciler.render.color import use_color
         from reconciler.runs import planfile
         from reconciler.runs.apply import ApplyOptions, ApplyResult, Executor, prepare
@@ -260,6 +261,8 @@ def _run(args: argparse.Namespace) -> int:
                 saved.endpoint or None,
                 saved.project_id or None,
             )
+        # The plan's environment, unless --env or SMARTLIVE_ENV names another (refused).
+        args.env = planfile.environment_of(saved, *requested_environment(args))
     if as_json and saved is None and not args.auto_approve:
         raise UsageError(
             "--format json prints no plan to approve: pass --auto-approve, or apply a saved plan"
@@ -267,6 +270,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.refresh_only and saved is not None:
         raise UsageError("--refresh-only takes manifests, not a saved plan")
     check_refresh_only(args)
+    environment = use_environment(args).name
+    if saved is not None:  # none asked for, but the project's default_environment selects one
+        planfile.environment_of(saved, environment, "the default_environment of smartlive.yaml")
     target = target_from_args(args)
     limits = time_limits(args)
     if saved is not None:
@@ -325,7 +331,8 @@ def _run(args: argparse.Namespace) -> int:
                         print(f"• {note}", flush=True)
 
             if not as_json and (saved is None or not plan.summary.has_changes):
-                sys.stdout.write(render(plan, "text", color=use_color(sys.stdout)))
+                context = RenderContext(environment=environment or "")
+                sys.stdout.write(render(plan, "text", color=use_color(sys.stdout), context=context))
                 sys.stdout.flush()
             if not plan.summary.has_changes:
                 adopt()
@@ -340,7 +347,9 @@ def _run(args: argparse.Namespace) -> int:
                     result = await executor.execute(plan, session.desired.resources)
         if as_json:
             document = {
-                "plan": json.loads(render(plan, "json", color=False)),
+                "plan": json.loads(
+                    render(plan, "json", color=False, context=RenderContext(environment=environment or ""))
+                ),
                 "notes": notes,
                 **result.as_json(),
             }

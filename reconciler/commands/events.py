@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from reconciler import exitcodes
 from reconciler.cloud.retry import DEFAULT_RUN_TIMEOUT_SECONDS
 from reconciler.commands._argtypes import bounded
+from reconciler.commands._environment import use_environment
 from reconciler.commands._help import examples
 from reconciler.commands._target import (
     TimeLimits,
@@ -165,6 +166,7 @@ def handle_report(args: argparse.Namespace) -> int:
     from reconciler.events.report import Summary, resume_hint
     from reconciler.events.source import open_input
 
+    use_environment(args)  # its target and state store, before the input is opened
     source = open_input(args.input)
     summary = Summary()
     signals: list[int] = []

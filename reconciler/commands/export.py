@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler import exitcodes
+from reconciler.commands._environment import use_environment
 from reconciler.commands._help import examples
 from reconciler.commands._stack import add_stack_argument, stack_for
 from reconciler.commands._target import (
@@ -110,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
     selection = Selection(frozenset(chosen_kind(k).name for k in args.kind), tuple(args.name))
     if args.adopt:
         out.mkdir(parents=True, exist_ok=True)  # the stack is named after it, as `plan DIR` names it
+    use_environment(args)  # the environment's target and state store, the project's stack
     stack = stack_for(args, [out]) if args.adopt else ""
     target = target_from_args(args)
     limits = time_limits(args)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler import exitcodes
+from reconciler.commands._environment import use_environment
 from reconciler.commands._help import examples
 from reconciler.commands._stack import add_stack_argument, named_stack
 from reconciler.commands._target import (
@@ -88,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.state import LockHolder, open_store, whoami
 
     address = parse_address(args.address)
+    use_environment(args)
     target = target_from_args(args)
     stack = named_stack(args) or NO_STACK
     limits = time_limits(args)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler import exitcodes
+from reconciler.commands._environment import use_environment
 from reconciler.commands._help import examples
 from reconciler.commands._target import (
     add_target_arguments,
@@ -80,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.state import open_store
 
     kind = chosen_kind(args.kind)
+    use_environment(args)
     target = target_from_args(args)
     limits = time_limits(args)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler import exitcodes
+from reconciler.commands._environment import selection_of, use_environment
 from reconciler.commands._help import examples
 from reconciler.commands._stack import add_stack_argument, stack_for
 from reconciler.commands._target import (
@@ -42,7 +43,12 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
     """Options plan and apply share."""
     from reconciler.state import add_state_arguments
 
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="manifest files or directories")
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="manifest files or directories (default: the `paths` of smartlive.yaml, docs/environments.md)",
+    )
     parser.add_argument(
         "--prune", action="store_true", help="delete or stop managed objects no longer declared"
     )
@@ -123,12 +129,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def apply_command(args: argparse.Namespace) -> str:
     """The command that applies the plan `args.out` holds. The plan records its target and stack, not
     its state store: a store named on the command line is named again, since apply against another
-    store finds other records and refuses the plan as stale. SMARTLIVE_STATE is left to the environment."""
+    store finds other records and refuses the plan as stale. SMARTLIVE_STATE and the selected
+    environment's store are found again by apply itself (the plan records its environment)."""
     import shlex  # here: plan --help and a plan without --out do without it
 
     words = ["smartlive", "apply", str(args.out)]
-    if args.state is not None and args.state != os.environ.get("SMARTLIVE_STATE"):
-        words += ["--state", args.state]
+    given: str | None = getattr(args, "state_given", args.state)
+    if given is not None:
+        words += ["--state", given]
     return shlex.join(words)
 
 
@@ -189,6 +197,7 @@ async def session_for(
         options=options,
         refresh=args.refresh,
         parse_cache=Path.cwd() / PARSE_CACHE_DIR,
+        variables=selection_of(args).variables(),
     )
 
 
@@ -262,6 +271,7 @@ def run(args: argparse.Namespace) -> int:
         from reconciler.runs import planfile
 
         planfile.check_writable(args.out)  # before reading anything: a plan that cannot be saved is wasted
+    environment = use_environment(args).name
     target = target_from_args(args)
     stack = stack_for(args, args.paths)
     limits = time_limits(args)
@@ -274,7 +284,9 @@ def run(args: argparse.Namespace) -> int:
             session = await session_for(api, args, store, target, options)
         if args.refresh_only:
             return _preview_refresh(session, options.targets)
-        context = RenderContext(target=target_label(target), markdown_limit=comment_limit)
+        context = RenderContext(
+            target=target_label(target), environment=environment or "", markdown_limit=comment_limit
+        )
         output = render(
             session.plan, args.format, color=use_color(sys.stdout), verbose=args.verbose, context=context
         )
@@ -300,6 +312,7 @@ def run(args: argparse.Namespace) -> int:
                     endpoint="" if target.is_local else target.endpoint,
                     project_id="" if target.is_local else target.project_id,
                     local=target.is_local,
+                    environment=environment,
                 ),
             )
             print(f"Saved the plan to {args.out}; apply it with: {apply_command(args)}", file=sys.stderr)

@@ -22,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="write the JSON Schemas of the manifest kinds",
         description=(
             "Generate JSON Schema (2020-12) files for editors and check-jsonschema: one per kind "
-            "(<Kind>.json) and smartlive.json for any kind. Without --out, print smartlive.json."
+            "(<Kind>.json), smartlive.json for any kind and Project.json for the project file "
+            "smartlive.yaml. Without --out, print smartlive.json."
         ),
         **examples(
             "smartlive schema --out schemas/           # write <Kind>.json per kind and smartlive.json",
@@ -40,9 +41,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler.manifest.schema import COMBINED_FILE, schema_files
+    from reconciler.manifest.schema import COMBINED_FILE
+    from reconciler.project.schema import every_schema_file
 
-    files = schema_files()
+    files = every_schema_file()
     if args.out is None:
         if args.check:
             print("smartlive schema: --check needs --out DIR", file=sys.stderr)

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reconciler.commands._environment import use_environment
 from reconciler.commands._help import examples
 from reconciler.commands._stack import add_stack_argument, checked, named_stack
 from reconciler.commands._target import add_target_arguments, target_from_args
@@ -130,6 +131,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def _opened(args: argparse.Namespace) -> Iterator[tuple[StateStore, str]]:
     from reconciler.state import open_store
 
+    use_environment(args)
     target = target_from_args(args).key
     named_stack(args)  # a bad name is refused before the store is opened
     store = open_store(args.state, workdir=Path.cwd())
@@ -155,6 +157,7 @@ def _short(fp: str) -> str:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    use_environment(args)  # the project's stack, when it names one
     stack = named_stack(args)
     with _opened(args) as (store, target):
         records = [r for r in store.stored_records(target).values() if _in_scope(r, stack)]

@@ -12,6 +12,7 @@ import argparse
 import sys
 
 from reconciler import exitcodes
+from reconciler.commands._environment import add_environment_argument, use_environment
 from reconciler.commands._help import examples
 
 ORDER = 75
@@ -32,8 +33,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
     )
     parser.add_argument(
-        "paths", nargs="+", metavar="PATH", help="manifest files or directories (rule groups and tests)"
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="manifest files or directories (rule groups and tests; default: the `paths` of smartlive.yaml)",
     )
+    add_environment_argument(parser)
     parser.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML to FILE")
     parser.add_argument("-k", dest="name", metavar="TEXT", help="run only the tests whose name contains TEXT")
     parser.add_argument("-q", "--quiet", action="store_true", help="print failures and the summary only")
@@ -46,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.runs.junit import write_junit
     from reconciler.runs.rule_tests import run_tests, split_errors, tests_of
 
-    loaded = load_manifests(args.paths)
+    selection = use_environment(args)
+    loaded = load_manifests(args.paths, variables=selection.variables())
     tests = tests_of(loaded)
     if args.name:
         tests = [test for test in tests if args.name in test.name]

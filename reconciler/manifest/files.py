@@ -1,7 +1,8 @@
 """Which files a manifest set is made of, and reading one of them safely.
 
 Directories are walked recursively in sorted order, taking ``*.yaml`` and ``*.yml`` and skipping
-hidden entries (``.git``, ``.venv``): the same arguments always give the same files in the same
+hidden entries (``.git``, ``.venv``) and the project file ``smartlive.yaml`` (reconciler/project/,
+checked on its own schema, never as a manifest, even when named on its own): the same arguments always give the same files in the same
 order. A file named explicitly is read whatever its extension. Files are shown as the user spelled
 the path, so diagnostics are clickable relative to where the command ran. Which files were found by
 walking a directory is kept: those may be other tools' YAML, which the loader skips (foreign.py).
@@ -19,6 +20,8 @@ from reconciler.manifest import codes
 from reconciler.manifest.diagnostics import Finding
 
 MAX_FILE_BYTES: Final = 10 * 1024 * 1024
+#: The project file (reconciler/project/__init__.py says the same; not imported here to keep this light).
+PROJECT_FILE_NAME: Final = "smartlive.yaml"
 MANIFEST_SUFFIXES: Final = (".yaml", ".yml")
 
 
@@ -64,6 +67,8 @@ def discover(paths: Sequence[str | os.PathLike[str]]) -> Found:
                     PathProblem(shown, Finding(codes.NO_MANIFESTS, "no .yaml or .yml file in this directory"))
                 )
             found_here = directories.setdefault(shown, [])
+        elif os.path.basename(shown) == PROJECT_FILE_NAME and os.path.exists(shown):
+            continue  # named on its own too: `validate smartlive.yaml` checks it as the project file it is
         elif os.path.exists(shown):
             candidates = [(shown, os.path.realpath(shown))]
         else:
@@ -93,7 +98,7 @@ def _walk(directory: str, visited: set[str] | None = None) -> Iterable[tuple[str
     except OSError:
         return
     for entry in entries:
-        if entry.name.startswith("."):
+        if entry.name.startswith(".") or entry.name == PROJECT_FILE_NAME:
             continue
         path = os.path.join(directory, entry.name) if directory != "." else entry.name
         if entry.is_dir():

@@ -1,6 +1,7 @@
 """What a renderer needs besides the plan: where the plan was made for, and how long a comment may be.
 
-The CLI fills it in (renderers do no I/O and read no environment); text and json ignore it.
+The CLI fills it in (renderers do no I/O and read no environment variable). Text and JSON name the
+environment only; markdown the stack, environment and target.
 """
 
 from __future__ import annotations
@@ -21,3 +22,5 @@ class RenderContext:
     target: str = ""
     #: The longest markdown output, in characters (code points): past it, details are summarized.
     markdown_limit: int = DEFAULT_MARKDOWN_LIMIT
+    #: The environment of the project file the plan was made in (docs/environments.md); "" for none.
+    environment: str = ""

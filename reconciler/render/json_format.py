@@ -19,7 +19,8 @@ from .context import RenderContext
 #: are new; `unverifiable` lists only fields that may differ (never on a create, start or restart), with
 #: `unverifiable_because` and the summary's `unverifiable` count; `moved_from` and the summary's `move`.
 #: 2.1: `stack`, `summary.import`, reasons `unmanaged` and `orphaned_no_stack`.
-FORMAT_VERSION = "2.1"
+#: 2.2: `environment`, when the plan was made in an environment of smartlive.yaml.
+FORMAT_VERSION = "2.2"
 
 
 def plan_document(plan: Plan) -> dict[str, Any]:
@@ -87,12 +88,16 @@ def _reason_detail(change: ResourceChange) -> dict[str, Any]:
 def render_json(
     plan: Plan, *, color: bool = False, verbose: bool = False, context: RenderContext | None = None
 ) -> str:
-    """`color`, `verbose` and `context` are accepted for the registry's sake and ignored: JSON is never
-    coloured and always complete (it carries the stack; where it was made for is the caller's to record)."""
-    del color, verbose, context
+    """`color` and `verbose` are accepted for the registry's sake and ignored: JSON is never coloured and
+    always complete. It carries the stack, and the environment when the context names one (where it was
+    made for is the caller's to record)."""
+    del color, verbose
     # ensure_ascii=False keeps Chinese rule names readable. json escapes C0 controls itself (so a raw
     # newline is layout) but leaves DEL, C1 and bidi overrides raw; those can only occur inside strings,
     # and clean() turns them into valid \uXXXX escapes, so a plan piped to a terminal cannot drive it.
     # allow_nan=False: NaN is not JSON, and a value holding one is a normalizer bug to surface.
-    text = json.dumps(plan_document(plan), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    document = plan_document(plan)
+    if context is not None and context.environment:
+        document["environment"] = context.environment
+    text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
     return common.clean(text, keep="\n") + "\n"

@@ -40,7 +40,7 @@ def render_markdown(
     summary = plan.summary
     interrupting = [c for c in resources if c.interrupts_stream]
     comment = Comment(
-        title=_title(plan.stack, context.target),
+        title=_title(plan.stack, context.target, context.environment),
         summary=f"**Plan:** {common.counts_sentence(summary)}"
         if summary.has_changes
         else common.no_changes_line(plan),
@@ -53,12 +53,14 @@ def render_markdown(
     return fit(comment, context.markdown_limit)
 
 
-def _title(stack: str, target: str) -> str:
-    """`### smartlive plan · stack `shop-a` · target `embedded emulator``: which project and workspace a
-    comment is about, as Atlantis names them, when a pull request plans several."""
+def _title(stack: str, target: str, environment: str = "") -> str:
+    """`### smartlive plan · stack `shop-a` · environment `staging` · target `embedded emulator``: which
+    project and workspace a comment is about, as Atlantis names them, when a pull request plans several."""
     title = "### smartlive plan"
     if stack:
         title += f" · stack {code_span(common.clean(stack))}"
+    if environment:
+        title += f" · environment {code_span(common.clean(environment))}"
     if target:
         title += f" · target {code_span(common.clean(target))}"
     return title

@@ -33,11 +33,13 @@ _NEST = 4
 def render_text(
     plan: Plan, *, color: bool = False, verbose: bool = False, context: RenderContext | None = None
 ) -> str:
-    """The plan for a terminal, in full; no-op resources appear only when `verbose`. `context` is
-    ignored: a terminal has no length limit, and the command line says where it ran."""
-    del context
+    """The plan for a terminal, in full; no-op resources appear only when `verbose`. Of `context`, only
+    the environment is shown (first, so that a plan for production is not read as one for staging): a
+    terminal has no length limit, and the command line says where it ran."""
     resources = common.ordered(plan, include_noops=verbose)
     lines: list[str] = []
+    if context is not None and context.environment:
+        lines += [f"{paint('Environment:', BOLD, enabled=color)} {common.clean(context.environment)}", ""]
     summary = plan.summary
     if summary.has_changes or summary.unverifiable:
         glyphs = {c.glyph for c in resources}

@@ -48,6 +48,9 @@ class SavedPlan:
     endpoint: str = ""
     project_id: str = ""
     local: bool = False
+    #: The environment of the project file it was made in (docs/environments.md); None: none selected.
+    #: `apply FILE` runs in it, and refuses to run in another, as Terraform refuses another workspace's plan.
+    environment: str | None = None
 
     @property
     def actions(self) -> dict[str, list[str]]:
@@ -71,6 +74,7 @@ def save(path: Path, saved: SavedPlan) -> None:
         "plan": saved.plan,
         "secret_references": saved.secret_references,
         "where": {"endpoint": saved.endpoint, "project_id": saved.project_id, "local": saved.local},
+        "environment": saved.environment,
     }
     text = json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     check_writable(path)
@@ -162,6 +166,8 @@ class _File(_Strict):
     plan: _EmbeddedPlan
     secret_references: dict[str, list[str]]
     where: _Where
+    #: Absent from plans made before environments: none was selected then.
+    environment: str | None = None
 
 
 def load(path: Path) -> SavedPlan:
@@ -199,6 +205,7 @@ def load(path: Path) -> SavedPlan:
         endpoint=parsed.where.endpoint,
         project_id=parsed.where.project_id,
         local=parsed.where.local,
+        environment=parsed.environment,
     )
 
 
@@ -240,6 +247,18 @@ def check_target(saved: SavedPlan, target: str) -> None:
         raise StalePlanError(
             f"Saved plan is stale: it was made for {saved.target.split('|')[0]}, not this target"
         )
+
+
+def environment_of(saved: SavedPlan, requested: str | None, source: str) -> str | None:
+    """The environment `apply FILE` runs in: the plan's. One named otherwise (--env, SMARTLIVE_ENV) is
+    refused before anything is read: its variables, target and state are not those the plan was made with."""
+    if requested is not None and requested != saved.environment:
+        made = f'environment "{saved.environment}"' if saved.environment else "no environment"
+        raise UserError(
+            f'the saved plan was made in {made}, not "{requested}" ({source}): apply it without {source}, '
+            f"or plan again with --env {shlex.quote(requested)}"
+        )
+    return saved.environment
 
 
 def stack_of(saved: SavedPlan, named: str | None) -> str:

@@ -31,6 +31,7 @@ from reconciler.manifest.variables import Variables
 from reconciler.resources import Address, ManagedRecord
 
 if TYPE_CHECKING:
+    from reconciler.manifest.variables import Variables
     from reconciler.state.base import StateStore
 
 
@@ -229,10 +230,20 @@ async def plan_session(
     refresh: bool = False,
     environ: Mapping[str, str] | None = None,
     parse_cache: Path | None = None,
+    variables: Variables | None = None,
 ) -> Session:
+    """`variables`: the selected environment's, for `${var:NAME}` (None: no project file)."""
     with frozen_while():
         return await _plan_session(
-            api, paths, store, target_key, options, refresh=refresh, environ=environ, parse_cache=parse_cache
+            api,
+            paths,
+            store,
+            target_key,
+            options,
+            refresh=refresh,
+            environ=environ,
+            parse_cache=parse_cache,
+            variables=variables,
         )
 
 
@@ -246,13 +257,14 @@ async def _plan_session(
     refresh: bool,
     environ: Mapping[str, str] | None,
     parse_cache: Path | None,
+    variables: Variables | None,
 ) -> Session:
     # The live state is read once the manifests are loaded, not during the load: a kind's read needs
     # the declared addresses (which listed objects are its) and, for the read cache, their fingerprints.
     # Overlapping the two would split every kind's read in two (the lists, then the rest) to win at
     # most the load's time, which the parse cache makes small: 0.09 s of a warm plan of 2,000 groups,
     # under its paged list's own round trips.
-    result = load(paths, parse_cache=parse_cache)
+    result = load(paths, parse_cache=parse_cache, variables=variables)
     # The manifests too, now loaded: they live as long as the session (reconciler/heap.py).
     freeze_now()
     _require_resources(result, paths)

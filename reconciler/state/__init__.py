@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,7 +85,6 @@ def add_state_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--state",
         metavar="URL",
-        default=os.environ.get("SMARTLIVE_STATE"),
         help="state store: a file path or sqlite:///path, or postgresql://user@host/db "
-        f"(also SMARTLIVE_STATE; default {DEFAULT_PATH})",
+        f"(default: the --env environment's, else SMARTLIVE_STATE, else {DEFAULT_PATH})",
     )

@@ -36,8 +36,8 @@ def test_json_plan_is_versioned_sorted_and_complete(workspace: Workspace) -> Non
     result = workspace.run("plan", "examples", *workspace.target(), "--format", "json")
     assert result.code == 0, result.text
     plan = json.loads(result.out)
-    # 2.0: `reason` is a code; its sentence is `description`, its facts `reason_detail`; 2.1: stacks.
-    assert plan["format_version"] == "2.1"
+    # 2.0: `reason` is a code; its sentence is `description`, its facts `reason_detail`; 2.1: stacks; 2.2: the environment.
+    assert plan["format_version"] == "2.2"
     addresses = [c["address"] for c in plan["resource_changes"]]
     assert addresses == sorted(addresses) and len(addresses) == 9  # 5 groups, 2 rooms, 2 jobs
     for change in plan["resource_changes"]:

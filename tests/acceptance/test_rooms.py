@@ -295,7 +295,7 @@ def test_start_warnings_reach_the_user_in_text_and_in_the_json_apply_result(work
     assert job["ok"] and job["verb"] == "started"
     # The room has one short paragraph: the service warns (seed 003, live_warning_info).
     assert "TOO_LESSS_SCRIPT_ITEMS: too few script paragraphs" in job["warnings"]
-    assert document["summary"]["created"] == 4 and document["plan"]["format_version"] == "2.1"
+    assert document["summary"]["created"] == 4 and document["plan"]["format_version"] == "2.2"
     # In text, the same warnings stand under the start's line.
     (folder / "job.yaml").write_text(
         (folder / "job.yaml").read_text(encoding="utf-8").replace('"bitrate": 4000', '"bitrate": 5000'),

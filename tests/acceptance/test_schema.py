@@ -19,6 +19,7 @@ from reconciler.cli import main
 from reconciler.manifest import SECRET_REF_PATTERN, kinds, load_manifests
 from reconciler.manifest.schema import COMBINED_FILE, schema_files
 from reconciler.manifest.yaml_documents import parse_documents
+from reconciler.project.schema import PROJECT_SCHEMA_FILE, every_schema_file
 from reconciler.redaction import redact
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,7 +41,8 @@ def validator(name: str) -> jsonschema.Draft202012Validator:
 
 @cache
 def generated() -> dict[str, str]:
-    return schema_files()
+    """What `smartlive schema` writes: the kinds' schemas and the project file's (Project.json)."""
+    return every_schema_file()
 
 
 def documents(path: Path) -> list[Any]:
@@ -58,12 +60,13 @@ def test_checked_in_schemas_are_fresh() -> None:
         )
 
 
-def test_one_schema_per_kind_plus_the_combined_one() -> None:
-    assert set(generated()) == {f"{kind}.json" for kind in kinds()} | {COMBINED_FILE}
+def test_one_schema_per_kind_plus_the_combined_one_and_the_project_files() -> None:
+    assert set(generated()) == {f"{kind}.json" for kind in kinds()} | {COMBINED_FILE, PROJECT_SCHEMA_FILE}
+    assert set(schema_files()) == set(generated()) - {PROJECT_SCHEMA_FILE}
 
 
 def test_generation_is_deterministic_and_valid_2020_12() -> None:
-    assert schema_files() == generated()
+    assert every_schema_file() == generated()
     for name, text in generated().items():
         assert text.endswith("}\n") and not text.endswith("\n\n")
         loaded = json.loads(text)
@@ -228,7 +231,7 @@ def descriptions(node: Any) -> Iterator[str]:
 @pytest.mark.parametrize("name", sorted(generated()))
 def test_every_property_has_a_description(name: str) -> None:
     found = list(described(schema(name)))
-    assert len(found) > 20
+    assert len(found) > (15 if name == PROJECT_SCHEMA_FILE else 20)  # the project file has fewer fields
     assert [path for path, text in found if not text.strip()] == []
 
 
@@ -311,3 +314,43 @@ def test_smartlive_schema_prints_the_files_unredacted() -> None:
     (the API's "x-hw-mss-secret=hmac_sha256(...)" did), or `smartlive schema > FILE` would differ."""
     for name, text in generated().items():
         assert redact(text) == text, name
+
+
+PROJECT_FILE = """apiVersion: smartlive/v1
+kind: Project
+paths: [rule-groups/]
+default_environment: staging
+environments:
+  staging:
+    endpoint: https://metastudio.example.com
+    project_id: p-1
+    credentials: {ak_env: STAGING_AK, sk_env: STAGING_SK}
+    variables: {prefix: stg, bitrate: 4000}
+"""
+
+
+@pytest.mark.parametrize(
+    ("edit", "valid"),
+    [
+        ((), True),
+        (("    variables:", "    password: hunter2\n    variables:"), False),
+        (("bitrate: 4000", "bitrate: [4000]"), False),
+        (("paths: [rule-groups/]", "paths: []"), False),
+        (("kind: Project", "kind: InteractionRuleGroup"), False),
+    ],
+)
+def test_the_project_schema_accepts_what_the_project_file_reader_accepts(
+    tmp_path: Path, edit: tuple[str, ...], valid: bool
+) -> None:
+    from reconciler.project.reading import ProjectFileError, read_project_file
+
+    text = PROJECT_FILE.replace(*edit) if edit else PROJECT_FILE
+    path = tmp_path / "smartlive.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert validator(PROJECT_SCHEMA_FILE).is_valid(yaml.safe_load(text)) == valid
+    try:
+        read_project_file(path)
+    except ProjectFileError:
+        assert not valid
+    else:
+        assert valid

@@ -167,12 +167,23 @@ def test_github_format_escapes_newlines_and_percent(
     assert line.startswith(f"::error file={str(path).replace('%', '%25').replace(',', '%2C')},line=2,col=4,")
 
 
-@pytest.mark.parametrize("argv", [[], ["--format", "xml", "examples"], ["--nope", "examples"]])
+@pytest.mark.parametrize("argv", [["--format", "xml", "examples"], ["--nope", "examples"]])
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["validate", *argv])
     assert exited.value.code == 2
     assert "usage: smartlive" in capsys.readouterr().err
+
+
+def test_no_path_and_no_project_file_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PATH may be left out where a smartlive.yaml lists the paths (docs/environments.md); elsewhere it
+    is still required, with exit 2."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys)
+    assert code == 2
+    assert err.startswith("error: name the manifests (PATH...)") and "smartlive.yaml" in err
 
 
 def test_installed_console_script() -> None:

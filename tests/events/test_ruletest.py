@@ -226,9 +226,15 @@ def test_no_tests_and_a_filter(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert code == 0 and out == "2 tests: 2 passed, 0 failed, 0 could not run (17 expectations)\n"
 
 
-def test_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+def test_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No PATH, and no smartlive.yaml to list the paths (docs/environments.md): exit 2."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["test"]) == 2
+    assert capsys.readouterr().err.startswith("error: name the manifests (PATH...)")
     with pytest.raises(SystemExit) as exit_info:
-        main(["test"])
+        main(["test", "--nope"])
     assert exit_info.value.code == 2
 
 

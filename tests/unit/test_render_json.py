@@ -43,7 +43,7 @@ def document(plan: Plan) -> dict[str, Any]:
 def test_top_level_keys_and_version() -> None:
     doc = document(sample_plan())
     assert set(doc) == {"format_version", "live_fingerprint", "notes", "resource_changes", "stack", "summary"}
-    assert doc["format_version"] == FORMAT_VERSION == "2.1"
+    assert doc["format_version"] == FORMAT_VERSION == "2.2"
     assert doc["live_fingerprint"] == "sha256:abc123"
     assert doc["notes"] == ["--prune found 1 group not recorded as managed by smartlive; it was left alone."]
     assert doc["summary"] == {
