@@ -55,10 +55,18 @@ def selection_of(args: argparse.Namespace) -> Selection:
     from reconciler.project.selection import select
 
     requested, source = requested_environment(args)
-    found = find_project_file(search_start(list(getattr(args, "paths", None) or [])))
+    found = find_project_file(search_start(manifest_paths(args)))
     selection = select(read_project_file(found) if found is not None else None, requested, source=source)
     args.selection = selection
     return selection
+
+
+def manifest_paths(args: argparse.Namespace) -> list[str]:
+    """Where the command's manifests are, to look for the project file from: its PATHs, or the directory
+    it writes manifests to (`export --out`, which sets `manifest_dir`)."""
+    paths: list[str] = list(getattr(args, "paths", None) or [])
+    manifest_dir: str | None = getattr(args, "manifest_dir", None)
+    return paths or ([manifest_dir] if manifest_dir else [])
 
 
 def use_environment(args: argparse.Namespace) -> Selection:

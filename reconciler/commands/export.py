@@ -29,6 +29,7 @@ from reconciler.commands.apply import parse_lock_timeout
 
 if TYPE_CHECKING:
     from reconciler.engine.kind import Exported, Kind
+    from reconciler.manifest.variables import Variables
 
 ORDER = 37
 
@@ -111,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
     selection = Selection(frozenset(chosen_kind(k).name for k in args.kind), tuple(args.name))
     if args.adopt:
         out.mkdir(parents=True, exist_ok=True)  # the stack is named after it, as `plan DIR` names it
-    use_environment(args)  # the environment's target and state store, the project's stack
+    args.manifest_dir = args.out  # the project file is looked for there and in its parents
+    environment = use_environment(args)  # its target and state store, the project's stack and variables
     stack = stack_for(args, [out]) if args.adopt else ""
     target = target_from_args(args)
     limits = time_limits(args)
@@ -147,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
     _print_notes(written)
     _print_variables(written)
     if args.adopt and written:
-        code = max(code, _adopt(args, target, out, written, stack))
+        code = max(code, _adopt(args, target, out, written, stack, environment.variables()))
     return code
 
 
@@ -167,7 +169,14 @@ def _print_variables(written: list[Exported]) -> None:
         print(f"  {secret.variable.ljust(width)}  {item.address} {secret.path}")
 
 
-def _adopt(args: argparse.Namespace, target: Any, out: Path, written: list[Exported], stack: str) -> int:
+def _adopt(
+    args: argparse.Namespace,
+    target: Any,
+    out: Path,
+    written: list[Exported],
+    stack: str,
+    variables: Variables | None,
+) -> int:
     import asyncio
 
     from reconciler.runs.export import adopt, unset_variables
@@ -185,6 +194,7 @@ def _adopt(args: argparse.Namespace, target: Any, out: Path, written: list[Expor
                 out,
                 written,
                 stack=stack,
+                variables=variables,
                 environ=os.environ,
                 applied_by=whoami(),
                 force=args.force,

@@ -29,6 +29,7 @@ from reconciler.engine.export_names import slug, unique
 from reconciler.engine.kind import Exported, ExportRequest, ImportRefused, Kind
 from reconciler.kinds import RESOURCE_KINDS
 from reconciler.manifest import API_VERSION
+from reconciler.manifest.variables import Variables
 from reconciler.resources import Address
 from reconciler.state.base import StateStore
 
@@ -150,6 +151,7 @@ async def adopt(
     *,
     stack: str,
     environ: Mapping[str, str],
+    variables: Variables | None = None,
     applied_by: str = "",
     force: bool = False,
 ) -> list[Adopted]:
@@ -160,7 +162,7 @@ async def adopt(
     from reconciler.state.base import fingerprint
 
     key = store.hmac_key()
-    desired = build_desired(load([out_dir]), key, environ)
+    desired = build_desired(load([out_dir], variables=variables), key, environ)
 
     def fingerprinter(value: Any) -> str:
         return fingerprint(value, key)

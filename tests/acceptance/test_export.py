@@ -379,3 +379,29 @@ def test_secrets_a_service_shows_in_clear_are_never_written_or_printed(
     assert "interaction_callback_url" not in written.replace(UNSHOWN_NOTE, "")
     for secret in ECHOED:
         assert secret not in written
+
+
+def test_adopt_in_a_project_reads_the_manifests_with_the_environment_s_variables(console: Workspace) -> None:
+    """`export --out DIR` finds the project file at DIR or above it, as plan does for its PATHs: --adopt
+    builds the manifests already there (a hand-written one naming a variable) with the environment's
+    variables, where without them it would stop on the undefined variable."""
+    for name, value in CONSOLE_SECRETS.items():
+        console.monkeypatch.setenv(name, value)
+    (console.root / "smartlive.yaml").write_text(
+        "apiVersion: smartlive/v1\nkind: Project\nenvironments:\n"
+        f"  emulator:\n    endpoint: {console.base_url}\n    variables: {{shop: acme}}\n",
+        encoding="utf-8",
+    )
+    extra = console.root / "out" / "rule-groups" / "by-hand.yaml"
+    extra.parent.mkdir(parents=True)
+    extra.write_text(
+        "apiVersion: smartlive/v1\nkind: InteractionRuleGroup\nmetadata:\n  name: ${var:shop}-hello\n"
+        "spec:\n  interaction_rules: []\n",
+        encoding="utf-8",
+    )
+    result = console.run("export", "--out", "out", "--env", "emulator", "--adopt")
+    assert result.code == 0, result.text
+    assert "Adopted SmartLiveRoom/flagship-store-sdk" in result.out
+    plan = console.run("plan", "out", "--env", "emulator")
+    assert plan.code == 0, plan.text
+    assert "InteractionRuleGroup/acme-hello" in plan.out  # the hand-written group, with its variable
