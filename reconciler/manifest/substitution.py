@@ -135,14 +135,14 @@ def _value(name: str, path: DocPath, variables: Variables | None, out: Substitut
             f"${{var:{name}}} needs a project file: declare environments and their variables in "
             f"smartlive.yaml at the manifests' root ({_DOCS}); write $${{ for a literal ${{"
         )
+    elif name in variables.values:
+        return variables.values[name]
     elif variables.environment is None:
         declared = ", ".join(variables.declared) or "none"
         message = (
-            f"${{var:{name}}} needs an environment: pass --env NAME or set SMARTLIVE_ENV "
-            f"({variables.project_file} declares: {declared})"
+            f"${{var:{name}}} is not among the project's own variables: select an environment that defines "
+            f"it with --env NAME or SMARTLIVE_ENV ({variables.project_file} declares: {declared})"
         )
-    elif name in variables.values:
-        return variables.values[name]
     else:
         message = f"variable {name!r} is not defined in environment {variables.environment!r} of {variables.project_file}"
         close = difflib.get_close_matches(name, list(variables.values), n=1, cutoff=0.6)

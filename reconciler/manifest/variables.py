@@ -23,7 +23,8 @@ VARIABLE_MARK: Final = b"${var:"
 class Variables:
     """The values ``${var:NAME}`` takes, and what to say when one is missing."""
 
-    #: The selected environment's name; None when the project declares environments but none is selected.
+    #: The selected environment's name; None when none is selected (then `values` are the project's own:
+    #: the base every environment's values go over, as a kustomize base built alone).
     environment: str | None
     values: Mapping[str, VariableValue] = field(default_factory=dict)
     #: The environments the project file declares (named in the message when none is selected).

@@ -198,12 +198,19 @@ def test_an_environment_names_itself_in_json_and_markdown_plans(project: Project
     first = markdown.out.splitlines()[0]
     assert first.startswith("### smartlive plan · stack `shop` · environment `prod` · target "), first
     # No environment selected (no --env, no default_environment): none is named, the target is the
-    # command line's, and a ${var:} is an error naming the environments to choose from.
+    # command line's, and ${var:} takes the project's own variables (the base); a name the base lacks is
+    # an error naming the environments to choose from.
     project.monkeypatch.setenv("HUAWEICLOUD_SDK_AK", project.staging.ak)
     project.monkeypatch.setenv("HUAWEICLOUD_SDK_SK", project.staging.sk)
     target = ("--endpoint", project.staging.url, "--project-id", project.staging.project)
+    based = project.run("plan", *target, "--format", "json")
+    assert based.code == 0, based.text
+    assert '"hello from everywhere"' in based.out
+    (project.root / "manifests" / "welcome.yaml").write_text(
+        GROUP.replace("${var:greeting}", "${var:farewell}"), encoding="utf-8"
+    )
     unselected = project.run("plan", *target)
-    assert unselected.code == 1 and "needs an environment: pass --env NAME" in unselected.err
+    assert unselected.code == 1 and "select an environment that defines it with --env NAME" in unselected.err
     (project.root / "manifests" / "welcome.yaml").write_text(
         GROUP.replace("${var:greeting}", "hi"), encoding="utf-8"
     )

@@ -93,14 +93,18 @@ def test_an_undefined_variable_is_reported_at_its_position_with_a_suggestion(tmp
     ]  # and no type error for the text left in place of the int
 
 
-def test_with_no_environment_selected_the_message_names_the_declared_ones(tmp_path: Path) -> None:
+def test_with_no_environment_selected_the_project_s_own_variables_apply(tmp_path: Path) -> None:
+    """The base, as a kustomize base built alone; a name it lacks names the environments to select."""
     path = write(tmp_path, GROUP)
-    lines = diagnostics([path], Variables(None, {}, ("staging", "prod")))
-    assert len(lines) == 5  # name, label, priority, and the reply text's two
-    assert lines[0] == (
-        f"{path}:4:9: error[M013]: ${{var:prefix}} needs an environment: pass --env NAME or set SMARTLIVE_ENV "
-        "(smartlive.yaml declares: staging, prod) (at metadata.name)"
-    )
+    base = {name: value for name, value in STAGING.values.items() if name != "prefix"}
+    lines = diagnostics([path], Variables(None, base, ("staging", "prod")))
+    assert lines == [
+        f"{path}:4:9: error[M013]: ${{var:prefix}} is not among the project's own variables: select an "
+        "environment that defines it with --env NAME or SMARTLIVE_ENV (smartlive.yaml declares: staging, prod) "
+        "(at metadata.name)"
+    ]
+    resource = loaded_spec(tmp_path, Variables(None, {**base, "prefix": "base"}, ("staging", "prod")))
+    assert resource.name == "base-welcome"
 
 
 @pytest.mark.parametrize(
