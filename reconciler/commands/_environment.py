@@ -50,13 +50,10 @@ def selection_of(args: argparse.Namespace) -> Selection:
     cached: Selection | None = getattr(args, "selection", None)
     if cached is not None:
         return cached
-    from reconciler.project.discovery import find_project_file, search_start
-    from reconciler.project.reading import read_project_file
-    from reconciler.project.selection import select
+    from reconciler.project.selection import selection_for
 
     requested, source = requested_environment(args)
-    found = find_project_file(search_start(manifest_paths(args)))
-    selection = select(read_project_file(found) if found is not None else None, requested, source=source)
+    selection = selection_for(manifest_paths(args), requested, source=source)
     args.selection = selection
     return selection
 

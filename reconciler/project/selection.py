@@ -8,6 +8,8 @@ variables (docs/environments.md, "Precedence").
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -106,4 +108,16 @@ def select(file: ProjectFile | None, requested: str | None, *, source: str = "--
     return Selection(file, requested)
 
 
-__all__ = ["ENV_VARIABLE", "Selection", "select"]
+def selection_for(
+    paths: Sequence[str | os.PathLike[str]], requested: str | None = None, *, source: str = "--env"
+) -> Selection:
+    """The project file of the manifests at `paths` (their root's or a parent's; the working directory's
+    with none) and the environment `requested` selects in it: what every command runs in."""
+    from reconciler.project.discovery import find_project_file, search_start
+    from reconciler.project.reading import read_project_file
+
+    found = find_project_file(search_start(paths))
+    return select(read_project_file(found) if found is not None else None, requested, source=source)
+
+
+__all__ = ["ENV_VARIABLE", "Selection", "select", "selection_for"]

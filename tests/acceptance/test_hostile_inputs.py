@@ -11,7 +11,8 @@ import pytest
 
 from tests.acceptance.conftest import SECRETS, Workspace
 
-STREAM_KEY = "${env:PORTRAIT_STREAM_KEY}"
+#: As examples/jobs/evening-portrait.yaml writes its stream key (a variable whose value is ${env:...}).
+STREAM_KEY = "${var:portrait_stream_key}"
 
 
 def error_lines(text: str) -> list[str]:

@@ -17,6 +17,7 @@ import pytest
 from reconciler.manifest import loader, parse_cache
 from reconciler.manifest.parse_cache import ParseCache
 from tests.acceptance.conftest import Workspace
+from tests.example_project import examples_variables, manifest_files
 
 FAQ = Path("examples/rule-groups/faq.yaml")
 
@@ -71,7 +72,7 @@ def test_a_warm_plan_checks_nothing_and_an_edit_is_seen_even_with_the_same_size_
     workspace: Workspace,
 ) -> None:
     work = Work(workspace.monkeypatch)
-    files = len(list(workspace.manifests.rglob("*.yaml")))
+    files = len(manifest_files(workspace.manifests))
     cold, plan = work.during(workspace)
     assert cold == files and len(cached_files(workspace)) == files
     warm, again = work.during(workspace)
@@ -102,7 +103,7 @@ def test_a_warm_plan_prints_what_a_cold_one_prints_before_and_after_an_apply(wor
 
 def test_apply_uses_the_cache_as_plan_does(workspace: Workspace) -> None:
     work = Work(workspace.monkeypatch)
-    files = len(list(workspace.manifests.rglob("*.yaml")))
+    files = len(manifest_files(workspace.manifests))
     applied = workspace.run("apply", "examples", *workspace.target(), "--auto-approve")
     assert applied.code == 0, applied.text
     assert (work.parsed, len(cached_files(workspace))) == (files, files)
@@ -118,10 +119,10 @@ def test_an_error_brought_by_an_edit_is_reported_on_a_warm_cache(workspace: Work
     result = workspace.run("plan", "examples", *workspace.target())
     assert result.code == 1
     assert "examples/rule-groups/faq.yaml:20:" in result.err and "priority" in result.err, result.err
-    assert work.parsed == len(list(workspace.manifests.rglob("*.yaml"))) + 1, "that file only, again"
+    assert work.parsed == len(manifest_files(workspace.manifests)) + 1, "that file only, again"
     again = workspace.run("plan", "examples", *workspace.target())
     assert (again.code, again.err) == (1, result.err), "the cached outcome keeps its findings"
-    assert work.parsed == len(list(workspace.manifests.rglob("*.yaml"))) + 1
+    assert work.parsed == len(manifest_files(workspace.manifests)) + 1
 
     same_stat_edit(FAQ, "priority: 2x0", "priority: 200")
     assert work.during(workspace)[0] == 1
@@ -165,7 +166,7 @@ def test_a_renamed_or_deleted_file_is_read_again_or_forgotten(workspace: Workspa
 )
 def test_a_damaged_cache_is_ignored_and_replaced(workspace: Workspace, damage: Any) -> None:
     work = Work(workspace.monkeypatch)
-    files = len(list(workspace.manifests.rglob("*.yaml")))
+    files = len(manifest_files(workspace.manifests))
     _, plan = work.during(workspace)
     cache = workspace.root / ".smartlive" / parse_cache.FILE_NAME
     cache.write_bytes(damage(cache.read_bytes()))
@@ -215,7 +216,7 @@ def test_an_entry_that_does_not_fit_is_checked_again(workspace: Workspace, wrong
 
 def test_another_version_or_build_of_smartlive_reads_every_file_again(workspace: Workspace) -> None:
     work = Work(workspace.monkeypatch)
-    files = len(list(workspace.manifests.rglob("*.yaml")))
+    files = len(manifest_files(workspace.manifests))
     work.during(workspace)
     workspace.monkeypatch.setattr(parse_cache, "__version__", "99.0.0")
     assert work.during(workspace)[0] == files
@@ -244,9 +245,9 @@ def test_files_parsed_in_forked_workers_are_cached_too(tmp_path: Path) -> None:
     from reconciler.manifest import load_manifests
 
     examples = Path(__file__).resolve().parents[2] / "examples"
-    cold = load_manifests([examples], parallel=True, cache_dir=tmp_path)
+    cold = load_manifests([examples], parallel=True, cache_dir=tmp_path, variables=examples_variables())
     assert len(ParseCache.open(tmp_path).entries) == cold.files
-    warm = load_manifests([examples], parallel=True, cache_dir=tmp_path)
+    warm = load_manifests([examples], parallel=True, cache_dir=tmp_path, variables=examples_variables())
     assert [str(r) for r in warm.resources] == [str(r) for r in cold.resources] and warm.ok
     assert [r.spec for r in warm.resources] == [r.spec for r in cold.resources], "validated when read"
 
@@ -257,8 +258,10 @@ def test_a_cache_that_cannot_be_written_costs_only_the_speed_up(tmp_path: Path) 
     examples = Path(__file__).resolve().parents[2] / "examples"
     blocked = tmp_path / "not-a-directory"
     blocked.write_text("a file where the cache directory would be")
-    with_cache = load_manifests([examples], cache_dir=blocked)
-    assert with_cache.ok and with_cache.files == load_manifests([examples]).files
+    with_cache = load_manifests([examples], cache_dir=blocked, variables=examples_variables())
+    assert (
+        with_cache.ok and with_cache.files == load_manifests([examples], variables=examples_variables()).files
+    )
     assert blocked.read_text() == "a file where the cache directory would be"
     assert [p.name for p in tmp_path.iterdir()] == ["not-a-directory"], "no temporary file left"
 
@@ -269,7 +272,7 @@ def test_a_foreign_file_is_skipped_warm_as_cold_and_reported_when_named(workspac
     compose = workspace.manifests / "docker-compose.yml"
     compose.write_text("services:\n  web: {image: nginx}\n", encoding="utf-8")
     work = Work(workspace.monkeypatch)
-    files = len(list(workspace.manifests.rglob("*.yaml"))) + 1  # (.github/ is hidden: not walked)
+    files = len(manifest_files(workspace.manifests)) + 1  # (.github/ is hidden: not walked)
     cold, plan = work.during(workspace)
     assert cold == files and len(cached_files(workspace)) == files, "the foreign file is cached too"
     assert work.during(workspace) == (0, plan)

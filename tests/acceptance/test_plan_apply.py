@@ -9,8 +9,8 @@ from tests.acceptance.conftest import LANDSCAPE_ROOM_NAME, PORTRAIT_ROOM_NAME, S
 
 #: A field of the job's own StartSmartLive body (the canvas and the play policy are its room's now): a
 #: change of it restarts the running job.
-CALLBACK_URL = "live_event_type_callback_url: https://hooks.example.com/smartlive/events"
-OTHER_CALLBACK_URL = "live_event_type_callback_url: https://hooks.example.com/smartlive/live-events"
+CALLBACK_URL = "live_event_type_callback_url: ${var:hooks}/smartlive/events"
+OTHER_CALLBACK_URL = "live_event_type_callback_url: ${var:hooks}/smartlive/live-events"
 
 
 def apply(ws: Workspace, *extra: str) -> int:

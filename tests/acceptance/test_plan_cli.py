@@ -13,6 +13,7 @@ import pytest
 from reconciler.emulator.config import EmulatorConfig
 from reconciler.emulator.server import running_emulator
 from tests.acceptance.conftest import AK, LANDSCAPE_ROOM_NAME, PROJECT, SECRETS, SK, Workspace
+from tests.example_project import manifest_files
 
 GROUPS = f"/v1/{PROJECT}/smart-live-interaction-rule-groups"
 
@@ -123,7 +124,7 @@ def test_markdown_limit_shortens_the_comment_and_names_every_resource(workspace:
     assert short.out.startswith("### smartlive plan · stack `examples` · target ")
     assert f"**Shortened to fit 5,000 characters** (the whole comment would be {len(whole):,})" in short.out
     assert "`smartlive plan --format text`" in short.out
-    for path in sorted(workspace.manifests.rglob("*.yaml")):
+    for path in sorted(manifest_files(workspace.manifests)):
         if path.parent.name != "tests":
             # In a one-liner (`+ Kind/name`) or a block's title (<code>+ Kind/name</code>).
             assert re.search(rf"/{re.escape(path.stem)}(`|</code>)", short.out), path.stem

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import main
+from tests.example_project import manifest_files
 
 REPO = Path(__file__).resolve().parents[2]
 INVALID = REPO / "tests" / "data" / "invalid"
@@ -49,7 +51,7 @@ def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_examples_are_valid(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
     code, out, err = run(capsys, "examples")
-    files = len(list((REPO / "examples").rglob("*.yaml")))
+    files = len(manifest_files(REPO / "examples"))
     assert (code, err) == (0, "")
     assert re.fullmatch(rf"{files} files, \d+ resources: 0 errors, 0 warnings\n", out)
 
@@ -253,8 +255,11 @@ def test_a_check_that_fails_costs_only_its_document(
     from reconciler.kinds import live_job
 
     monkeypatch.setattr(live_job, "lint_live_job", broken, raising=False)
-    monkeypatch.chdir(REPO)
-    code, out, err = run(capsys, "examples", str(INVALID / "m004-unknown-field.yaml"))
+    # The examples with a broken manifest among them: one set, under the examples' project file.
+    shutil.copytree(REPO / "examples", tmp_path / "examples")
+    shutil.copy(INVALID / "m004-unknown-field.yaml", tmp_path / "examples" / "m004-unknown-field.yaml")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "examples")
     assert code == 1 and err == ""
     lines = out.splitlines()
     m012 = [line for line in lines if "[M012]" in line]

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.manifest import load_manifests
+from tests.example_project import examples_variables
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -215,4 +216,4 @@ def test_rules_without_tags_or_relation_are_fine(tmp_path: Path) -> None:
 
 
 def test_examples_are_quiet() -> None:
-    assert load_manifests([REPO / "examples"]).diagnostics == []
+    assert load_manifests([REPO / "examples"], variables=examples_variables()).diagnostics == []

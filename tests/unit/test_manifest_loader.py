@@ -27,6 +27,7 @@ from reconciler.manifest import (
     registry,
 )
 from reconciler.manifest.diagnostics import Finding
+from tests.example_project import examples_variables
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -236,7 +237,7 @@ def test_a_new_kind_is_one_registration(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_examples_load_clean() -> None:
-    result = load_manifests([REPO / "examples"])
+    result = load_manifests([REPO / "examples"], variables=examples_variables())
     assert result.diagnostics == []
     assert {"InteractionRuleGroup", "SmartLiveJob"} <= {r.kind for r in result.resources}
 
