@@ -71,6 +71,8 @@ class Inputs:
     command: str
     paths: list[str]
     stack: str = ""
+    #: The environment of the project file (--env); "" for none (or its default_environment).
+    environment: str = ""
     state: str = ""
     plan_file: str = ""
     markdown_file: str = ""
@@ -93,6 +95,7 @@ class Inputs:
             command=command,
             paths=paths or ["."],
             stack=given("STACK"),
+            environment=given("ENVIRONMENT"),
             state=given("STATE"),
             plan_file=given("PLAN_FILE"),
             markdown_file=given("MARKDOWN_FILE"),
@@ -157,17 +160,24 @@ def _stack_args(inputs: Inputs) -> list[str]:
     return ["--stack", inputs.stack] if inputs.stack else []
 
 
+def _env_args(inputs: Inputs) -> list[str]:
+    return ["--env", inputs.environment] if inputs.environment else []
+
+
 def _temp_file(env: Mapping[str, str], name: str) -> str:
     return os.path.join(env.get("RUNNER_TEMP") or os.getcwd(), name)
 
 
 def _heading(command: str, inputs: Inputs) -> str:
-    stack = f" (stack `{table_cell(inputs.stack)}`)" if inputs.stack else ""
-    return f"### smartlive {command}{stack}\n\n"
+    named = [f"stack `{table_cell(inputs.stack)}`"] if inputs.stack else []
+    named += [f"environment `{table_cell(inputs.environment)}`"] if inputs.environment else []
+    which = f" ({', '.join(named)})" if named else ""
+    return f"### smartlive {command}{which}\n\n"
 
 
 def validate(inputs: Inputs, env: Mapping[str, str]) -> Outcome:
-    done = run_smartlive(["validate", "--format", "json", *inputs.paths, *inputs.args], env, echo=False)
+    argv = ["validate", "--format", "json", *inputs.paths, *_env_args(inputs), *inputs.args]
+    done = run_smartlive(argv, env, echo=False)
     try:
         diagnostics = [Diagnostic(**item) for item in json.loads(done.out)]
     except (ValueError, TypeError):
@@ -196,7 +206,7 @@ def _validate_summary(inputs: Inputs, result: CheckResult) -> str:
 
 
 def rule_tests(inputs: Inputs, env: Mapping[str, str]) -> Outcome:
-    done = run_smartlive(["test", *inputs.paths, *inputs.args], env)
+    done = run_smartlive(["test", *inputs.paths, *_env_args(inputs), *inputs.args], env)
     return Outcome(done.code, {"exit-code": str(done.code)}, _log_summary("test", inputs, done, "passed"))
 
 
@@ -207,7 +217,7 @@ def plan(inputs: Inputs, env: Mapping[str, str]) -> Outcome:
     # Exit code 2 is also argparse's usage error (a bad `args` input): only a plan saved by this run
     # means "changes", so an older file there must not pass for it.
     Path(plan_file).unlink(missing_ok=True)
-    done = run_smartlive([*argv, *_stack_args(inputs), *inputs.args], env)
+    done = run_smartlive([*argv, *_stack_args(inputs), *_env_args(inputs), *inputs.args], env)
     outputs = {"exit-code": str(done.code), "markdown-file": markdown_file}
     if done.code in (exitcodes.OK, exitcodes.CHANGES) and Path(plan_file).is_file():
         markdown = done.out
@@ -232,7 +242,7 @@ def apply(inputs: Inputs, env: Mapping[str, str]) -> Outcome:
     else:
         argv = ["apply", *inputs.paths, "--auto-approve"]
         outputs = {}
-    done = run_smartlive([*argv, *_stack_args(inputs), *inputs.args], env)
+    done = run_smartlive([*argv, *_stack_args(inputs), *_env_args(inputs), *inputs.args], env)
     summary = _log_summary("apply", inputs, done, "applied")
     return Outcome(done.code, {"exit-code": str(done.code), **outputs}, summary)
 

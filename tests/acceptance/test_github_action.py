@@ -145,3 +145,36 @@ def test_an_unknown_command_is_an_error_annotation(workspace: Path) -> None:
     assert run.out.splitlines() == [
         "::error title=smartlive action::command must be one of validate, test, plan, apply, not 'destroy'"
     ]
+
+
+def test_the_environment_input_selects_the_project_file_s_environment(workspace: Path) -> None:
+    """`environment: staging` is --env staging for every command: its variables reach the plan, and the
+    summary and the comment name it."""
+    (workspace / "manifests" / "smartlive.yaml").write_text(
+        "apiVersion: smartlive/v1\nkind: Project\n"
+        "variables:\n"
+        "  push_host: push.live.example.com\n  mobile_push_host: push.mobile.example.com\n"
+        "  hooks: https://hooks.example.com\n"
+        "  landscape_stream_key: ${env:LANDSCAPE_STREAM_KEY}\n  portrait_stream_key: ${env:PORTRAIT_STREAM_KEY}\n"
+        "environments:\n  staging:\n    local: true\n    variables: {push_host: push-staging.live.example.com}\n",
+        encoding="utf-8",
+    )
+    inputs = {"paths": "manifests/", "environment": "staging"}
+    validate = run_action(workspace, {"command": "validate", **inputs})
+    assert validate.code == 0, validate.err
+    assert "### smartlive validate (environment `staging`)" in validate.summary
+
+    plan = run_action(workspace, {"command": "plan", **inputs}, {**SECRETS})
+    assert plan.code == 0 and plan.outputs["has-changes"] == "true", plan.err
+    markdown = Path(plan.outputs["markdown-file"]).read_text(encoding="utf-8")
+    assert "· environment `staging` ·" in markdown.splitlines()[0]
+    assert "rtmp://push-staging.live.example.com/live" in markdown
+    assert "### smartlive plan (environment `staging`)" in plan.summary
+
+    unknown = run_action(
+        workspace, {"command": "plan", "paths": "manifests/", "environment": "prod"}, {**SECRETS}
+    )
+    assert unknown.code == 2
+    assert (
+        "--env prod: manifests/smartlive.yaml declares no such environment (declared: staging)" in unknown.err
+    )
