@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler import exitcodes
-from reconciler.commands._argtypes import bounded, duration
+from reconciler.commands._argtypes import bounded
 from reconciler.commands._environment import requested_environment, use_environment
 from reconciler.commands._help import examples
+from reconciler.commands._lock import add_lock_timeout_argument
 from reconciler.commands._stack import named_stack, stack_for
 from reconciler.commands._stdout import guarded_stdout
 from reconciler.commands._target import open_api, rate_limits, target_from_args, time_limits
@@ -35,10 +36,6 @@ if TYPE_CHECKING:
     from reconciler.state.base import StateStore
 
 ORDER = 30
-#: The longest --lock-timeout: a day. Longer is a typo, and would leave a pipeline waiting for ever.
-MAX_LOCK_WAIT_SECONDS = 24 * 3600.0
-#: --lock-timeout's converter (apply and import): `30s`, `2m`, `1h`, `500ms`, plain seconds.
-parse_lock_timeout = duration(high=MAX_LOCK_WAIT_SECONDS, high_text="24h")
 #: --start-rate's range: one start per 100 s to 1000 a second; outside it a start waits for ever, or a
 #: typo removes the pacing that keeps the tenant under its limit.
 START_RATE_RANGE = (0.01, 1000.0)
@@ -74,13 +71,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="allow stopping or restarting running jobs (interrupts live streams)",
     )
-    parser.add_argument(
-        "--lock-timeout",
-        type=parse_lock_timeout,
-        default=0.0,
-        metavar="DURATION",
-        help="wait this long for another apply's lock (e.g. 30s, 2m; at most 24h; default 0: fail at once)",
-    )
+    add_lock_timeout_argument(parser)
     parser.add_argument(
         "--start-rate",
         type=bounded(float, low=START_RATE_RANGE[0], high=START_RATE_RANGE[1], note="calls per second"),

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler import exitcodes
 from reconciler.commands._environment import use_environment
 from reconciler.commands._help import examples
+from reconciler.commands._lock import add_lock_timeout_argument
 from reconciler.commands._stack import add_stack_argument, stack_for
 from reconciler.commands._target import (
     add_target_arguments,
@@ -25,7 +26,6 @@ from reconciler.commands._target import (
     target_from_args,
     time_limits,
 )
-from reconciler.commands.apply import parse_lock_timeout
 
 if TYPE_CHECKING:
     from reconciler.engine.kind import Exported, Kind
@@ -81,13 +81,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="with --adopt: replace the record of an address already managed under another remote id",
     )
-    parser.add_argument(
-        "--lock-timeout",
-        type=parse_lock_timeout,
-        default=0.0,
-        metavar="DURATION",
-        help="with --adopt: wait this long for a running apply's lock (e.g. 30s; default 0: fail at once)",
-    )
+    add_lock_timeout_argument(parser, when="with --adopt")
     add_stack_argument(
         parser,
         "with --adopt: the stack to record them under (also SMARTLIVE_STACK; default: DIR, as `plan DIR` "

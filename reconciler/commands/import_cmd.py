@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from reconciler import exitcodes
 from reconciler.commands._environment import use_environment
 from reconciler.commands._help import examples
+from reconciler.commands._lock import add_lock_timeout_argument
 from reconciler.commands._stack import add_stack_argument, named_stack
 from reconciler.commands._target import (
     add_target_arguments,
@@ -24,7 +25,6 @@ from reconciler.commands._target import (
     target_from_args,
     time_limits,
 )
-from reconciler.commands.apply import parse_lock_timeout
 from reconciler.resources import NO_STACK
 
 if TYPE_CHECKING:
@@ -65,13 +65,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="replace the record of an address already managed under another remote id",
     )
-    parser.add_argument(
-        "--lock-timeout",
-        type=parse_lock_timeout,
-        default=0.0,
-        metavar="DURATION",
-        help="wait this long for a running apply's lock (e.g. 30s; default 0: fail at once)",
-    )
+    add_lock_timeout_argument(parser)
     add_stack_argument(
         parser,
         "the stack to record it under, as plan names it (also SMARTLIVE_STACK; default: none yet, and "
