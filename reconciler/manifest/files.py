@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from reconciler.manifest import codes
@@ -45,11 +45,15 @@ class Found:
     #: Each directory argument -> every file found in it (as `files` spells it: a file found twice is
     #: listed once in `files`, under each directory here).
     directories: dict[str, list[str]]
+    #: The project files (smartlive.yaml) named or found by walking: not manifests, but `fmt` lays them
+    #: out too.
+    project_files: list[str] = field(default_factory=list)
 
 
 def discover(paths: Sequence[str | os.PathLike[str]]) -> Found:
     """The manifest files under ``paths``, each once, in argument order then sorted order."""
     files: list[str] = []
+    project_files: list[str] = []
     problems: list[PathProblem] = []
     walked: set[str] = set()
     directories: dict[str, list[str]] = {}
@@ -61,14 +65,16 @@ def discover(paths: Sequence[str | os.PathLike[str]]) -> Found:
     for shown in shown_paths:
         is_directory = os.path.isdir(shown)
         if is_directory:
-            candidates = list(_walk(shown))
+            candidates = list(_walk(shown, project_files=project_files))
             if not candidates:
                 problems.append(
                     PathProblem(shown, Finding(codes.NO_MANIFESTS, "no .yaml or .yml file in this directory"))
                 )
             found_here = directories.setdefault(shown, [])
         elif os.path.basename(shown) == PROJECT_FILE_NAME and os.path.exists(shown):
-            continue  # named on its own too: `validate smartlive.yaml` checks it as the project file it is
+            # Named on its own too: `validate smartlive.yaml` checks it as the project file it is.
+            project_files.append(shown)
+            continue
         elif os.path.exists(shown):
             candidates = [(shown, os.path.realpath(shown))]
         else:
@@ -82,11 +88,14 @@ def discover(paths: Sequence[str | os.PathLike[str]]) -> Found:
                     walked.add(candidate)
             if is_directory:
                 found_here.append(first_spelling[identity])
-    return Found(files, problems, frozenset(walked), directories)
+    return Found(files, problems, frozenset(walked), directories, list(dict.fromkeys(project_files)))
 
 
-def _walk(directory: str, visited: set[str] | None = None) -> Iterable[tuple[str, str]]:
-    """(path as shown, real path) of each manifest file under `directory`."""
+def _walk(
+    directory: str, visited: set[str] | None = None, *, project_files: list[str]
+) -> Iterable[tuple[str, str]]:
+    """(path as shown, real path) of each manifest file under `directory`; the project files found are
+    added to `project_files`."""
     # Symbolic links to directories are followed, each real directory once (a link to `.` loops).
     visited = set() if visited is None else visited
     real = os.path.realpath(directory)
@@ -98,11 +107,14 @@ def _walk(directory: str, visited: set[str] | None = None) -> Iterable[tuple[str
     except OSError:
         return
     for entry in entries:
-        if entry.name.startswith(".") or entry.name == PROJECT_FILE_NAME:
+        if entry.name.startswith("."):
             continue
         path = os.path.join(directory, entry.name) if directory != "." else entry.name
-        if entry.is_dir():
-            yield from _walk(path, visited)
+        if entry.name == PROJECT_FILE_NAME:
+            if entry.is_file():
+                project_files.append(path)
+        elif entry.is_dir():
+            yield from _walk(path, visited, project_files=project_files)
         elif entry.name.endswith(MANIFEST_SUFFIXES) and entry.is_file():
             # The real path of a file that is no link is its real directory's plus its name: no
             # realpath (a few system calls) per file of a large set.

@@ -11,6 +11,7 @@ import os
 import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from reconciler.atomic_file import replace_atomically
 from reconciler.manifest.files import check_utf8, discover, read_manifest
@@ -43,33 +44,45 @@ class Unformattable:
 
 
 def layouts(paths: Sequence[str]) -> Iterator[Formatted | Unformattable]:
-    """Each manifest file under `paths`, in validate's order; other tools' YAML found in a directory is
-    not yielded at all."""
+    """Each manifest file under `paths`, in validate's order, then each project file (smartlive.yaml,
+    laid out as a manifest is); other tools' YAML found in a directory is not yielded at all."""
     found = discover(paths)
     for problem in found.problems:
         yield Unformattable(problem.path, problem.finding.message)
     known = kinds()
     for path in found.files:
         walked = path in found.walked
-        data = read_manifest(path)
-        if not isinstance(data, bytes):
-            yield Unformattable(path, data.message)
+        outcome = _layout(path)
+        if isinstance(outcome, Unformattable):
+            data = read_manifest(path)
+            # A file found by walking that cannot be laid out is left alone unless it says it is ours.
+            if walked and isinstance(data, bytes) and not hints_name_smartlive(text_hints(data), known):
+                continue
+            yield outcome
             continue
-        not_utf8 = check_utf8(data)
-        if not_utf8 is not None:
-            if not walked or hints_name_smartlive(text_hints(data), known):
-                yield Unformattable(path, f"{not_utf8.line}:{not_utf8.column}: {not_utf8.message}")
-            continue
-        text = data.decode("utf-8")
-        try:
-            documents, canonical = canonical_documents(text.removeprefix(BOM))
-        except LayoutError as exc:
-            if not walked or hints_name_smartlive(text_hints(data), known):
-                yield Unformattable(path, str(exc))
-            continue
+        documents, formatted = outcome
         if walked and not any(meant_as_manifest(document, known) for document in documents):
             continue
-        yield Formatted(path, text, BOM + canonical if text.startswith(BOM) else canonical)
+        yield formatted
+    for path in found.project_files:
+        outcome = _layout(path)
+        yield outcome if isinstance(outcome, Unformattable) else outcome[1]
+
+
+def _layout(path: str) -> tuple[list[Any], Formatted] | Unformattable:
+    """The file's documents and its text in the canonical layout, or why it has none."""
+    data = read_manifest(path)
+    if not isinstance(data, bytes):
+        return Unformattable(path, data.message)
+    not_utf8 = check_utf8(data)
+    if not_utf8 is not None:
+        return Unformattable(path, f"{not_utf8.line}:{not_utf8.column}: {not_utf8.message}")
+    text = data.decode("utf-8")
+    try:
+        documents, canonical = canonical_documents(text.removeprefix(BOM))
+    except LayoutError as exc:
+        return Unformattable(path, str(exc))
+    return documents, Formatted(path, text, BOM + canonical if text.startswith(BOM) else canonical)
 
 
 def write_atomically(path: str, text: str) -> None:

@@ -155,3 +155,26 @@ def test_a_file_that_is_not_utf8_is_reported_and_untouched(tmp_path: Path) -> No
         f"error: {latin1}: 4:14: not UTF-8: byte 0xe9 cannot be decoded; save the file as UTF-8"
     ]
     assert latin1.read_bytes() == data
+
+
+def test_the_project_file_is_laid_out_too_walked_or_named(tmp_path: Path) -> None:
+    """smartlive.yaml is not a manifest, but `terraform fmt` users expect every file of the tool's own
+    formatted: fmt lays it out as a manifest (envelope first, 2-space indent), comments kept."""
+    manifests = tmp_path / "manifests"
+    shutil.copytree(EXAMPLES / "rule-groups", manifests)  # no ${var:}: this project file defines none
+    project = manifests / "smartlive.yaml"
+    project.write_text(
+        "kind: Project   # the envelope goes first\napiVersion: smartlive/v1\nenvironments:\n"
+        "    staging: {local: true}\n",
+        encoding="utf-8",
+    )
+    check = run_cli("fmt", "--check", str(manifests))
+    assert check.code == 1 and check.out.splitlines() == [str(project)], check.text
+    assert run_cli("fmt", "--check", str(project)).code == 1  # named on its own
+    assert run_cli("fmt", str(manifests)).code == 0
+    assert project.read_text(encoding="utf-8") == (
+        "apiVersion: smartlive/v1\nkind: Project   # the envelope goes first\nenvironments:\n"
+        "  staging: {local: true}\n"
+    )
+    assert run_cli("validate", str(manifests), "--env", "staging").code == 0
+    assert run_cli("fmt", "--check", str(manifests)).code == 0
