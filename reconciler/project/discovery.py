@@ -28,9 +28,11 @@ def search_start(paths: Sequence[str | os.PathLike[str]], cwd: Path | None = Non
 
 
 def find_project_file(start: Path) -> Path | None:
-    """The nearest smartlive.yaml in `start` or its parents; None when there is none."""
+    """The nearest smartlive.yaml in `start` or its parents; None when there is none. Whatever has the
+    name is the project's (a directory or a FIFO there is reported when it is read, never passed over
+    for a file further up)."""
     for directory in (start, *start.parents):
         candidate = directory / PROJECT_FILE_NAME
-        if candidate.is_file():
+        if candidate.exists():
             return candidate
     return None

@@ -76,8 +76,11 @@ def load(
     if not result.ok:
         shown = "\n".join(str(d) for d in result.errors[:20])
         more = f"\n... and {len(result.errors) - 20} more" if len(result.errors) > 20 else ""
+        # The same check, in the same environment: its variables are part of what failed.
+        env = f" --env {variables.environment}" if variables is not None and variables.environment else ""
         raise ManifestError(
-            f"the manifests have {len(result.errors)} error(s); run `smartlive validate` for all of them:\n{shown}{more}"
+            f"the manifests have {len(result.errors)} error(s); run `smartlive validate{env}` for all of them:"
+            f"\n{shown}{more}"
         )
     return result
 

@@ -7,6 +7,7 @@ wrong is reported at FILE:LINE:COL; a saved plan applies in the environment it w
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -413,7 +414,26 @@ def test_an_undefined_variable_fails_validate_at_its_position(project: Project) 
     )
     planned = project.run("plan", "--env", "staging")
     assert planned.code == 1 and planned.err.splitlines()[1] == result.out.splitlines()[0]
+    assert "run `smartlive validate --env staging` for all of them" in planned.err.splitlines()[0]
     assert project.staging.groups() == {}
+
+
+def test_a_project_file_that_is_no_regular_file_is_reported_not_passed_over(tmp_path: Path) -> None:
+    """A FIFO named smartlive.yaml would hang a read, and passing it over would take a file further up
+    (another project's) for this one's: it is one Y001 line."""
+    (tmp_path / "outer").mkdir()
+    (tmp_path / "outer" / "smartlive.yaml").write_text(
+        "apiVersion: smartlive/v1\nkind: Project\nenvironments:\n  other: {local: true}\n", encoding="utf-8"
+    )
+    inner = tmp_path / "outer" / "inner"
+    inner.mkdir()
+    (inner / "welcome.yaml").write_text(GROUP.replace("${var:greeting}", "hi"), encoding="utf-8")
+    os.mkfifo(inner / "smartlive.yaml")
+    result = run_cli("validate", str(inner))
+    assert result.code == 1, result.text
+    assert (
+        "smartlive.yaml:1:1: error[Y001]: the project file is not a regular file (a named pipe)" in result.out
+    )
 
 
 def test_all_envs_checks_every_environment_and_names_those_a_problem_is_found_in(project: Project) -> None:
