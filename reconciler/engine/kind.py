@@ -379,3 +379,18 @@ class Kind(Protocol[D, L]):
         """Every selected remote object of the kind as a manifest (`smartlive export`), sorted by address;
         names follow export_names.py, which docs/export.md documents."""
         ...
+
+
+K = TypeVar("K", bound="Kind[Any, Any]")
+
+
+def in_reference_order(kinds: Sequence[K]) -> list[K]:
+    """`kinds`, each after the kinds its references point at (they have no cycle): planning one sees the
+    changes of what it references, exporting one the objects of what it references."""
+    from graphlib import TopologicalSorter  # when a plan or an export runs, not when a kind loads
+
+    by_name = {kind.name: kind for kind in kinds}
+    sorter: TopologicalSorter[str] = TopologicalSorter()
+    for kind in kinds:
+        sorter.add(kind.name, *(name for name in kind.referenced_kinds if name in by_name))
+    return [by_name[name] for name in sorter.static_order()]

@@ -12,10 +12,9 @@ import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from graphlib import TopologicalSorter
 from typing import Any
 
-from reconciler.engine.kind import Desired, Kind, PlanContext
+from reconciler.engine.kind import Desired, Kind, PlanContext, in_reference_order
 from reconciler.engine.plan import Action, Plan, Reason, ReasonCode, ResourceChange
 from reconciler.engine.stacks import Ownership, StackConflictError, object_conflict
 from reconciler.resources import NO_STACK, Address, ManagedRecord
@@ -213,10 +212,7 @@ def _in_reference_order(inputs: Sequence[PlanInput]) -> list[PlanInput]:
     """The kinds in an order where every kind comes after the kinds its references point at, so that
     planning a resource can see the changes of what it references."""
     by_name = {i.kind.name: i for i in inputs}
-    sorter: TopologicalSorter[str] = TopologicalSorter()
-    for item in inputs:
-        sorter.add(item.kind.name, *(k for k in item.kind.referenced_kinds if k in by_name))
-    return [by_name[name] for name in sorter.static_order()]
+    return [by_name[kind.name] for kind in in_reference_order([i.kind for i in inputs])]
 
 
 def _prune(inputs: Sequence[PlanInput], managed: Mapping[Address, ManagedRecord]) -> list[ResourceChange]:

@@ -26,7 +26,7 @@ from typing import Any
 from reconciler.atomic_file import replace_atomically
 from reconciler.cloud.api import MetaStudioApi
 from reconciler.engine.export_names import slug, unique
-from reconciler.engine.kind import Exported, ExportRequest, ImportRefused, Kind
+from reconciler.engine.kind import Exported, ExportRequest, ImportRefused, Kind, in_reference_order
 from reconciler.kinds import RESOURCE_KINDS
 from reconciler.manifest import API_VERSION
 from reconciler.manifest.variables import Variables
@@ -60,29 +60,11 @@ class Selection:
         )
 
 
-def reference_order(kinds: Sequence[Kind[Any, Any]]) -> list[Kind[Any, Any]]:
-    """`kinds`, each after the kinds it references (their references have no cycle)."""
-    ordered: list[Kind[Any, Any]] = []
-    names = {kind.name for kind in kinds}
-
-    def visit(kind: Kind[Any, Any]) -> None:
-        if kind in ordered:
-            return
-        for other in kinds:
-            if other.name in kind.referenced_kinds & names:
-                visit(other)
-        ordered.append(kind)
-
-    for kind in kinds:
-        visit(kind)
-    return ordered
-
-
 async def export_objects(api: MetaStudioApi, selection: Selection) -> list[tuple[Kind[Any, Any], Exported]]:
     """The selected objects of the selected kinds, kind by kind in reference order."""
     exported: dict[str, Sequence[Exported]] = {}
     out: list[tuple[Kind[Any, Any], Exported]] = []
-    for kind in reference_order(RESOURCE_KINDS):
+    for kind in in_reference_order(RESOURCE_KINDS):
         if not selection.kind(kind):
             continue
         request = ExportRequest(

@@ -9,11 +9,12 @@ import yaml
 
 from reconciler.engine import normalize
 from reconciler.engine.export_names import reference, secret_variable, slug, unique
+from reconciler.engine.kind import in_reference_order
 from reconciler.kinds import RESOURCE_KINDS
 from reconciler.manifest.layout import canonical_documents
 from reconciler.manifest.rewrite import RewriteRefused, new_text, updated_text
 from reconciler.resources import Address
-from reconciler.runs.export import Selection, reference_order
+from reconciler.runs.export import Selection
 
 
 @pytest.mark.parametrize(
@@ -111,7 +112,7 @@ def test_new_files_quote_what_yaml_1_1_would_read_otherwise() -> None:
 
 
 def test_kinds_export_in_reference_order_and_selection_matches_either_name() -> None:
-    ordered = [kind.name for kind in reference_order(list(reversed(RESOURCE_KINDS)))]
+    ordered = [kind.name for kind in in_reference_order(list(reversed(RESOURCE_KINDS)))]
     assert ordered == ["InteractionRuleGroup", "SmartLiveRoom", "SmartLiveJob"]
     select = Selection(names=("evening*",))
     assert select(Address("SmartLiveRoom", "evening-show"), "evening show")
