@@ -30,25 +30,32 @@ def canonical_documents(text: str) -> tuple[list[Any], str]:
     """(each document as round-trip data, the canonical text) of `text`. Raises LayoutError, also
     when the canonical text would not hold the same data as `text` for smartlive's own loader (a
     YAML 1.1 reader: ruamel's is 1.2), which it then must not replace."""
-    from ruamel.yaml.error import YAMLError
-
-    yaml = round_trip_yaml()
-    try:
-        documents = list(yaml.load_all(text))
-    except YAMLError as exc:
-        raise LayoutError(_one_line(exc)) from None
+    documents = round_trip_documents(text)
     for document in documents:
         _order_envelope(document)
     out = io.StringIO()
-    yaml.dump_all(documents, out)
+    round_trip_yaml().dump_all(documents, out)
     # A moved last key takes its trailing blank lines along; a file ends with one newline.
     canonical = out.getvalue().rstrip("\n") + "\n" if documents else text
-    if _plain_data(canonical) != _plain_data(text):
+    if plain_data(canonical) != plain_data(text):
         raise LayoutError("the canonical layout would change what the file says; left as it is")
     return documents, canonical
 
 
-def _plain_data(text: str) -> list[Any]:
+def round_trip_documents(text: str) -> list[Any]:
+    """The documents of `text` as round-trip data (comments and quotes kept); LayoutError, in one line,
+    when it is not YAML."""
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        return list(round_trip_yaml().load_all(text))
+    except YAMLError as exc:
+        raise LayoutError(_one_line(exc)) from None
+
+
+def plain_data(text: str) -> list[Any]:
+    """The documents of `text` as smartlive's own loader reads them (YAML 1.1, as PyYAML); LayoutError
+    when it cannot."""
     import yaml
 
     try:

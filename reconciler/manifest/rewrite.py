@@ -16,7 +16,13 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.manifest.layout import LayoutError, canonical_documents, round_trip_yaml
+from reconciler.manifest.layout import (
+    LayoutError,
+    canonical_documents,
+    plain_data,
+    round_trip_documents,
+    round_trip_yaml,
+)
 
 
 class RewriteRefused(LayoutError):
@@ -31,13 +37,7 @@ def new_text(document: Mapping[str, Any]) -> str:
 def updated_text(existing: str, document: Mapping[str, Any]) -> str:
     """`existing` with its document of `document`'s kind and metadata.name updated to `document`.
     LayoutError when it cannot be read, RewriteRefused when it holds no such document."""
-    from ruamel.yaml.error import YAMLError
-
-    yaml = round_trip_yaml()
-    try:
-        documents = list(yaml.load_all(existing))
-    except YAMLError as exc:
-        raise LayoutError(str(exc).splitlines()[0]) from None
+    documents = round_trip_documents(existing)
     kind, name = document["kind"], document["metadata"]["name"]
     for current in documents:
         if _names(current, kind, name):
@@ -105,11 +105,9 @@ def _node(value: Any) -> Any:
 
 
 def _read_otherwise(text: str) -> bool:
-    import yaml
-
     try:
-        return bool(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) != text)
-    except yaml.YAMLError:
+        return plain_data(text) != [text]
+    except LayoutError:
         return True
 
 
