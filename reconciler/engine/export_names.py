@@ -11,8 +11,10 @@ ROOM_FLAGSHIP_STORE_LANDSCAPE_STREAM_KEY_1, JOB_EVENING_SHOW_JOB_CALLBACK_KEY.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Final
+
+from reconciler.engine.kind import ExportedSecret
 
 #: What a name is when its slug is empty (a name of punctuation, or of another script only).
 UNNAMED: Final = "unnamed"
@@ -45,3 +47,27 @@ def secret_variable(kind_prefix: str, name: str, field: str) -> str:
 def reference(variable: str) -> str:
     """The `${env:NAME}` reference a manifest holds in place of a secret."""
     return "${env:" + variable + "}"
+
+
+def stream_key_references(kind_prefix: str, name: str, count: int) -> tuple[list[str], list[ExportedSecret]]:
+    """The `${env:NAME}` references a manifest's `count` stream keys become, and the secrets they name."""
+    variables = [secret_variable(kind_prefix, name, f"STREAM_KEY_{n}") for n in range(1, 1 + count)]
+    secrets = [ExportedSecret(f"spec.stream_keys[{i}]", v) for i, v in enumerate(variables)]
+    return [reference(v) for v in variables], secrets
+
+
+def callback_key_reference(kind_prefix: str, name: str) -> tuple[str, ExportedSecret]:
+    """The `${env:NAME}` reference a manifest's live-event callback key becomes, and the secret it names."""
+    variable = secret_variable(kind_prefix, name, "CALLBACK_KEY")
+    return reference(variable), ExportedSecret("spec.live_event_callback_config.key", variable)
+
+
+def namesakes_refused(what: str, name: str, remote_ids: Sequence[str]) -> str:
+    """Why an object whose name others share is not exported (`what`: "rule groups", "rooms"): plan
+    matches it by name and could not tell them apart. "" when the name is its alone."""
+    if len(remote_ids) < 2:
+        return ""
+    return (
+        f"{len(remote_ids)} {what} are named {name!r} ({', '.join(sorted(remote_ids))}): plan could not tell "
+        "them apart; rename the others first"
+    )

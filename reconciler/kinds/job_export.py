@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from reconciler.engine import normalize
-from reconciler.engine.export_names import reference, secret_variable
+from reconciler.engine.export_names import callback_key_reference, stream_key_references
 from reconciler.engine.kind import ExportedSecret
 from reconciler.kinds.common import view_mode_for
 
@@ -63,14 +63,12 @@ def job_spec(
     secrets: list[ExportedSecret] = []
     keys = (config or {}).get("stream_keys")
     if keys and not room.get("stream_keys"):
-        variables = [secret_variable(SECRET_PREFIX, name, f"STREAM_KEY_{n}") for n in range(1, 1 + len(keys))]
-        spec["stream_keys"] = [reference(v) for v in variables]
-        secrets += [ExportedSecret(f"spec.stream_keys[{i}]", v) for i, v in enumerate(variables)]
+        spec["stream_keys"], named = stream_key_references(SECRET_PREFIX, name, len(keys))
+        secrets += named
     callback = spec.get("live_event_callback_config")
     if isinstance(callback, dict) and callback.get("key"):
-        variable = secret_variable(SECRET_PREFIX, name, "CALLBACK_KEY")
-        callback["key"] = reference(variable)
-        secrets.append(ExportedSecret("spec.live_event_callback_config.key", variable))
+        callback["key"], secret = callback_key_reference(SECRET_PREFIX, name)
+        secrets.append(secret)
     spec.pop("interaction_callback_url", None)  # never written, even where a service echoed it
     head: dict[str, Any] = {k: spec.pop(k) for k in ("room", "room_id") if k in spec}
     return {**head, **normalize.without_defaults(spec, defaults)}, tuple(secrets)

@@ -961,12 +961,14 @@ class LiveJobKind:
         )
         by_room: dict[str, list[str]] = defaultdict(list)
         names: dict[str, str] = {}
+        taken: set[str] = set()
         for job in jobs:
             room_id = job.room_id or ""
             by_room[room_id].append(job.job_id or "")
             room = rooms.get(room_id)
             base = room.address.name if room is not None else slug(job.room_name or room_id)
-            names[job.job_id or ""] = unique(f"{base}-job", set(names.values()))
+            names[job.job_id or ""] = unique(f"{base}-job", taken)
+            taken.add(names[job.job_id or ""])
         chosen = [
             j
             for j in jobs

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from reconciler.engine import normalize
-from reconciler.engine.export_names import reference, secret_variable
+from reconciler.engine.export_names import callback_key_reference, stream_key_references
 from reconciler.engine.kind import Exported, ExportedSecret
 from reconciler.kinds.common import view_mode_for
 from reconciler.kinds.rule_group import exported_rule
@@ -50,17 +50,13 @@ def room_spec(
         }
     secrets: list[ExportedSecret] = []
     if body.get("stream_keys"):
-        variables = [
-            secret_variable(SECRET_PREFIX, name, f"STREAM_KEY_{n}")
-            for n in range(1, 1 + len(body["stream_keys"]))
-        ]
-        body["stream_keys"] = [reference(v) for v in variables]
-        secrets += [ExportedSecret(f"spec.stream_keys[{i}]", v) for i, v in enumerate(variables)]
+        body["stream_keys"], named = stream_key_references(SECRET_PREFIX, name, len(body["stream_keys"]))
+        secrets += named
     callback = body.get("live_event_callback_config")
     if isinstance(callback, dict) and callback.get("key"):
-        variable = secret_variable(SECRET_PREFIX, name, "CALLBACK_KEY")
-        body["live_event_callback_config"] = {**callback, "key": reference(variable)}
-        secrets.append(ExportedSecret("spec.live_event_callback_config.key", variable))
+        key, secret = callback_key_reference(SECRET_PREFIX, name)
+        body["live_event_callback_config"] = {**callback, "key": key}
+        secrets.append(secret)
     rules = body.pop("interaction_rules", None) or []
     body = normalize.without_defaults(body, defaults)
     if rules:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from reconciler.api import models
 from reconciler.engine import normalize
 from reconciler.engine.diff import diff
+from reconciler.engine.export_names import namesakes_refused
 from reconciler.engine.kind import (
     Adoption,
     AmbiguityError,
@@ -459,16 +460,9 @@ class RuleGroupKind:
 
         async def one(summary: models.InteractionRuleGroupSummary) -> Exported:
             name, group_id = summary.group_name or "", summary.group_id or ""
-            namesakes = sorted(ids_by_name[name])
-            if len(namesakes) > 1:
-                return Exported(
-                    Address(NAME, name),
-                    group_id,
-                    name,
-                    {},
-                    refused=f"{len(namesakes)} rule groups are named {name!r} ({', '.join(namesakes)}): plan "
-                    "could not tell them apart; rename the others first",
-                )
+            refused = namesakes_refused("rule groups", name, ids_by_name[name])
+            if refused:
+                return Exported(Address(NAME, name), group_id, name, {}, refused=refused)
             detail = await api.show_rule_group(group_id)
             rules = [
                 exported_rule(rule.model_dump(mode="json", exclude_none=True))

@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 from reconciler.api import models
 from reconciler.engine import normalize
 from reconciler.engine.diff import diff
-from reconciler.engine.export_names import slug, unique
+from reconciler.engine.export_names import namesakes_refused, slug, unique
 from reconciler.engine.kind import (
     Adoption,
     AmbiguityError,
@@ -735,10 +735,12 @@ class SmartLiveRoomKind:
             key=lambda s: (s.room_name or "", s.room_id or ""),
         )
         names: dict[str, str] = {}
+        taken: set[str] = set()
         ids_by_name: dict[str, list[str]] = defaultdict(list)
         for summary in summaries:
             room_id = summary.room_id or ""
-            names[room_id] = unique(slug(summary.room_name or room_id), set(names.values()))
+            names[room_id] = unique(slug(summary.room_name or room_id), taken)
+            taken.add(names[room_id])
             ids_by_name[summary.room_name or ""].append(room_id)
         chosen = [
             s for s in summaries if request.selected(Address(NAME, names[s.room_id or ""]), s.room_name or "")
@@ -747,13 +749,9 @@ class SmartLiveRoomKind:
         async def one(summary: models.SmartLiveRoomBaseInfo) -> Exported:
             room_id, room_name = summary.room_id or "", summary.room_name or ""
             address = Address(NAME, names[room_id])
-            namesakes = ids_by_name[room_name]
-            if len(namesakes) > 1:
-                why = (
-                    f"{len(namesakes)} rooms are named {room_name!r} ({', '.join(sorted(namesakes))}): plan "
-                    "could not tell them apart; rename the others first"
-                )
-                return Exported(address, room_id, room_name, {}, refused=why)
+            refused = namesakes_refused("rooms", room_name, ids_by_name[room_name])
+            if refused:
+                return Exported(address, room_id, room_name, {}, refused=refused)
             shown = (await api.show_room(room_id)).model_dump(mode="json", exclude_none=True)
             spec, secrets = room_spec(shown, address.name, _SPEC_FIELDS, ROOM_DEFAULTS, groups)
             return Exported(address, room_id, room_name, spec, secrets)
