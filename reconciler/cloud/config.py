@@ -218,14 +218,20 @@ def resolve_endpoint(endpoint: str | None, region: str | None, env: Mapping[str,
     region = region or env.get("SMARTLIVE_REGION")
     if not region:
         raise ConfigError("no endpoint: pass --region (e.g. cn-north-4) or --endpoint URL, or use --local")
-    if not _REGION_RE.match(region):
-        raise ConfigError(f"--region {region!r} is not a region id such as cn-north-4")
+    problem = region_problem(region)
+    if problem:
+        raise ConfigError(f"--region {problem}")
     name = region_override_variable(region)
     # The SDK accepts a comma-separated list of endpoints there and uses the first.
     override = (env.get(name) or "").split(",")[0].strip()
     if override:
         return checked_endpoint(override, name)
     return DEFAULT_ENDPOINT_TEMPLATE.format(region=region)
+
+
+def region_problem(region: str) -> str | None:
+    """What is wrong with `region` as a region id (`'x' is not a region id ...`); None when nothing is."""
+    return None if _REGION_RE.match(region) else f"{region!r} is not a region id such as cn-north-4"
 
 
 def checked_endpoint(url: str, what: str) -> str:

@@ -26,19 +26,19 @@ from reconciler.errors import ManifestError
 from reconciler.manifest.files import FileRefused, read_regular_file
 from reconciler.redaction import remember
 
+#: An environment variable's or a project variable's name: a letter or _, then letters, digits or _.
+NAME_PATTERN: Final = "[A-Za-z_][A-Za-z0-9_]*"
 #: Characters that do not make a path: a ${file:...} path needs one character that is none of these.
 #: Spelled out (not \s) so that Python's re and the ECMA-262 regexes of JSON Schema validators agree.
 _BLANK: Final = r"\t\n\v\f\r "
 #: What a reference looks like (also the JSON Schema ``pattern`` of secret fields), or a variable whose
 #: value is one (``${var:NAME}``, substituted before the field is read: substitution.py). `(?![\s\S])` is
 #: the end of the text in both dialects: `$` also matches before a final line break in Python's re.
-SECRET_REF_PATTERN: Final = (
-    rf"^\$\{{((env|var):[A-Za-z_][A-Za-z0-9_]*|file:[^}}]*[^}}{_BLANK}][^}}]*)\}}(?![\s\S])"
-)
+SECRET_REF_PATTERN: Final = rf"^\$\{{((env|var):{NAME_PATTERN}|file:[^}}]*[^}}{_BLANK}][^}}]*)\}}(?![\s\S])"
 #: What a text that is meant as a reference starts with (a malformed one is M009, not a literal).
 REFERENCE_START: Final = "${"
 _REFERENCE = re.compile(r"\$\{(env|file):([^}]*)\}\Z")
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_ENV_NAME = re.compile(rf"{NAME_PATTERN}\Z")
 _PATH_CHARACTER = re.compile(rf"[^}}{_BLANK}]")
 MASK: Final = "********"
 #: The largest secret file read: keys and URLs are far smaller; anything bigger is the wrong file.

@@ -30,13 +30,13 @@ from pydantic import BaseModel
 
 from reconciler.manifest import codes
 from reconciler.manifest.diagnostics import DocPath, Finding
-from reconciler.manifest.secrets import SecretRef
+from reconciler.manifest.secrets import NAME_PATTERN, SecretRef
 from reconciler.manifest.variables import Variables, VariableValue
 
 #: `$${` (an escaped `${`), a variable reference, the start of a malformed one, or a secret reference's
 #: start; anything else is text.
-_TOKEN: Final = re.compile(r"\$\$\{|\$\{var:([A-Za-z_][A-Za-z0-9_]*)\}|\$\{var:|\$\{(?:env|file):")
-_WHOLE_VARIABLE: Final = re.compile(r"\$\{var:([A-Za-z_][A-Za-z0-9_]*)\}\Z")
+_TOKEN: Final = re.compile(rf"\$\$\{{|\$\{{var:({NAME_PATTERN})\}}|\$\{{var:|\$\{{(?:env|file):")
+_WHOLE_VARIABLE: Final = re.compile(rf"\$\{{var:({NAME_PATTERN})\}}\Z")
 _SECRET_START: Final = re.compile(r"\$\{(?:env|file):")
 _DOCS: Final = "docs/environments.md"
 

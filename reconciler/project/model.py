@@ -14,6 +14,7 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from reconciler.manifest.registry import API_VERSION
+from reconciler.manifest.variables import VariableValue
 from reconciler.project.names import (
     ENVIRONMENT_NAME,
     VARIABLE_NAME,
@@ -22,15 +23,14 @@ from reconciler.project.names import (
 )
 
 KIND: Final = "Project"
-_REGION = re.compile(r"^[a-z0-9][a-z0-9-]{1,40}$")
-_ENV_VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-#: A variable's value: a scalar, as YAML writes it (a string, a whole number, a number, true/false).
-VariableValue = str | int | float | bool
 
 
 def _region(value: str) -> str:
-    if not _REGION.match(value):
-        raise ValueError(f"{value!r} is not a region id such as cn-north-4")
+    from reconciler.cloud.config import region_problem
+
+    problem = region_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value
 
 
@@ -45,7 +45,7 @@ def _endpoint(value: str) -> str:
 
 
 def _env_variable(value: str) -> str:
-    if not _ENV_VARIABLE_NAME.match(value):
+    if not VARIABLE_NAME.match(value):
         raise ValueError(f"{value!r} is not an environment variable name (letters, digits and _)")
     return value
 
@@ -73,7 +73,7 @@ def _state(value: str) -> str:
 
 
 EnvVariableName = Annotated[
-    str, AfterValidator(_env_variable), Field(json_schema_extra={"pattern": _ENV_VARIABLE_NAME.pattern})
+    str, AfterValidator(_env_variable), Field(json_schema_extra={"pattern": VARIABLE_NAME.pattern})
 ]
 _VARIABLE_NAMES: Final[dict[str, Any]] = {"propertyNames": {"pattern": VARIABLE_NAME.pattern}}
 Variables = dict[Annotated[str, AfterValidator(checked_variable_name)], VariableValue]

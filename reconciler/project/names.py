@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from reconciler.manifest.secrets import NAME_PATTERN
+
 #: A variable's name in `${var:NAME}`: an identifier, as in a shell.
-VARIABLE_NAME: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+VARIABLE_NAME: Final = re.compile(rf"^{NAME_PATTERN}$")
 #: An environment's name: what --env takes and a plan header shows.
 ENVIRONMENT_NAME: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
