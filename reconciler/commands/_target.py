@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -180,6 +180,14 @@ def local_transport(target: Target) -> httpx.AsyncBaseTransport | None:
         from reconciler.emulator.local import local_app
 
     return httpx.ASGITransport(app=local_app(target.local_data))
+
+
+def api_from_args(
+    args: argparse.Namespace, target: Target, limits: TimeLimits
+) -> AbstractAsyncContextManager[MetaStudioApi]:
+    """open_api as a command's options ask: --parallelism, its time limits (time_limits, read before
+    any work), --rate-limit and the rest of rate_limits."""
+    return open_api(target, args.parallelism, limits=limits, rates=rate_limits(args))
 
 
 @asynccontextmanager

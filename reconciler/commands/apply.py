@@ -18,7 +18,7 @@ from reconciler.commands._help import examples
 from reconciler.commands._lock import add_lock_timeout_argument
 from reconciler.commands._stack import named_stack, stack_for
 from reconciler.commands._stdout import guarded_stdout
-from reconciler.commands._target import open_api, rate_limits, target_from_args, time_limits
+from reconciler.commands._target import api_from_args, target_from_args, time_limits
 from reconciler.commands.plan import (
     add_plan_arguments,
     check_refresh_only,
@@ -276,7 +276,7 @@ def _run(args: argparse.Namespace) -> int:
     notes: list[str] = []
 
     async def go() -> int:
-        async with open_api(target, args.parallelism, limits=limits, rates=rate_limits(args)) as api:
+        async with api_from_args(args, target, limits) as api:
             session = await session_for(api, args, store, target, options)
             if args.refresh_only:
                 return _refresh_only(

@@ -21,8 +21,7 @@ from reconciler.commands._lock import add_lock_timeout_argument
 from reconciler.commands._stack import add_stack_argument, stack_for
 from reconciler.commands._target import (
     add_target_arguments,
-    open_api,
-    rate_limits,
+    api_from_args,
     target_from_args,
     time_limits,
 )
@@ -113,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     limits = time_limits(args)
 
     async def exported() -> list[tuple[Kind[Any, Any], Exported]]:
-        async with open_api(target, args.parallelism, limits=limits, rates=rate_limits(args)) as api:
+        async with api_from_args(args, target, limits) as api:
             return await export_objects(api, selection)
 
     objects = asyncio.run(exported())
@@ -180,7 +179,7 @@ def _adopt(
     store = open_store(args.state, workdir=Path.cwd())
 
     async def adopted() -> Any:
-        async with open_api(target, args.parallelism, limits=limits, rates=rate_limits(args)) as api:
+        async with api_from_args(args, target, limits) as api:
             return await adopt(
                 api,
                 store,

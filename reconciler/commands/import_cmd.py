@@ -20,8 +20,7 @@ from reconciler.commands._lock import add_lock_timeout_argument
 from reconciler.commands._stack import add_stack_argument, named_stack
 from reconciler.commands._target import (
     add_target_arguments,
-    open_api,
-    rate_limits,
+    api_from_args,
     target_from_args,
     time_limits,
 )
@@ -90,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(args.state, workdir=Path.cwd())
 
     async def adopt() -> Imported:
-        async with open_api(target, args.parallelism, limits=limits, rates=rate_limits(args)) as api:
+        async with api_from_args(args, target, limits) as api:
             return await import_object(
                 api,
                 store,

@@ -18,8 +18,7 @@ from reconciler.commands._environment import use_environment
 from reconciler.commands._help import examples
 from reconciler.commands._target import (
     add_target_arguments,
-    open_api,
-    rate_limits,
+    api_from_args,
     target_from_args,
     time_limits,
 )
@@ -86,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     limits = time_limits(args)
 
     async def listed() -> list[Listed]:
-        async with open_api(target, args.parallelism, limits=limits, rates=rate_limits(args)) as api:
+        async with api_from_args(args, target, limits) as api:
             return list(await kind.listing(api))
 
     objects = sorted(asyncio.run(listed()), key=lambda o: (o.name, o.remote_id))

@@ -16,8 +16,7 @@ from reconciler.commands._help import examples
 from reconciler.commands._stack import add_stack_argument, stack_for
 from reconciler.commands._target import (
     add_target_arguments,
-    open_api,
-    rate_limits,
+    api_from_args,
     target_from_args,
     time_limits,
 )
@@ -280,7 +279,7 @@ def run(args: argparse.Namespace) -> int:
     options = plan_options(args, stack)
 
     async def go() -> bool:
-        async with open_api(target, args.parallelism, limits=limits, rates=rate_limits(args)) as api:
+        async with api_from_args(args, target, limits) as api:
             session = await session_for(api, args, store, target, options)
         if args.refresh_only:
             return _preview_refresh(session, options.targets)
